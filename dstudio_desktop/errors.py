@@ -1,0 +1,48 @@
+"""Errors a user can cause. Each carries a message written for a person.
+
+The CLI and the UI show ``str(error)`` and nothing else; anything that is not a
+``DStudioError`` is a bug in our code and is reported as such.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class DStudioError(Exception):
+    """Base class for every error the user can cause or fix."""
+
+
+class DocumentError(DStudioError):
+    """A JSON document (scene graph, materials, ...) is invalid; names the field."""
+
+    def __init__(self, document: str, field: str, problem: str) -> None:
+        self.document = document
+        self.field = field
+        self.problem = problem
+        where = f"{document}.{field}" if field else document
+        super().__init__(f"{where}: {problem}")
+
+
+class MeshFileError(DStudioError):
+    """A model file cannot be read or written; names the file and the problem."""
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+class NotFoundError(DStudioError):
+    """A project, node, version or asset the user named does not exist."""
+
+
+class WorkspaceError(DStudioError):
+    """The local workspace cannot be opened or written."""
+
+
+class Cancelled(DStudioError):
+    """The user cancelled a long operation."""
+
+    def __init__(self, what: str = "operation") -> None:
+        super().__init__(f"{what} cancelled")

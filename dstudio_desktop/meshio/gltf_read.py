@@ -1,0 +1,378 @@
+"""Read glTF 2.0 (.gltf and .glb) into ``SceneData``, keeping hierarchy, names, TRS and PBR.
+
+The container, accessors and buffer views are decoded here with every length and
+index checked against the bytes that exist, so a truncated or lying file fails
+with a message rather than an exception from deep inside numpy.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import struct
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+from ..core import Material, Node, Transform
+from ..core.materials import NormalTextureRef, OcclusionTextureRef, TextureRef
+from ..core.schema import new_id
+from ..errors import DocumentError, MeshFileError
+from .meshdata import MeshData
+from .scenedata import SceneData, Texture
+
+COMPONENT = {5120: np.int8, 5121: np.uint8, 5122: np.int16, 5123: np.uint16, 5125: np.uint32, 5126: np.float32}
+WIDTH = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT2": 4, "MAT3": 9, "MAT4": 16}
+SUPPORTED_EXTENSIONS = {"KHR_mesh_quantization", "KHR_materials_emissive_strength"}
+
+
+class GltfReader:
+    def __init__(self, path: Path, data: bytes) -> None:
+        self.path = path
+        self.doc, bin_chunk = self._container(data)
+        self._bin = bin_chunk
+        self._buffers: dict[int, bytes] = {}
+        self._accessors: dict[int, np.ndarray] = {}
+        self.textures: dict[int, tuple[str, Texture]] = {}  # image index -> (asset id, texture)
+
+    def fail(self, problem: str) -> MeshFileError:
+        return MeshFileError(self.path, problem)
+
+    # -- container ------------------------------------------------------------
+
+    def _container(self, data: bytes) -> tuple[dict, Optional[bytes]]:
+        bin_chunk = None
+        if data[:4] == b"glTF":
+            if len(data) < 20:
+                raise self.fail("truncated GLB (shorter than its header)")
+            _, _, length = struct.unpack_from("<III", data, 0)
+            if length > len(data):
+                raise self.fail(f"truncated: the GLB header says {length} bytes but the file has {len(data)}")
+            offset, json_bytes = 12, None
+            while offset + 8 <= length:
+                chunk_len, chunk_type = struct.unpack_from("<II", data, offset)
+                start, end = offset + 8, offset + 8 + chunk_len
+                if end > length:
+                    raise self.fail(f"truncated: a GLB chunk claims {chunk_len} bytes past the end of the file")
+                if chunk_type == 0x4E4F534A and json_bytes is None:
+                    json_bytes = data[start:end]
+                elif chunk_type == 0x004E4942 and bin_chunk is None:
+                    bin_chunk = data[start:end]
+                offset = end  # chunk lengths include their padding
+            if json_bytes is None:
+                raise self.fail("GLB has no JSON chunk")
+        else:
+            json_bytes = data
+        try:
+            doc = json.loads(json_bytes.decode("utf-8").rstrip(" \x00"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise self.fail(f"the glTF JSON is not valid: {err}") from None
+        if not isinstance(doc, dict) or not isinstance(doc.get("asset"), dict):
+            raise self.fail("not a glTF document (no 'asset' object)")
+        version = str(doc["asset"].get("version", ""))
+        if not version.startswith("2."):
+            raise self.fail(f"glTF version {version or '?'} is not supported (only 2.x)")
+        missing = [e for e in doc.get("extensionsRequired", []) if e not in SUPPORTED_EXTENSIONS]
+        if missing:
+            raise self.fail(f"needs glTF extension {missing[0]}, which Design Studio does not support yet")
+        return doc, bin_chunk
+
+    def _list(self, key: str) -> list:
+        value = self.doc.get(key, [])
+        if not isinstance(value, list):
+            raise self.fail(f"glTF '{key}' is not a list")
+        return value
+
+    def _item(self, key: str, index: Any) -> dict:
+        items = self._list(key)
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(items):
+            raise self.fail(f"refers to {key}[{index}], but there are {len(items)} {key}")
+        item = items[index]
+        if not isinstance(item, dict):
+            raise self.fail(f"{key}[{index}] is not an object")
+        return item
+
+    def _uri_bytes(self, uri: str, what: str) -> bytes:
+        if uri.startswith("data:"):
+            try:
+                return base64.b64decode(uri.split(",", 1)[1], validate=False)
+            except (IndexError, ValueError):
+                raise self.fail(f"{what} has a malformed data URI") from None
+        from urllib.parse import unquote
+
+        target = (self.path.parent / unquote(uri)).resolve()
+        if self.path.parent.resolve() not in target.parents:
+            raise self.fail(f"{what} points outside the model's folder ({uri})")
+        try:
+            return target.read_bytes()
+        except OSError:
+            raise self.fail(f"{what} file {uri} is missing") from None
+
+    def buffer(self, index: int) -> bytes:
+        if index not in self._buffers:
+            buf = self._item("buffers", index)
+            length = buf.get("byteLength")
+            if not isinstance(length, int) or length < 0:
+                raise self.fail(f"buffers[{index}] has no valid byteLength")
+            if "uri" in buf:
+                data = self._uri_bytes(str(buf["uri"]), f"buffers[{index}]")
+            elif index == 0 and self._bin is not None:
+                data = self._bin
+            else:
+                raise self.fail(f"buffers[{index}] has no data")
+            if len(data) < length:
+                raise self.fail(f"truncated: buffers[{index}] should hold {length} bytes but has {len(data)}")
+            self._buffers[index] = data
+        return self._buffers[index]
+
+    def view_bytes(self, index: int) -> tuple[memoryview, Optional[int]]:
+        view = self._item("bufferViews", index)
+        data = self.buffer(view.get("buffer", -1))
+        offset, length = view.get("byteOffset", 0), view.get("byteLength", -1)
+        if not all(isinstance(v, int) and v >= 0 for v in (offset, length)) or offset + length > len(data):
+            raise self.fail(f"bufferViews[{index}] reaches past the end of its buffer")
+        return memoryview(data)[offset : offset + length], view.get("byteStride")
+
+    def accessor(self, index: int, what: str) -> np.ndarray:
+        if index in self._accessors:
+            return self._accessors[index]
+        acc = self._item("accessors", index)
+        ctype, atype, count = acc.get("componentType"), acc.get("type"), acc.get("count")
+        if ctype not in COMPONENT or atype not in WIDTH or not isinstance(count, int) or count < 0:
+            raise self.fail(f"accessors[{index}] ({what}) has an invalid type or count")
+        if "sparse" in acc:
+            raise self.fail(f"accessors[{index}] ({what}) is sparse, which is not supported yet")
+        dtype = np.dtype(COMPONENT[ctype]).newbyteorder("<")
+        width = WIDTH[atype]
+        elem = dtype.itemsize * width
+        if "bufferView" not in acc:
+            arr = np.zeros((count, width), dtype=dtype)
+        else:
+            raw, stride = self.view_bytes(acc["bufferView"])
+            stride = stride or elem
+            offset = acc.get("byteOffset", 0)
+            if not isinstance(offset, int) or offset < 0 or not isinstance(stride, int) or stride < elem:
+                raise self.fail(f"accessors[{index}] ({what}) has an invalid offset or stride")
+            need = offset + (stride * (count - 1) + elem if count else 0)
+            if need > len(raw):
+                raise self.fail(
+                    f"accessors[{index}] ({what}) claims {count} elements ({need} bytes) but its buffer view has {len(raw)}"
+                )
+            arr = np.ndarray((count, width), dtype=dtype, buffer=raw, offset=offset, strides=(stride, dtype.itemsize))
+        arr = np.array(arr)  # own the memory, native byte order
+        if acc.get("normalized") and dtype.kind in "iu":
+            arr = np.maximum(arr.astype(np.float32) / np.iinfo(dtype).max, -1.0)
+        self._accessors[index] = arr
+        return arr
+
+    # -- scene ----------------------------------------------------------------
+
+    def read(self) -> SceneData:
+        scene = SceneData(nodes=[], source=str(self.path))
+        materials = [self.material(i, m, scene) for i, m in enumerate(self._list("materials"))]
+        scene.materials = materials
+        mesh_cache: dict[int, list[tuple[str, Optional[str], str]]] = {}
+        nodes = self._list("nodes")
+        roots = self._roots(nodes)
+        visiting: set[int] = set()
+        placed: set[int] = set()
+
+        def build(index: int) -> Node:
+            if index in visiting:
+                raise self.fail(f"nodes[{index}] is its own ancestor (a cycle in the node tree)")
+            if index in placed:
+                raise self.fail(f"nodes[{index}] has two parents, which glTF forbids")
+            visiting.add(index)
+            raw = self._item("nodes", index)
+            name = str(raw.get("name") or f"node {index}")[:256]
+            try:
+                node = Node(name=name, transform=self.transform(raw, index))
+            except DocumentError as err:
+                raise self.fail(str(err)) from None
+            children = [build(c) for c in raw.get("children", [])]
+            if "mesh" in raw:
+                prims = self.mesh(raw["mesh"], mesh_cache, scene, materials)
+                if len(prims) == 1:
+                    asset_id, material_id, kind = prims[0]
+                    node = node.model_copy(update={"kind": kind, "asset_id": asset_id, "material_id": material_id})
+                else:
+                    for i, (asset_id, material_id, kind) in enumerate(prims):
+                        children.insert(i, Node(name=f"{name} [{i}]", kind=kind, asset_id=asset_id, material_id=material_id))
+            elif "camera" in raw:
+                node = node.model_copy(update={"kind": "camera"})
+            node.children = children
+            visiting.discard(index)
+            placed.add(index)
+            return node
+
+        scene.nodes = [build(i) for i in roots]
+        if not scene.meshes:
+            raise self.fail("contains no triangle or point geometry")
+        return scene
+
+    def _roots(self, nodes: list) -> list[int]:
+        scenes = self._list("scenes")
+        if scenes:
+            chosen = self.doc.get("scene", 0)
+            roots = self._item("scenes", chosen).get("nodes", [])
+        else:
+            children = {c for n in nodes if isinstance(n, dict) for c in n.get("children", [])}
+            roots = [i for i in range(len(nodes)) if i not in children]
+        if not isinstance(roots, list):
+            raise self.fail("glTF scene 'nodes' is not a list")
+        return roots
+
+    def transform(self, raw: dict, index: int) -> Transform:
+        try:
+            if "matrix" in raw:
+                m = np.asarray(raw["matrix"], dtype=float)
+                if m.shape != (16,) or not np.isfinite(m).all():
+                    raise ValueError("matrix must be 16 finite numbers")
+                return Transform.from_matrix(m.reshape(4, 4).T)
+            return Transform(
+                translation=tuple(raw.get("translation", (0.0, 0.0, 0.0))),
+                rotation=tuple(raw.get("rotation", (0.0, 0.0, 0.0, 1.0))),
+                scale=tuple(raw.get("scale", (1.0, 1.0, 1.0))),
+            )
+        except (ValueError, TypeError) as err:
+            message = str(err).splitlines()[0] if "validation error" not in str(err) else _pydantic_first(err)
+            raise self.fail(f"nodes[{index}] has an invalid transform: {message}") from None
+
+    def mesh(self, index: int, cache: dict, scene: SceneData, materials: list[Material]) -> list:
+        if index in cache:
+            return cache[index]
+        raw = self._item("meshes", index)
+        name = str(raw.get("name") or f"mesh {index}")[:256]
+        out = []
+        prims = raw.get("primitives", [])
+        for p_index, prim in enumerate(prims if isinstance(prims, list) else []):
+            data = self.primitive(prim, f"{name}" + (f" [{p_index}]" if len(prims) > 1 else ""))
+            if data is None:
+                scene.warnings.append(f"{name}: primitive {p_index} is lines, skipped")
+                continue
+            asset_id = new_id()
+            scene.meshes[asset_id] = data.validated(self.path)
+            mat = prim.get("material")
+            material_id = None
+            if mat is not None:
+                if not isinstance(mat, int) or not 0 <= mat < len(materials):
+                    raise self.fail(f"meshes[{index}] uses material {mat}, which does not exist")
+                material_id = materials[mat].id
+            out.append((asset_id, material_id, "pointcloud" if data.is_pointcloud else "mesh"))
+        if not out:
+            raise self.fail(f"meshes[{index}] ({name}) has no triangle or point primitives")
+        cache[index] = out
+        return out
+
+    def primitive(self, prim: dict, name: str) -> Optional[MeshData]:
+        attrs = prim.get("attributes", {})
+        if not isinstance(attrs, dict) or "POSITION" not in attrs:
+            raise self.fail(f"{name}: a primitive has no POSITION attribute")
+        positions = self.accessor(attrs["POSITION"], f"{name} positions")
+        if positions.shape[1] != 3:
+            raise self.fail(f"{name}: POSITION is not VEC3")
+        mode = prim.get("mode", 4)
+        faces = None
+        if mode in (4, 5, 6):
+            if "indices" in prim:
+                idx = self.accessor(prim["indices"], f"{name} indices")
+                if idx.shape[1] != 1 or idx.dtype.kind not in "u":
+                    raise self.fail(f"{name}: indices are not unsigned integers")
+                idx = idx[:, 0].astype(np.int64)
+            else:
+                idx = np.arange(len(positions), dtype=np.int64)
+            faces = _triangles(idx, mode)
+        elif mode != 0:
+            return None
+        normals = self.accessor(attrs["NORMAL"], f"{name} normals") if "NORMAL" in attrs else None
+        uvs = self.accessor(attrs["TEXCOORD_0"], f"{name} uvs") if "TEXCOORD_0" in attrs else None
+        colors = self.accessor(attrs["COLOR_0"], f"{name} colours") if "COLOR_0" in attrs else None
+        return MeshData(positions=positions, faces=faces, normals=normals, colors=colors, uvs=uvs, name=name)
+
+    def texture_ref(self, info: Any, scene: SceneData, cls: type = TextureRef) -> Optional[TextureRef]:
+        if not isinstance(info, dict) or "index" not in info:
+            return None
+        tex = self._item("textures", info["index"])
+        source = tex.get("source")
+        if source is None:
+            return None
+        if source not in self.textures:
+            image = self._item("images", source)
+            if "bufferView" in image:
+                data = bytes(self.view_bytes(image["bufferView"])[0])
+            elif "uri" in image:
+                data = self._uri_bytes(str(image["uri"]), f"images[{source}]")
+            else:
+                raise self.fail(f"images[{source}] has no data")
+            media = image.get("mimeType") or ("image/png" if data[:4] == b"\x89PNG" else "image/jpeg")
+            name = str(image.get("name") or image.get("uri", f"texture {source}"))[:200]
+            asset_id = new_id()
+            self.textures[source] = (asset_id, Texture(name=name, data=data, media_type=media))
+            scene.textures[asset_id] = self.textures[source][1]
+        extra = {}
+        if cls is NormalTextureRef and "scale" in info:
+            extra["scale"] = info["scale"]
+        if cls is OcclusionTextureRef and "strength" in info:
+            extra["strength"] = info["strength"]
+        return cls(asset_id=self.textures[source][0], texcoord=info.get("texCoord", 0), **extra)
+
+    def material(self, index: int, raw: Any, scene: SceneData) -> Material:
+        if not isinstance(raw, dict):
+            raise self.fail(f"materials[{index}] is not an object")
+        pbr = raw.get("pbrMetallicRoughness", {})
+        emissive = list(raw.get("emissiveFactor", (0.0, 0.0, 0.0)))
+        strength = raw.get("extensions", {}).get("KHR_materials_emissive_strength", {}).get("emissiveStrength")
+        if isinstance(strength, (int, float)):
+            emissive = [c * strength for c in emissive]
+        try:
+            return Material(
+                name=str(raw.get("name") or f"material {index}")[:256],
+                library_origin=f"import:{self.path.name}",
+                base_color_factor=tuple(pbr.get("baseColorFactor", (1.0, 1.0, 1.0, 1.0))),
+                base_color_texture=self.texture_ref(pbr.get("baseColorTexture"), scene),
+                metallic_factor=pbr.get("metallicFactor", 1.0),
+                roughness_factor=pbr.get("roughnessFactor", 1.0),
+                metallic_roughness_texture=self.texture_ref(pbr.get("metallicRoughnessTexture"), scene),
+                emissive_factor=tuple(emissive),
+                emissive_texture=self.texture_ref(raw.get("emissiveTexture"), scene),
+                normal_texture=self.texture_ref(raw.get("normalTexture"), scene, NormalTextureRef),
+                occlusion_texture=self.texture_ref(raw.get("occlusionTexture"), scene, OcclusionTextureRef),
+                alpha_mode=raw.get("alphaMode", "OPAQUE"),
+                alpha_cutoff=raw.get("alphaCutoff", 0.5),
+                double_sided=bool(raw.get("doubleSided", False)),
+            )
+        except (ValueError, TypeError) as err:
+            raise self.fail(f"materials[{index}] is invalid: {_pydantic_first(err)}") from None
+
+
+def _pydantic_first(err: Exception) -> str:
+    errors = getattr(err, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        loc = ".".join(str(p) for p in first["loc"] if p not in ("function-after", "tuple"))
+        return f"{loc}: {first['msg']}"
+    return str(err).splitlines()[0]
+
+
+def _triangles(idx: np.ndarray, mode: int) -> np.ndarray:
+    if mode == 4:
+        usable = len(idx) - len(idx) % 3
+        return idx[:usable].reshape(-1, 3)
+    if len(idx) < 3:
+        return np.zeros((0, 3), dtype=np.int64)
+    if mode == 5:  # strip: flip every other triangle to keep the winding
+        a, b, c = idx[:-2], idx[1:-1], idx[2:]
+        odd = np.arange(len(a)) % 2 == 1
+        a2, b2 = np.where(odd, b, a), np.where(odd, a, b)
+        return np.stack([a2, b2, c], axis=1)
+    return np.stack([np.full(len(idx) - 2, idx[0]), idx[1:-1], idx[2:]], axis=1)  # fan
+
+
+def read_gltf(path: Path) -> SceneData:
+    data = path.read_bytes()
+    return GltfReader(path, data).read()
+
+
+def read_gltf_bytes(data: bytes, name: str = "asset.glb") -> SceneData:
+    return GltfReader(Path(name), data).read()

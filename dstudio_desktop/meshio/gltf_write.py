@@ -1,0 +1,182 @@
+"""Write ``SceneData`` as glTF 2.0 (GLB, or .gltf with a .bin beside it) with pygltflib.
+
+Node names, TRS transforms and PBR factors are written exactly as the model holds
+them, so a glTF round trip keeps them to the last bit of a double.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+import numpy as np
+import pygltflib as g
+
+from ..core import Material, Node
+from .meshdata import MeshData
+from .scenedata import SceneData
+
+ARRAY_BUFFER, ELEMENT_ARRAY_BUFFER = 34962, 34963
+
+
+class _Builder:
+    def __init__(self, scene: SceneData) -> None:
+        self.scene = scene
+        self.gltf = g.GLTF2(asset=g.Asset(generator="Design Studio Desktop", version="2.0"))
+        self.blob = bytearray()
+        self._attr_cache: dict[str, dict] = {}
+        self._mesh_cache: dict[tuple[str, Optional[str]], int] = {}
+        self._material_index: dict[str, int] = {}
+        self._image_index: dict[str, int] = {}
+
+    def _view(self, data: bytes, target: Optional[int] = None) -> int:
+        self.blob.extend(b"\0" * (-len(self.blob) % 4))
+        self.gltf.bufferViews.append(g.BufferView(buffer=0, byteOffset=len(self.blob), byteLength=len(data), target=target))
+        self.blob.extend(data)
+        return len(self.gltf.bufferViews) - 1
+
+    def _accessor(self, arr: np.ndarray, ctype: int, atype: str, target: int, minmax: bool = False) -> int:
+        view = self._view(arr.tobytes(), target)
+        acc = g.Accessor(bufferView=view, componentType=ctype, count=len(arr), type=atype)
+        if minmax:
+            acc.min = [float(v) for v in arr.min(axis=0)]
+            acc.max = [float(v) for v in arr.max(axis=0)]
+        self.gltf.accessors.append(acc)
+        return len(self.gltf.accessors) - 1
+
+    def _attributes(self, asset_id: str, mesh: MeshData) -> dict:
+        if asset_id not in self._attr_cache:
+            attrs = g.Attributes(POSITION=self._accessor(mesh.positions.astype("<f4"), g.FLOAT, g.VEC3, ARRAY_BUFFER, True))
+            if mesh.normals is not None:
+                attrs.NORMAL = self._accessor(mesh.normals.astype("<f4"), g.FLOAT, g.VEC3, ARRAY_BUFFER)
+            if mesh.uvs is not None:
+                attrs.TEXCOORD_0 = self._accessor(mesh.uvs.astype("<f4"), g.FLOAT, g.VEC2, ARRAY_BUFFER)
+            if mesh.colors is not None:
+                attrs.COLOR_0 = self._accessor(mesh.colors.astype("<f4"), g.FLOAT, g.VEC4, ARRAY_BUFFER)
+            indices = None
+            if mesh.faces is not None:
+                small = mesh.vertex_count < 65536
+                flat = mesh.faces.reshape(-1).astype("<u2" if small else "<u4")
+                indices = self._accessor(flat[:, None], g.UNSIGNED_SHORT if small else g.UNSIGNED_INT, g.SCALAR,
+                                         ELEMENT_ARRAY_BUFFER)
+            self._attr_cache[asset_id] = {"attributes": attrs, "indices": indices}
+        return self._attr_cache[asset_id]
+
+    def mesh(self, node: Node) -> int:
+        key = (node.asset_id, node.material_id)
+        if key not in self._mesh_cache:
+            data: MeshData = self.scene.meshes[node.asset_id]
+            cached = self._attributes(node.asset_id, data)
+            prim = g.Primitive(
+                attributes=cached["attributes"],
+                indices=cached["indices"],
+                mode=g.POINTS if data.is_pointcloud else g.TRIANGLES,
+                material=self.material(node.material_id),
+            )
+            self.gltf.meshes.append(g.Mesh(name=data.name, primitives=[prim]))
+            self._mesh_cache[key] = len(self.gltf.meshes) - 1
+        return self._mesh_cache[key]
+
+    def _texture(self, ref, info_cls=g.TextureInfo, **extra):
+        if ref is None or ref.asset_id not in self.scene.textures:
+            return None
+        if ref.asset_id not in self._image_index:
+            tex = self.scene.textures[ref.asset_id]
+            view = self._view(tex.data)
+            self.gltf.images.append(g.Image(name=tex.name, bufferView=view, mimeType=tex.media_type))
+            if not self.gltf.samplers:
+                self.gltf.samplers.append(g.Sampler(magFilter=9729, minFilter=9987, wrapS=10497, wrapT=10497))
+            self.gltf.textures.append(g.Texture(source=len(self.gltf.images) - 1, sampler=0))
+            self._image_index[ref.asset_id] = len(self.gltf.textures) - 1
+        return info_cls(index=self._image_index[ref.asset_id], texCoord=ref.texcoord, **extra)
+
+    def material(self, material_id: Optional[str]) -> Optional[int]:
+        mat: Optional[Material] = self.scene.material(material_id)
+        if mat is None:
+            return None
+        if mat.id not in self._material_index:
+            self.gltf.materials.append(
+                g.Material(
+                    name=mat.name,
+                    pbrMetallicRoughness=g.PbrMetallicRoughness(
+                        baseColorFactor=list(mat.base_color_factor),
+                        baseColorTexture=self._texture(mat.base_color_texture),
+                        metallicFactor=mat.metallic_factor,
+                        roughnessFactor=mat.roughness_factor,
+                        metallicRoughnessTexture=self._texture(mat.metallic_roughness_texture),
+                    ),
+                    emissiveFactor=list(mat.emissive_factor),
+                    emissiveTexture=self._texture(mat.emissive_texture),
+                    normalTexture=self._texture(mat.normal_texture, g.NormalMaterialTexture, scale=mat.normal_texture.scale)
+                    if mat.normal_texture else None,
+                    occlusionTexture=self._texture(
+                        mat.occlusion_texture, g.OcclusionTextureInfo, strength=mat.occlusion_texture.strength
+                    ) if mat.occlusion_texture else None,
+                    alphaMode=mat.alpha_mode,
+                    alphaCutoff=mat.alpha_cutoff if mat.alpha_mode == "MASK" else None,
+                    doubleSided=mat.double_sided,
+                )
+            )
+            self._material_index[mat.id] = len(self.gltf.materials) - 1
+        return self._material_index[mat.id]
+
+    def node(self, node: Node) -> int:
+        t = node.transform
+        out = g.Node(name=node.name)
+        if t.translation != (0.0, 0.0, 0.0):
+            out.translation = list(t.translation)
+        if t.rotation != (0.0, 0.0, 0.0, 1.0):
+            out.rotation = list(t.rotation)
+        if t.scale != (1.0, 1.0, 1.0):
+            out.scale = list(t.scale)
+        if node.asset_id and node.asset_id in self.scene.meshes:
+            out.mesh = self.mesh(node)
+        self.gltf.nodes.append(out)
+        index = len(self.gltf.nodes) - 1
+        out.children = [self.node(c) for c in node.children if c.visible]
+        return index
+
+    def build(self) -> g.GLTF2:
+        roots = [self.node(n) for n in self.scene.nodes if n.visible]
+        self.gltf.scenes.append(g.Scene(nodes=roots))
+        self.gltf.scene = 0
+        self.blob.extend(b"\0" * (-len(self.blob) % 4))
+        self.gltf.buffers.append(g.Buffer(byteLength=len(self.blob)))
+        return self.gltf
+
+
+def _json_bytes(gltf: g.GLTF2) -> bytes:
+    # pygltflib drops None fields; its own dumps is used so the output follows its schema.
+    return gltf.to_json(separators=(",", ":")).encode("utf-8")
+
+
+def glb_bytes(scene: SceneData) -> bytes:
+    """The scene as one GLB file's bytes."""
+    builder = _Builder(scene)
+    gltf = builder.build()
+    js = _json_bytes(gltf)
+    js += b" " * (-len(js) % 4)
+    blob = bytes(builder.blob)
+    total = 12 + 8 + len(js) + (8 + len(blob) if blob else 0)
+    parts = [
+        b"glTF", (2).to_bytes(4, "little"), total.to_bytes(4, "little"),
+        len(js).to_bytes(4, "little"), b"JSON", js,
+    ]
+    if blob:
+        parts += [len(blob).to_bytes(4, "little"), b"BIN\0", blob]
+    return b"".join(parts)
+
+
+def gltf_files(scene: SceneData, bin_name: str) -> tuple[bytes, bytes]:
+    """The scene as a .gltf JSON document and the .bin it names."""
+    builder = _Builder(scene)
+    gltf = builder.build()
+    gltf.buffers[0].uri = bin_name
+    doc = json.loads(_json_bytes(gltf))
+    return json.dumps(doc, indent=1).encode("utf-8"), bytes(builder.blob)
+
+
+def mesh_glb(mesh: MeshData) -> bytes:
+    """One mesh (no material) as a GLB: the format mesh assets are stored in."""
+    node = Node(name=mesh.name[:256] or "mesh", kind="pointcloud" if mesh.is_pointcloud else "mesh", asset_id="00000000-0000-4000-8000-000000000000")
+    return glb_bytes(SceneData(nodes=[node], meshes={node.asset_id: mesh}))

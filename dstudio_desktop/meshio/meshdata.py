@@ -1,0 +1,101 @@
+"""Geometry in memory: a triangle mesh or a point cloud, as flat numpy arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from ..errors import MeshFileError
+
+
+@dataclass
+class MeshData:
+    """Positions (N, 3) float32; ``faces`` (M, 3) uint32, or None for a point cloud.
+
+    ``colors`` are linear RGBA in 0..1 (float32), ``uvs`` (N, 2) float32.
+    """
+
+    positions: np.ndarray
+    faces: Optional[np.ndarray] = None
+    normals: Optional[np.ndarray] = None
+    colors: Optional[np.ndarray] = None
+    uvs: Optional[np.ndarray] = None
+    name: str = "mesh"
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def is_pointcloud(self) -> bool:
+        return self.faces is None
+
+    @property
+    def vertex_count(self) -> int:
+        return int(len(self.positions))
+
+    @property
+    def triangle_count(self) -> int:
+        return 0 if self.faces is None else int(len(self.faces))
+
+    def bounds(self) -> np.ndarray:
+        return np.array([self.positions.min(axis=0), self.positions.max(axis=0)], dtype=float)
+
+    def validated(self, source: str | Path) -> "MeshData":
+        """Normalise dtypes and refuse geometry no tool could use, naming ``source``."""
+        pos = np.ascontiguousarray(self.positions, dtype=np.float32)
+        if pos.ndim != 2 or pos.shape[1] != 3:
+            raise MeshFileError(source, f"{self.name}: vertex positions have shape {pos.shape}, not (N, 3)")
+        if len(pos) == 0:
+            raise MeshFileError(source, f"{self.name}: has no vertices")
+        bad = ~np.isfinite(pos).all(axis=1)
+        if bad.any():
+            raise MeshFileError(
+                source, f"{self.name}: {int(bad.sum())} vertices are NaN or infinite (first is vertex {int(np.argmax(bad))})"
+            )
+        faces = None
+        if self.faces is not None:
+            raw = np.asarray(self.faces)
+            if raw.ndim != 2 or raw.shape[1] != 3:
+                raise MeshFileError(source, f"{self.name}: faces are not triangles (shape {raw.shape})")
+            if len(raw) == 0:
+                raise MeshFileError(source, f"{self.name}: has vertices but no faces")
+            if raw.min() < 0 or raw.max() >= len(pos):
+                worst = int(raw.max()) if raw.max() >= len(pos) else int(raw.min())
+                raise MeshFileError(
+                    source, f"{self.name}: a face uses vertex index {worst}, but there are only {len(pos)} vertices"
+                )
+            faces = np.ascontiguousarray(raw, dtype=np.uint32)
+        return MeshData(
+            positions=pos,
+            faces=faces,
+            normals=_per_vertex(self.normals, len(pos), 3),
+            colors=_colors(self.colors, len(pos)),
+            uvs=_per_vertex(self.uvs, len(pos), 2),
+            name=self.name,
+            extra=dict(self.extra),
+        )
+
+
+def _per_vertex(values: Optional[np.ndarray], n: int, width: int) -> Optional[np.ndarray]:
+    """Keep an attribute only if it matches the vertices and is finite; drop it otherwise."""
+    if values is None:
+        return None
+    arr = np.asarray(values, dtype=np.float32)
+    if arr.shape != (n, width) or not np.isfinite(arr).all():
+        return None
+    return np.ascontiguousarray(arr)
+
+
+def _colors(values: Optional[np.ndarray], n: int) -> Optional[np.ndarray]:
+    if values is None:
+        return None
+    arr = np.asarray(values)
+    if arr.ndim != 2 or len(arr) != n or arr.shape[1] not in (3, 4):
+        return None
+    if arr.dtype.kind in "ui":
+        arr = arr.astype(np.float32) / float(np.iinfo(arr.dtype).max)
+    arr = np.clip(np.asarray(arr, dtype=np.float32), 0.0, 1.0)
+    if arr.shape[1] == 3:
+        arr = np.hstack([arr, np.ones((n, 1), dtype=np.float32)])
+    return np.ascontiguousarray(arr)

@@ -1,0 +1,299 @@
+"""The local workspace: projects, versions, assets and annotations in SQLite (WAL).
+
+Every change is one transaction that also appends its mutation to ``outbox`` for
+sync, so the outbox can never disagree with the data. Asset bytes go to the
+content-addressed ``BlobStore`` before the transaction that references them
+commits; a crash in between leaves at worst an unreferenced blob, never a row
+pointing at missing bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Optional
+
+from ..core import Annotation, Asset, Project, Version
+from ..core.project import ALL_DOCUMENTS, load_snapshot
+from ..core.records import utc_now
+from ..core.schema import new_id, validate_model
+from ..errors import DStudioError, NotFoundError, WorkspaceError
+from .blobs import BlobStore
+from .paths import workspace_home
+
+DB_SCHEMA_VERSION = 1
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+class Workspace:
+    """One user's local store. Thread-safe: calls are serialised by a lock."""
+
+    def __init__(self, home: Optional[Path] = None) -> None:
+        self.home = Path(home) if home is not None else workspace_home()
+        try:
+            self.home.mkdir(parents=True, exist_ok=True)
+            self.blobs = BlobStore(self.home / "blobs")
+            self.blobs.clean_partial()
+            self._db = sqlite3.connect(
+                self.home / "workspace.sqlite3", isolation_level=None, check_same_thread=False, timeout=30
+            )
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as err:
+            raise WorkspaceError(f"{self.home}: cannot open the workspace database: {err}") from None
+        except OSError as err:
+            raise WorkspaceError(f"{self.home}: cannot use this folder as a workspace: {err.strerror}") from None
+        self._lock = threading.RLock()
+
+    def _migrate(self) -> None:
+        current = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if current > DB_SCHEMA_VERSION:
+            raise WorkspaceError(
+                f"{self.home}: the workspace was written by a newer Design Studio (schema {current})"
+            )
+        if current < DB_SCHEMA_VERSION:
+            sql = resources.files(__package__).joinpath("schema.sql").read_text()
+            self._db.executescript("BEGIN IMMEDIATE;" + sql + f"PRAGMA user_version={DB_SCHEMA_VERSION};COMMIT;")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> "Workspace":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    @staticmethod
+    def _enqueue(db: sqlite3.Connection, entity: str, entity_id: str, op: str, payload: Any) -> None:
+        db.execute(
+            "INSERT INTO outbox (mutation_id, entity, entity_id, op, payload, created_at) VALUES (?,?,?,?,?,?)",
+            (new_id(), entity, entity_id, op, _dumps(payload), utc_now()),
+        )
+
+    # -- projects -----------------------------------------------------------
+
+    def create_project(self, project: Project | str) -> Project:
+        if isinstance(project, str):
+            if not project.strip():
+                raise DStudioError("a project needs a non-empty name")
+            project = Project(name=project.strip())
+        with self.transaction() as db:
+            self._write_project(db, project, insert=True)
+            self._enqueue(db, "project", project.id, "insert", project.to_json())
+        return project
+
+    def _write_project(self, db: sqlite3.Connection, project: Project, insert: bool) -> None:
+        row = project.metadata()
+        row["is_template"] = int(row["is_template"])
+        row.update({name: _dumps(getattr(project, name).to_json()) for name in ALL_DOCUMENTS})
+        if insert:
+            cols = ", ".join(row)
+            db.execute(f"INSERT INTO projects ({cols}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
+        else:
+            sets = ", ".join(f"{k} = ?" for k in row if k != "id")
+            values = [v for k, v in row.items() if k != "id"]
+            cur = db.execute(f"UPDATE projects SET {sets} WHERE id = ? AND deleted_at IS NULL", values + [project.id])
+            if cur.rowcount != 1:
+                raise NotFoundError(f"project {project.id} does not exist")
+
+    def save_project(self, project: Project, new_assets: Iterable[tuple[Asset, bytes]] = ()) -> None:
+        """Store the project's documents (and any new assets) in one transaction."""
+        staged = [(asset, self._stage_blob(asset, data)) for asset, data in new_assets]
+        project.updated_at = utc_now()
+        with self.transaction() as db:
+            for asset, _ in staged:
+                self._insert_asset(db, asset)
+            self._write_project(db, project, insert=False)
+            self._enqueue(db, "project", project.id, "update", project.to_json())
+
+    def list_projects(self) -> list[dict[str, Any]]:
+        rows = self._db.execute(
+            "SELECT id, name, status, version_count, updated_at FROM projects "
+            "WHERE deleted_at IS NULL ORDER BY updated_at DESC"
+        ).fetchall()
+        return [dict(r) for r in rows]
+
+    def resolve_project(self, key: str) -> str:
+        """A project id from an id, a unique id prefix (6+ chars) or a unique name."""
+        rows = self._db.execute(
+            "SELECT id, name FROM projects WHERE deleted_at IS NULL AND (id = ? OR name = ? OR (length(?) >= 6 AND id LIKE ? || '%'))",
+            (key, key, key, key),
+        ).fetchall()
+        exact = [r for r in rows if r["id"] == key]
+        if exact:
+            return key
+        if len(rows) == 1:
+            return rows[0]["id"]
+        if not rows:
+            raise NotFoundError(f"no project named or with id {key!r} (see 'dstudio list')")
+        ids = ", ".join(r["id"][:8] for r in rows)
+        raise DStudioError(f"{len(rows)} projects match {key!r} ({ids}); use the id")
+
+    def load_project(self, key: str) -> Project:
+        project_id = self.resolve_project(key)
+        row = self._db.execute("SELECT * FROM projects WHERE id = ?", (project_id,)).fetchone()
+        data = dict(row)
+        data["is_template"] = bool(data["is_template"])
+        for name in ALL_DOCUMENTS:
+            data[name] = json.loads(data[name])
+        return Project.from_json(data)
+
+    def project_row(self, key: str) -> dict[str, Any]:
+        row = self._db.execute(
+            "SELECT id, name, version_count, current_version_id, updated_at FROM projects WHERE id = ?",
+            (self.resolve_project(key),),
+        ).fetchone()
+        return dict(row)
+
+    # -- assets -------------------------------------------------------------
+
+    def _stage_blob(self, asset: Asset, data: bytes) -> str:
+        digest = self.blobs.put(data)
+        if digest != asset.sha256:
+            raise WorkspaceError(f"asset {asset.name!r}: its bytes do not match sha256 {asset.sha256}")
+        return digest
+
+    @staticmethod
+    def _insert_asset(db: sqlite3.Connection, asset: Asset) -> None:
+        db.execute(
+            "INSERT INTO assets (id, project_id, asset_type, name, sha256, file_size, body, created_at) VALUES (?,?,?,?,?,?,?,?)",
+            (asset.id, asset.project_id, asset.asset_type, asset.name, asset.sha256, asset.file_size,
+             _dumps(asset.to_json()), asset.created_at),
+        )
+        Workspace._enqueue(db, "asset", asset.id, "insert", asset.to_json())
+
+    def add_asset(self, asset: Asset, data: bytes) -> Asset:
+        self._stage_blob(asset, data)
+        with self.transaction() as db:
+            self._insert_asset(db, asset)
+        return asset
+
+    def get_asset(self, asset_id: str) -> Asset:
+        row = self._db.execute("SELECT body FROM assets WHERE id = ? AND deleted_at IS NULL", (asset_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no asset {asset_id}")
+        return validate_model(Asset, json.loads(row["body"]), "asset")
+
+    def list_assets(self, project_id: str) -> list[Asset]:
+        rows = self._db.execute(
+            "SELECT body FROM assets WHERE project_id = ? AND deleted_at IS NULL ORDER BY created_at", (project_id,)
+        ).fetchall()
+        return [validate_model(Asset, json.loads(r["body"]), "asset") for r in rows]
+
+    def asset_bytes(self, asset: Asset) -> bytes:
+        path = self.blobs.path(asset.sha256)
+        if not path.is_file():
+            raise WorkspaceError(f"asset {asset.name!r}: its file {path} is missing from the workspace")
+        return path.read_bytes()
+
+    def asset_path(self, asset: Asset) -> Path:
+        return self.blobs.path(asset.sha256)
+
+    # -- versions -----------------------------------------------------------
+
+    def save_version(self, key: str, notes: str = "", created_by: Optional[str] = None) -> Version:
+        """Snapshot the project's stored documents as its next version."""
+        project = self.load_project(key)
+        return self._insert_version(project.id, project.snapshot(), notes, created_by)
+
+    def _insert_version(self, project_id: str, snapshot: dict[str, Any], notes: str,
+                        created_by: Optional[str], project: Optional[Project] = None) -> Version:
+        with self.transaction() as db:
+            if project is not None:
+                self._write_project(db, project, insert=False)
+                self._enqueue(db, "project", project.id, "update", project.to_json())
+            number = db.execute(
+                "SELECT COALESCE(MAX(version_number), 0) + 1 FROM versions WHERE project_id = ?", (project_id,)
+            ).fetchone()[0]
+            version = Version(project_id=project_id, version_number=number, snapshot=snapshot,
+                              notes=notes, created_by=created_by)
+            db.execute(
+                "INSERT INTO versions (id, project_id, version_number, snapshot, notes, created_by, created_at) VALUES (?,?,?,?,?,?,?)",
+                (version.id, project_id, number, _dumps(snapshot), notes, created_by, version.created_at),
+            )
+            db.execute(
+                "UPDATE projects SET version_count = ?, current_version_id = ? WHERE id = ?",
+                (number, version.id, project_id),
+            )
+            self._enqueue(db, "version", version.id, "insert", version.to_json())
+        return version
+
+    def list_versions(self, key: str) -> list[Version]:
+        rows = self._db.execute(
+            "SELECT * FROM versions WHERE project_id = ? ORDER BY version_number", (self.resolve_project(key),)
+        ).fetchall()
+        return [self._version(r) for r in rows]
+
+    def get_version(self, key: str, number: int) -> Version:
+        project_id = self.resolve_project(key)
+        row = self._db.execute(
+            "SELECT * FROM versions WHERE project_id = ? AND version_number = ?", (project_id, number)
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"project {key!r} has no version {number}")
+        return self._version(row)
+
+    @staticmethod
+    def _version(row: sqlite3.Row) -> Version:
+        data = dict(row)
+        data["snapshot"] = json.loads(data["snapshot"])
+        return validate_model(Version, data, "version")
+
+    def restore_version(self, key: str, number: int, created_by: Optional[str] = None) -> Version:
+        """Make the project's documents those of version ``number`` and save that as a new version."""
+        old = self.get_version(key, number)
+        project = self.load_project(old.project_id)
+        load_snapshot(old.snapshot)  # refuse a snapshot this app cannot read before changing anything
+        project.apply_snapshot(old.snapshot)
+        project.updated_at = utc_now()
+        return self._insert_version(project.id, project.snapshot(), f"Restored version {number}", created_by, project)
+
+    # -- annotations --------------------------------------------------------
+
+    def add_annotation(self, annotation: Annotation) -> Annotation:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO annotations (id, project_id, version_id, parent_id, body, created_at) VALUES (?,?,?,?,?,?)",
+                (annotation.id, annotation.project_id, annotation.version_id, annotation.parent_id,
+                 _dumps(annotation.to_json()), annotation.created_at),
+            )
+            self._enqueue(db, "annotation", annotation.id, "insert", annotation.to_json())
+        return annotation
+
+    def list_annotations(self, project_id: str) -> list[Annotation]:
+        rows = self._db.execute(
+            "SELECT body FROM annotations WHERE project_id = ? ORDER BY created_at", (project_id,)
+        ).fetchall()
+        return [validate_model(Annotation, json.loads(r["body"]), "annotation") for r in rows]
+
+    # -- sync outbox --------------------------------------------------------
+
+    def outbox(self) -> list[dict[str, Any]]:
+        rows = self._db.execute("SELECT * FROM outbox ORDER BY seq").fetchall()
+        return [{**dict(r), "payload": json.loads(r["payload"])} for r in rows]
+
+    def integrity_check(self) -> str:
+        return self._db.execute("PRAGMA integrity_check").fetchone()[0]
