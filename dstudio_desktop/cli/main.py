@@ -1,0 +1,275 @@
+"""The ``dstudio`` command line. Run with no command to open the app on the sample project."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from .. import __version__
+from ..errors import DStudioError
+from ..meshio import units_help
+from .output import Output
+
+EPILOG = (
+    "Units and up axis: the scene is metres and Y-up, as glTF is. Files without a unit are read as:\n"
+    + units_help()
+    + "\n(3MF files that declare a unit use it.) Override with --units {m,cm,mm,in,ft,um} and --up {y,z}.\n"
+    "The workspace lives in $DSTUDIO_HOME, or the platform's user data folder when it is unset."
+)
+
+
+def _workspace():
+    from ..store import Workspace
+
+    return Workspace()
+
+
+# -- commands ------------------------------------------------------------------
+
+
+def cmd_new(args: argparse.Namespace, out: Output) -> int:
+    with _workspace() as ws:
+        project = ws.create_project(args.name)
+        if args.description:
+            project.description = args.description
+            ws.save_project(project)
+    out.result({"id": project.id, "name": project.name}, project.id)
+    return 0
+
+
+def cmd_list(args: argparse.Namespace, out: Output) -> int:
+    with _workspace() as ws:
+        rows = ws.list_projects()
+    text = "\n".join(f"{r['id']}  {r['name']}  (versions: {r['version_count']}, updated {r['updated_at'][:19]})" for r in rows)
+    out.result(rows, text or "no projects yet (create one with 'dstudio new NAME')")
+    return 0
+
+
+def _run_cancellable(out: Output, work: Callable[[Any], Any]) -> Any:
+    """Run ``work(token)``; Ctrl+C sets the token so the work stops at its next check."""
+    from ..core.progress import CancelToken
+
+    token = CancelToken()
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        token.cancel()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        return work(token)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        out.end_progress()
+
+
+def cmd_import(args: argparse.Namespace, out: Output) -> int:
+    from ..project_io import import_files
+
+    with _workspace() as ws:
+        result = _run_cancellable(
+            out,
+            lambda token: import_files(ws, args.project, args.files, units=args.units, up=args.up,
+                                       progress=out.progress, cancel=token),
+        )
+    lines = [f"imported {len(result.nodes)} node(s), {len(result.assets)} asset(s), {result.materials} material(s)"]
+    lines += [f"  {n.id}  {n.name} ({n.kind})" for n in result.nodes]
+    lines += [f"warning: {w}" for w in result.warnings]
+    out.result(result.to_json(), "\n".join(lines))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, out: Output) -> int:
+    from ..project_io import export_project
+
+    with _workspace() as ws:
+        written = export_project(ws, args.project, args.output, node_id=args.node, units=args.units, up=args.up)
+    out.result({"files": [str(p) for p in written]}, "\n".join(f"wrote {p}" for p in written))
+    return 0
+
+
+def cmd_convert(args: argparse.Namespace, out: Output) -> int:
+    from ..meshio import read_scene, write_scene
+
+    scene = read_scene(args.input, units=args.in_units, up=args.in_up)
+    written = write_scene(scene, args.output, units=args.out_units, up=args.out_up)
+    counts = scene.counts()
+    out.result({"files": [str(p) for p in written], **counts},
+               "\n".join(f"wrote {p}" for p in written) + f"\n{counts['triangles']} triangles, {counts['vertices']} vertices")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace, out: Output) -> int:
+    from ..project_io import describe, project_scene
+
+    target = Path(args.target)
+    if target.exists() or target.suffix:
+        from ..meshio import read_scene
+
+        scene = read_scene(target, units=args.units, up=args.up)
+        facts = {"file": str(target), **describe(scene)}
+    else:
+        with _workspace() as ws:
+            project = ws.load_project(args.target)
+            facts = {"project": project.name, "project_id": project.id, **describe(project_scene(ws, project))}
+            facts["versions"] = ws.project_row(project.id)["version_count"]
+    out.result(facts, _info_text(facts))
+    return 0
+
+
+def _info_text(f: dict[str, Any]) -> str:
+    head = f"file {f['file']}" if "file" in f else f"project {f['project']} ({f['project_id']})"
+    lines = [head, f"  nodes: {f['nodes']}  vertices: {f['vertices']}  triangles: {f['triangles']}  materials: {f['materials']}"]
+    if f["bounds"]:
+        lo, hi = f["bounds"]
+        size = " x ".join(f"{s:.4g}" for s in f["size"])
+        lines.append(f"  bounds (m): [{', '.join(f'{v:.4g}' for v in lo)}] .. [{', '.join(f'{v:.4g}' for v in hi)}]  size {size}")
+    lines.append(f"  watertight: {'yes' if f['watertight'] else 'no'}")
+    for m in f["meshes"]:
+        lines.append(f"    {m['node']}: {m['triangles']} triangles, {m['vertices']} vertices, "
+                     f"{'watertight' if m['watertight'] else 'open'}")
+    if f["material_names"]:
+        lines.append(f"  materials: {', '.join(f['material_names'])}")
+    return "\n".join(lines)
+
+
+def _version_json(v: Any) -> dict[str, Any]:
+    return {"id": v.id, "version_number": v.version_number, "notes": v.notes, "created_at": v.created_at}
+
+
+def cmd_version(args: argparse.Namespace, out: Output) -> int:
+    with _workspace() as ws:
+        if args.version_cmd == "save":
+            v = ws.save_version(args.project, notes=args.message)
+            out.result(_version_json(v), f"saved version {v.version_number}")
+        elif args.version_cmd == "list":
+            versions = ws.list_versions(args.project)
+            text = "\n".join(f"{v.version_number:4d}  {v.created_at[:19]}  {v.notes}" for v in versions)
+            out.result([_version_json(v) for v in versions], text or "no versions yet")
+        else:
+            v = ws.restore_version(args.project, args.number)
+            out.result({**_version_json(v), "restored_from": args.number},
+                       f"restored version {args.number} as version {v.version_number}")
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace, out: Output) -> int:
+    from ..sample import install_sample
+
+    with _workspace() as ws:
+        project = install_sample(ws)
+    out.result({"id": project.id, "name": project.name}, project.id)
+    return 0
+
+
+def cmd_open(args: argparse.Namespace, out: Output) -> int:
+    from ..ui.app import run_app
+
+    return run_app(args.project)
+
+
+# -- parser --------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dstudio", description="Design Studio Desktop: open, edit and convert 3D projects.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"dstudio {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print a machine-readable result on stdout")
+    frame = argparse.ArgumentParser(add_help=False)
+    frame.add_argument("--units", help="unit of the file's coordinates (m, cm, mm, in, ft, um)")
+    frame.add_argument("--up", choices=["y", "z"], help="the file's up axis")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, fn: Callable, help: str, parents: list = ()) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help, parents=[common, *parents], epilog=EPILOG,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.set_defaults(func=fn)
+        return p
+
+    p = add("new", cmd_new, "create a project and print its id")
+    p.add_argument("name")
+    p.add_argument("--description", default="")
+    add("list", cmd_list, "list the projects in the workspace")
+    p = add("import", cmd_import, "import model files into a project", [frame])
+    p.add_argument("project", help="project name or id")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p = add("export", cmd_export, "export a project or one node to a model file", [frame])
+    p.add_argument("project", help="project name or id")
+    p.add_argument("-o", "--output", required=True, help="output file; the format comes from its extension")
+    p.add_argument("--node", help="export only this node (id or name) and its children")
+    p = add("convert", cmd_convert, "convert a model file to another format")
+    p.add_argument("input")
+    p.add_argument("output")
+    for side in ("in", "out"):
+        p.add_argument(f"--{side}-units", help=f"unit of the {side}put file's coordinates")
+        p.add_argument(f"--{side}-up", choices=["y", "z"], help=f"up axis of the {side}put file")
+    p = add("info", cmd_info, "describe a model file or a project", [frame])
+    p.add_argument("target", metavar="FILE|PROJECT")
+    p = add("version", cmd_version, "save, list and restore versions")
+    vsub = p.add_subparsers(dest="version_cmd", metavar="ACTION", required=True)
+    v = vsub.add_parser("save", help="save the project's current state as a new version", parents=[common])
+    v.add_argument("project")
+    v.add_argument("-m", "--message", default="", help="notes for the version")
+    v = vsub.add_parser("list", help="list the project's versions", parents=[common])
+    v.add_argument("project")
+    v = vsub.add_parser("restore", help="make version N current again (as a new version)", parents=[common])
+    v.add_argument("project")
+    v.add_argument("number", type=int)
+    add("sample", cmd_sample, "add the bundled sample project to the workspace and print its id")
+    p = add("open", cmd_open, "open the app on a project (default: the sample project)")
+    p.add_argument("project", nargs="?")
+    return parser
+
+
+def _log_crash() -> Path:
+    from ..store.paths import workspace_home
+
+    log = workspace_home() / "logs" / "crash.log"
+    try:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with open(log, "a") as fh:
+            fh.write(traceback.format_exc() + "\n")
+    except OSError:
+        pass
+    return log
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        from ..ui.app import run_app
+
+        return run_app(None)
+    out = Output(getattr(args, "json", False))
+    try:
+        return args.func(args, out)
+    except DStudioError as err:
+        out.error(str(err))
+        return 130 if type(err).__name__ == "Cancelled" else 1
+    except KeyboardInterrupt:
+        out.error("cancelled")
+        return 130
+    except BrokenPipeError:
+        # the reader (e.g. `| head`) went away; say nothing more and exit as a pipe writer should
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except Exception as err:  # noqa: BLE001 - a bug: say so in one line, keep the traceback in the log
+        log = _log_crash()
+        out.error(f"internal error ({type(err).__name__}: {err}); details in {log}")
+        return 70
+
+
+if __name__ == "__main__":
+    sys.exit(main())
