@@ -97,7 +97,9 @@ def _stl(path: Path, head: bytes, size: int) -> None:
                 f"not a valid STL: as binary STL its header claims {count} triangles ({84 + 50 * count} bytes) "
                 f"but the file has {size} bytes, and it is not ASCII STL either",
             )
-        raise MeshFileError(path, f"not a valid STL: neither ASCII STL nor a binary STL of the {count} triangles its header claims")
+        raise MeshFileError(
+            path, f"not a valid STL: neither ASCII STL nor binary STL ({size} bytes is not the size of the {count} triangles its header claims)"
+        )
     raise MeshFileError(path, f"not a valid STL: too short ({size} bytes) for binary STL and not ASCII STL")
 
 
@@ -166,7 +168,7 @@ def _obj(path: Path, head: bytes, size: int) -> None:
 def _off(path: Path, head: bytes, size: int) -> None:
     _text(path, head, "OFF")
     lines = [ln for ln in head.decode("ascii", "replace").splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
-    if not lines or not lines[0].strip().upper().endswith("OFF"):
+    if not lines or not re.fullmatch(r"(ST)?C?N?4?n?OFF", lines[0].split()[0]):
         raise MeshFileError(path, "not an OFF file (it does not start with 'OFF')")
     counts = lines[0].split()[1:] or (lines[1].split() if len(lines) > 1 else [])
     if len(counts) < 2 or not all(re.fullmatch(r"\d+", c) for c in counts[:2]):

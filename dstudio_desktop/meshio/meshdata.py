@@ -43,27 +43,29 @@ class MeshData:
 
     def validated(self, source: str | Path) -> "MeshData":
         """Normalise dtypes and refuse geometry no tool could use, naming ``source``."""
+        # a mesh named after its file (STL, OBJ) needs no second mention of it
+        who = "" if self.name in (Path(source).name, Path(source).stem) else f"{self.name}: "
         pos = np.ascontiguousarray(self.positions, dtype=np.float32)
         if pos.ndim != 2 or pos.shape[1] != 3:
-            raise MeshFileError(source, f"{self.name}: vertex positions have shape {pos.shape}, not (N, 3)")
+            raise MeshFileError(source, f"{who}vertex positions have shape {pos.shape}, not (N, 3)")
         if len(pos) == 0:
-            raise MeshFileError(source, f"{self.name}: has no vertices")
+            raise MeshFileError(source, f"{who}has no vertices")
         bad = ~np.isfinite(pos).all(axis=1)
         if bad.any():
             raise MeshFileError(
-                source, f"{self.name}: {int(bad.sum())} vertices are NaN or infinite (first is vertex {int(np.argmax(bad))})"
+                source, f"{who}{int(bad.sum())} vertices are NaN or infinite (first is vertex {int(np.argmax(bad))})"
             )
         faces = None
         if self.faces is not None:
             raw = np.asarray(self.faces)
             if raw.ndim != 2 or raw.shape[1] != 3:
-                raise MeshFileError(source, f"{self.name}: faces are not triangles (shape {raw.shape})")
+                raise MeshFileError(source, f"{who}faces are not triangles (shape {raw.shape})")
             if len(raw) == 0:
-                raise MeshFileError(source, f"{self.name}: has vertices but no faces")
+                raise MeshFileError(source, f"{who}has vertices but no faces")
             if raw.min() < 0 or raw.max() >= len(pos):
                 worst = int(raw.max()) if raw.max() >= len(pos) else int(raw.min())
                 raise MeshFileError(
-                    source, f"{self.name}: a face uses vertex index {worst}, but there are only {len(pos)} vertices"
+                    source, f"{who}a face uses vertex index {worst}, but there are only {len(pos)} vertices"
                 )
             faces = np.ascontiguousarray(raw, dtype=np.uint32)
         return MeshData(

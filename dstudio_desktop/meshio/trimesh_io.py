@@ -23,7 +23,7 @@ logging.getLogger("trimesh").setLevel(logging.ERROR)
 
 def _loader_problem(fmt: Format, err: BaseException) -> str:
     if isinstance(err, IndexError):
-        return f"not a valid {fmt.name} file: a face refers to a vertex that does not exist ({err})"
+        return f"not a valid {fmt.name} file: a face refers to a vertex that does not exist"
     if isinstance(err, MemoryError):
         return f"too large to read as {fmt.name} (out of memory)"
     text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__

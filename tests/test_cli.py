@@ -1,0 +1,70 @@
+"""The dstudio command line, driven as a user drives it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import trimesh
+
+from dstudio_desktop import __version__
+
+
+def test_version(cli) -> None:
+    res = cli("--version")
+    assert res.returncode == 0 and __version__ in res.stdout
+
+
+def test_help_states_unit_assumptions(cli) -> None:
+    res = cli("import", "--help")
+    assert res.returncode == 0
+    assert "STL" in res.stdout and "mm, Z-up" in res.stdout and "OBJ" in res.stdout
+
+
+def test_project_lifecycle_with_json(cli, tmp_path: Path) -> None:
+    part = tmp_path / "part.stl"
+    trimesh.creation.box((10, 20, 30)).export(part)
+    new = cli("new", "bracket", "--json")
+    assert new.returncode == 0
+    pid = new.json()["id"]
+    assert cli("list", "--json").json()[0]["id"] == pid
+    imported = cli("import", "bracket", str(part), "--json").json()
+    node_id = imported["nodes"][0]["id"]
+    assert imported["project_id"] == pid and imported["assets"][0]["file_size"] > 0
+
+    info = cli("info", pid, "--json").json()
+    assert info["triangles"] == 12 and info["watertight"] is True
+    assert [round(s, 6) for s in info["size"]] == [0.01, 0.03, 0.02]
+
+    assert cli("version", "save", "bracket", "-m", "first cut", "--json").json()["version_number"] == 1
+    cli("import", "bracket", str(part))
+    assert cli("version", "save", "bracket", "-m", "two parts").returncode == 0
+    restored = cli("version", "restore", "bracket", "1", "--json").json()
+    assert restored["version_number"] == 3 and restored["restored_from"] == 1
+    versions = cli("version", "list", "bracket", "--json").json()
+    assert [v["version_number"] for v in versions] == [1, 2, 3]
+    assert cli("info", "bracket", "--json").json()["triangles"] == 12
+
+    out = tmp_path / "export" / "bracket.3mf"
+    assert cli("export", "bracket", "-o", str(out), "--node", node_id).returncode == 0
+    assert cli("info", str(out), "--json").json()["triangles"] == 12
+    res = cli("export", "bracket", "-o", str(tmp_path / "x.glb"), "--node", "no-such-node")
+    assert res.returncode == 1 and "no node 'no-such-node'" in res.stderr
+
+
+def test_errors_are_one_line_and_nonzero(cli) -> None:
+    for args in (("info", "no-such-project"), ("version", "restore", "nothing", "1"), ("import", "x", "y.stl")):
+        res = cli(*args)
+        assert res.returncode == 1
+        assert len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.stderr
+
+
+def test_usage_error_exits_two(cli) -> None:
+    assert cli("export", "p").returncode == 2
+
+
+def test_sample_installs_once(cli) -> None:
+    first = cli("sample", "--json").json()["id"]
+    assert cli("sample", "--json").json()["id"] == first
+    info = cli("info", first, "--json").json()
+    assert info["materials"] >= 3 and len(info["meshes"]) >= 3
+    assert cli("version", "list", first, "--json").json()[0]["version_number"] == 1
