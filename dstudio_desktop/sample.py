@@ -75,8 +75,8 @@ def build_sample() -> tuple[Project, list]:
     head = Node(id=_id("n-head"), name="Head", children=nodes[2:])
     lamp = Node(id=_id("n-lamp"), name="Desk lamp", children=[*nodes[:2], head])
     cameras = [
-        CameraPreset(id=_id("c-front"), name="Front", eye=(0.0, 0.2, 0.85), target=(0.0, 0.19, 0.0)),
-        CameraPreset(id=_id("c-34"), name="Three-quarter", eye=(0.5, 0.45, 0.6), target=(0.0, 0.18, 0.0)),
+        CameraPreset(id=_id("c-front"), name="Front", eye=(0.0, 0.21, 0.62), target=(0.0, 0.19, 0.0)),
+        CameraPreset(id=_id("c-34"), name="Three-quarter", eye=(0.36, 0.36, 0.44), target=(0.0, 0.18, 0.0)),
         CameraPreset(id=_id("c-top"), name="Top", eye=(0.0, 0.9, 0.001), target=(0.0, 0.0, 0.0),
                      up=(0.0, 0.0, -1.0), projection="orthographic", ortho_height=0.4),
     ]

@@ -80,9 +80,9 @@ def builtin_presets() -> dict[str, LightingPreset]:
             name="studio",
             ambient_intensity=0.25,
             lights=[
-                Light(name="Key", direction=_dir(-0.5, -0.8, -0.6), intensity=2.2),
-                Light(name="Fill", direction=_dir(0.7, -0.3, -0.4), intensity=0.7),
-                Light(name="Top", direction=_dir(0.0, -1.0, 0.1), intensity=0.5),
+                Light(name="Key", direction=_dir(-0.5, -0.8, -0.6), intensity=1.5),
+                Light(name="Fill", direction=_dir(0.7, -0.3, -0.4), intensity=0.5),
+                Light(name="Top", direction=_dir(0.0, -1.0, 0.1), intensity=0.35),
             ],
         ),
         "three-point": LightingPreset(

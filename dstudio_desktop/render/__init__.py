@@ -1,0 +1,1 @@
+"""vispy drawing of the model; used by the viewport and by headless renders."""

@@ -1,0 +1,96 @@
+"""A vispy camera whose state is exactly a ``CameraView`` (eye, target, up, fov, projection).
+
+vispy's turntable and arcball cameras keep their own parameterisation (and
+private fields), so a saved preset could only be approximated. This camera
+renders the model's view as it is, and turns mouse drags into ``camera_math``
+operations; ``on_change`` reports each new view so the model can store it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Optional
+
+import numpy as np
+from vispy.scene.cameras import BaseCamera
+from vispy.util import keys
+from vispy.visuals.transforms import MatrixTransform
+
+from ..core import CameraView
+from ..core import camera_math as cm
+
+
+class ViewCamera(BaseCamera):
+    """Orbit (left drag), pan (middle drag or shift+left), zoom (wheel or right drag)."""
+
+    def __init__(self, view: Optional[CameraView] = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.transform = MatrixTransform()
+        self._view = view or CameraView()
+        self._drag_start: Optional[CameraView] = None
+        self.on_change: Optional[Callable[[CameraView], None]] = None
+
+    @property
+    def view(self) -> CameraView:
+        return self._view
+
+    def set_view(self, view: CameraView, notify: bool = False) -> None:
+        self._view = view
+        self.view_changed()
+        if notify and self.on_change is not None:
+            self.on_change(view)
+
+    def _change(self, view: CameraView) -> None:
+        self.set_view(view, notify=True)
+
+    # vispy calls this whenever the view or the viewbox size changes
+    def _update_transform(self, event=None) -> None:
+        if self._viewbox is None:
+            return
+        w, h = self._viewbox.size
+        if w == 0 or h == 0:
+            return
+        view = self._view
+        right, up, forward = cm.frame(view)
+        cam_to_world = np.eye(4)
+        cam_to_world[0, :3], cam_to_world[1, :3], cam_to_world[2, :3] = right, up, -forward
+        cam_to_world[3, :3] = view.eye
+        self.transform.matrix = cam_to_world  # vispy matrices act on row vectors
+        aspect = w / h
+        if view.projection == "perspective":
+            self._projection.set_perspective(view.fov, aspect, view.near, view.far)
+        else:
+            half_h = cm.view_height(view) / 2
+            self._projection.set_ortho(-half_h * aspect, half_h * aspect, -half_h, half_h, view.near, view.far)
+        self._viewbox_tr.set_mapping([[-1, 1], [1, -1]], [[0, 0], self._viewbox.size])
+        path = [n.transform for n in self._viewbox.scene.node_path_to_child(self)[1:]]
+        camera_tr = self._transform_cache.get(path).inverse
+        full = self._transform_cache.get([self._viewbox_tr, self._projection, camera_tr])
+        self._transform_cache.roll()
+        self._set_scene_transform(full)
+
+    def viewbox_mouse_event(self, event) -> None:
+        if event.handled or not self.interactive:
+            return
+        if event.type == "mouse_wheel":
+            self._change(cm.zoom(self._view, 1.1 ** -event.delta[1]))
+            event.handled = True
+        elif event.type == "gesture_zoom":
+            self._change(cm.zoom(self._view, max(0.1, 1 - event.scale)))
+            event.handled = True
+        elif event.type == "mouse_press":
+            self._drag_start = self._view
+            event.handled = True
+        elif event.type == "mouse_release":
+            self._drag_start = None
+        elif event.type == "mouse_move" and event.press_event is not None and self._drag_start is not None:
+            h = max(self._viewbox.size[1], 1)
+            d = (np.asarray(event.pos[:2]) - np.asarray(event.press_event.pos[:2])) / h
+            shift = keys.SHIFT in event.mouse_event.modifiers
+            if 1 in event.buttons and not shift:
+                self._change(cm.orbit(self._drag_start, d[0] * math.pi, d[1] * math.pi))
+            elif 3 in event.buttons or (1 in event.buttons and shift):
+                self._change(cm.pan(self._drag_start, -d[0], d[1]))
+            elif 2 in event.buttons:
+                self._change(cm.zoom(self._drag_start, math.exp(d[1] * 2)))
+            event.handled = True

@@ -1,0 +1,43 @@
+"""Render a project to an image without a window (thumbnails, ``dstudio render``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from ..core import CameraView
+from ..errors import DStudioError, NotFoundError
+
+
+def render_project(ws, key: str, size: tuple[int, int] = (960, 640), camera: Optional[str] = None) -> np.ndarray:
+    from vispy import app as vispy_app
+
+    from ..project_io import load_mesh
+
+    vispy_app.use_app("pyside6")
+    from .viewport import Viewport
+
+    project = ws.load_project(key)
+    viewport = Viewport(size=size, show=False)
+    try:
+        viewport.set_project(project, lambda asset_id: load_mesh(ws, asset_id))
+        if camera is not None:
+            preset = project.camera_presets.get(camera)
+            if preset is None:
+                names = ", ".join(p.name for p in project.camera_presets.presets) or "none saved"
+                raise NotFoundError(f"project {project.name!r} has no camera preset {camera!r} ({names})")
+            viewport.camera.set_view(CameraView(**preset.model_dump(include=set(CameraView.model_fields))))
+        return viewport.render(size)
+    finally:
+        viewport.close()
+
+
+def save_png(image: np.ndarray, path: Path) -> None:
+    from PIL import Image
+
+    try:
+        Image.fromarray(image).save(path)
+    except OSError as err:
+        raise DStudioError(f"{path}: cannot write the image: {err}") from None

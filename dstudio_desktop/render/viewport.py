@@ -1,0 +1,69 @@
+"""The 3D viewport: a vispy SceneCanvas with our camera and a project's scene view.
+
+The same class draws inside the main window and renders headless images, so a
+thumbnail and the viewport can never disagree.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+from typing import Callable, Optional
+
+import numpy as np
+from vispy import scene
+
+from ..core import CameraView, Project
+from ..core import camera_math as cm
+from .camera import ViewCamera
+from .views import MeshSource, SceneView
+
+
+class Viewport:
+    def __init__(self, size: tuple[int, int] = (960, 640), show: bool = False, parent=None) -> None:
+        self.canvas = scene.SceneCanvas(keys=None, size=size, show=show, parent=parent, bgcolor=(0.1, 0.1, 0.12, 1))
+        self.view = self.canvas.central_widget.add_view()
+        self.camera = ViewCamera()
+        self.view.camera = self.camera
+        self.scene_view: Optional[SceneView] = None
+        self.frame_ms = 0.0
+        self._draw_started = 0.0
+        self.canvas.events.draw.connect(self._before_draw, position="first")
+        self.canvas.events.draw.connect(self._after_draw, position="last")
+        self.on_frame: Optional[Callable[[float], None]] = None
+
+    def _before_draw(self, event=None) -> None:
+        self._draw_started = time.perf_counter()
+
+    def _after_draw(self, event=None) -> None:
+        self.frame_ms = (time.perf_counter() - self._draw_started) * 1000
+        if self.on_frame is not None:
+            self.on_frame(self.frame_ms)
+
+    def set_project(self, project: Optional[Project], mesh_source: Optional[MeshSource] = None) -> None:
+        if self.scene_view is not None:
+            self.scene_view.close()
+            self.scene_view = None
+        if project is not None and mesh_source is not None:
+            self.scene_view = SceneView(project, lru_cache(maxsize=None)(mesh_source), self.view.scene)
+            start = project.canvas_state.camera or (project.camera_presets.default() and
+                                                    CameraView(**project.camera_presets.default().model_dump(
+                                                        include=set(CameraView.model_fields))))
+            self.camera.set_view(start or self.fit_view(CameraView()))
+        self.canvas.update()
+
+    def fit_view(self, base: CameraView) -> CameraView:
+        bounds = self.scene_view.bounds() if self.scene_view else None
+        if bounds is None:
+            return base
+        return cm.fit(base, *bounds)
+
+    def render(self, size: Optional[tuple[int, int]] = None) -> np.ndarray:
+        """An RGBA uint8 image of the current view."""
+        if size is not None and tuple(self.canvas.size) != tuple(size):
+            self.canvas.size = size
+        return self.canvas.render(alpha=False)
+
+    def close(self) -> None:
+        self.set_project(None)
+        self.canvas.close()

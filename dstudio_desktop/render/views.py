@@ -1,0 +1,292 @@
+"""vispy views of the model: one view class per model class, found through ``VIEW_TYPES``.
+
+A view subscribes to its model's events when made, ``reset()`` replays every
+handler (after a bulk change), and ``close()`` disconnects and unparents it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+import numpy as np
+import trimesh
+from vispy import scene
+from vispy.gloo import VertexBuffer
+from vispy.visuals import Visual
+from vispy.visuals.transforms import MatrixTransform
+
+from ..core import EnvironmentConfig, LightingConfig, MaterialSet, Node, Project, SceneGraph
+from ..meshio import MeshData
+from .shading import LitMaterialFilter
+
+MeshSource = Callable[[str], MeshData]
+# Crease-aware normals cost time on huge meshes; above this they get averaged normals.
+SMOOTH_SHADING_LIMIT = 2_000_000
+HIGHLIGHT = (1.0, 0.62, 0.1, 0.35)
+
+
+def display_arrays(mesh: MeshData) -> tuple[np.ndarray, np.ndarray]:
+    """float32 vertices and uint32 faces for drawing, split at hard edges so they shade crisply."""
+    if mesh.triangle_count <= SMOOTH_SHADING_LIMIT:
+        smooth = trimesh.Trimesh(mesh.positions, mesh.faces, process=False).smooth_shaded
+        return np.ascontiguousarray(smooth.vertices, np.float32), np.ascontiguousarray(smooth.faces, np.uint32)
+    return mesh.positions, mesh.faces
+
+
+class NodeView:
+    """Draws one mesh or point-cloud node with its material under the project's lights."""
+
+    def __init__(self, node: Node, context: "SceneView") -> None:
+        self.node = node
+        self.context = context
+        mesh = context.mesh_source(node.asset_id)
+        self.triangles = mesh.triangle_count
+        self.filter: Optional[LitMaterialFilter] = None
+        if mesh.is_pointcloud:
+            self.visual = scene.visuals.Markers(parent=context.root)
+            colors = mesh.colors if mesh.colors is not None else np.full((mesh.vertex_count, 4), 0.85, np.float32)
+            self.visual.set_data(mesh.positions, face_color=colors, edge_width=0, size=3)
+        else:
+            vertices, faces = display_arrays(mesh)
+            self.visual = scene.visuals.Mesh(vertices=vertices, faces=faces, color=(1, 1, 1, 1), parent=context.root)
+            self.filter = LitMaterialFilter()
+            self.visual.attach(self.filter)
+        self.visual.transform = MatrixTransform()
+        self._material = None
+        node.events.material_id.connect(self._bind_material)
+        node.events.visible.connect(self._visible)
+        self.reset()
+
+    def reset(self) -> None:
+        self._bind_material()
+        self._visible()
+
+    def _bind_material(self, *_: Any) -> None:
+        if self._material is not None:
+            self._material.events.all.disconnect(self._material_changed)
+        self._material = self.context.project.material_overrides.get(self.node.material_id) if self.node.material_id else None
+        if self._material is not None:
+            self._material.events.all.connect(self._material_changed)
+        self._material_changed()
+
+    def _material_changed(self, *_: Any) -> None:
+        if self.filter is not None:
+            self.filter.set_material(self._material)
+            self.visual.update()
+
+    def _visible(self, *_: Any) -> None:
+        self.visual.visible = self.context.effectively_visible(self.node)
+
+    def place(self, world: np.ndarray) -> None:
+        self.visual.transform.matrix = world.T  # vispy matrices act on row vectors
+
+    def set_highlight(self, on: bool) -> None:
+        if self.filter is not None:
+            self.filter.set_highlight(HIGHLIGHT if on else None)
+            self.visual.update()
+
+    def close(self) -> None:
+        self.node.events.material_id.disconnect(self._bind_material)
+        self.node.events.visible.disconnect(self._visible)
+        if self._material is not None:
+            self._material.events.all.disconnect(self._material_changed)
+        self.visual.parent = None
+
+
+class _GradientVisual(Visual):
+    """A full-viewport quad behind everything, coloured bottom to top."""
+
+    _VERT = """
+    attribute vec2 a_pos;
+    varying float v_t;
+    void main() { gl_Position = vec4(a_pos, 0.9999, 1.0); v_t = (a_pos.y + 1.0) / 2.0; }
+    """
+    _FRAG = """
+    varying float v_t;
+    void main() { gl_FragColor = mix($bottom, $top, v_t); }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(vcode=self._VERT, fcode=self._FRAG)
+        self._draw_mode = "triangle_strip"
+        quad = np.array([[-1, -1], [1, -1], [-1, 1], [1, 1]], dtype=np.float32)
+        self.shared_program["a_pos"] = VertexBuffer(quad)
+        self.set_gl_state(depth_test=False, blend=False)
+        self.set_colors((0, 0, 0, 1), (0, 0, 0, 1))
+
+    def set_colors(self, bottom: tuple, top: tuple) -> None:
+        self.shared_program.frag["bottom"] = tuple(bottom)
+        self.shared_program.frag["top"] = tuple(top)
+        self.update()
+
+    def _prepare_transforms(self, view) -> None:
+        pass
+
+
+GradientBackground = scene.visuals.create_visual_node(_GradientVisual)
+
+
+class EnvironmentView:
+    """Background, ground grid and exposure from ``environment_config``."""
+
+    def __init__(self, env: EnvironmentConfig, context: "SceneView") -> None:
+        self.env = env
+        self.context = context
+        self.background = GradientBackground(parent=context.root)
+        self.background.order = -100
+        self.grid = scene.visuals.Line(parent=context.root, connect="segments", antialias=True)
+        self.grid.order = -50
+        self.grid.set_gl_state("translucent", depth_test=True)  # parts hide the grid behind them
+        env.events.all.connect(self.reset)
+        env.background.events.all.connect(self.reset)
+        env.grid.events.all.connect(self.reset)
+        self.reset()
+
+    def reset(self, *_: Any) -> None:
+        bg, grid = self.env.background, self.env.grid
+        if bg.mode == "gradient":
+            self.background.set_colors((*bg.bottom_color, 1.0), (*bg.top_color, 1.0))
+        else:  # image backgrounds draw their colour until image assets render
+            self.background.set_colors((*bg.color, 1.0), (*bg.color, 1.0))
+        n = max(1, int(round(grid.extent / grid.spacing)))
+        ticks = np.linspace(-grid.extent, grid.extent, 2 * n + 1)
+        segs = []
+        for t in ticks:
+            segs += [(t, 0, -grid.extent), (t, 0, grid.extent), (-grid.extent, 0, t), (grid.extent, 0, t)]
+        self.grid.set_data(pos=np.asarray(segs, np.float32), color=(*grid.color, 0.5), width=1)
+        self.grid.visible = grid.visible
+        self.context.apply_environment(self.env)
+
+    def close(self) -> None:
+        self.env.events.all.disconnect(self.reset)
+        self.env.background.events.all.disconnect(self.reset)
+        self.env.grid.events.all.disconnect(self.reset)
+        self.background.parent = None
+        self.grid.parent = None
+
+
+class LightingView:
+    """Feeds ``lighting_config`` into every mesh's shading filter; draws nothing itself."""
+
+    def __init__(self, lighting: LightingConfig, context: "SceneView") -> None:
+        self.lighting = lighting
+        self.context = context
+        lighting.events.all.connect(self.reset)
+        self.reset()
+
+    def reset(self, *_: Any) -> None:
+        self.context.apply_lighting(self.lighting)
+
+    def close(self) -> None:
+        self.lighting.events.all.disconnect(self.reset)
+
+
+VIEW_TYPES: dict[type, type] = {Node: NodeView, EnvironmentConfig: EnvironmentView, LightingConfig: LightingView}
+
+
+def make_view(model: Any, context: "SceneView") -> Any:
+    return VIEW_TYPES[type(model)](model, context)
+
+
+class SceneView:
+    """All the views of one project under a vispy scene node."""
+
+    def __init__(self, project: Project, mesh_source: MeshSource, parent: scene.Node) -> None:
+        self.project = project
+        self.mesh_source = mesh_source
+        self.root = scene.Node(parent=parent)
+        self.node_views: dict[str, NodeView] = {}
+        self._watched: list[Node] = []
+        self.environment: Optional[EnvironmentView] = None
+        self.lighting: Optional[LightingView] = None
+        self.selection: set[str] = set()
+        self.reset()
+
+    def effectively_visible(self, node: Node) -> bool:
+        graph: SceneGraph = self.project.scene_graph
+        current: Optional[Node] = node
+        while current is not None:
+            if not current.visible:
+                return False
+            current = graph.parent_of(current.id)
+        return True
+
+    def reset(self) -> None:
+        """Rebuild every view from the model (after a project or version is loaded)."""
+        self._close_views()
+        for node, _ in self.project.scene_graph.walk():
+            node.events.transform.connect(self.place_all)
+            node.events.visible.connect(self._visibility)
+            self._watched.append(node)
+            if node.kind in ("mesh", "pointcloud") and node.asset_id:
+                self.node_views[node.id] = make_view(node, self)
+        self.lighting = make_view(self.project.lighting_config, self)
+        self.environment = make_view(self.project.environment_config, self)
+        self.place_all()
+        self.set_selection(self.selection)
+
+    def place_all(self, *_: Any) -> None:
+        for node, world in self.project.scene_graph.world_matrices():
+            if node.id in self.node_views:
+                self.node_views[node.id].place(world)
+
+    def _visibility(self, *_: Any) -> None:
+        for view in self.node_views.values():
+            view._visible()
+
+    def apply_lighting(self, lighting: LightingConfig) -> None:
+        for view in self.node_views.values():
+            if view.filter is not None:
+                view.filter.set_lighting(lighting)
+                view.visual.update()
+
+    def apply_environment(self, env: EnvironmentConfig) -> None:
+        for view in self.node_views.values():
+            if view.filter is not None:
+                view.filter.set_environment(env)
+                view.visual.update()
+
+    def set_selection(self, node_ids: set[str]) -> None:
+        self.selection = set(node_ids)
+        graph = self.project.scene_graph
+        lit: set[str] = set()
+        for node_id in node_ids:
+            node = graph.find(node_id)
+            if node is not None:
+                lit |= {n.id for n, _ in SceneGraph.model_construct(nodes=[node]).walk()}
+        for node_id, view in self.node_views.items():
+            view.set_highlight(node_id in lit)
+
+    def triangle_count(self) -> int:
+        return sum(v.triangles for v in self.node_views.values() if v.visual.visible)
+
+    def bounds(self) -> Optional[tuple[np.ndarray, np.ndarray]]:
+        lo, hi = np.full(3, np.inf), np.full(3, -np.inf)
+        for node, world in self.project.scene_graph.world_matrices():
+            if node.id in self.node_views and self.node_views[node.id].visual.visible:
+                mesh = self.mesh_source(node.asset_id)
+                b = mesh.bounds()
+                corners = np.array(np.meshgrid(*zip(b[0], b[1]))).T.reshape(-1, 3)
+                pts = corners @ world[:3, :3].T + world[:3, 3]
+                lo, hi = np.minimum(lo, pts.min(axis=0)), np.maximum(hi, pts.max(axis=0))
+        return (lo, hi) if np.isfinite(lo).all() else None
+
+    def _close_views(self) -> None:
+        for node in self._watched:
+            node.events.transform.disconnect(self.place_all)
+            node.events.visible.disconnect(self._visibility)
+        self._watched = []
+        for view in self.node_views.values():
+            view.close()
+        self.node_views = {}
+        for view in (self.environment, self.lighting):
+            if view is not None:
+                view.close()
+        self.environment = self.lighting = None
+
+    def close(self) -> None:
+        self._close_views()
+        self.root.parent = None
+
+
+__all__ = ["SceneView", "VIEW_TYPES", "make_view", "MaterialSet"]
