@@ -69,6 +69,16 @@ void shade_lit() {
     vec3 V = -normalize(v_eye_dir);
     vec3 c = $ambient * base * (1.0 - 0.5 * metal) + $ambient * mix(vec3(0.04), base, metal) * 0.5;
 LIGHTS
+    // Reflections of a studio (dim floor, overhead softbox, two side strips) tinted by the
+    // ambient colour: without them metals, which have no diffuse term, render as flat grey.
+    vec3 R = reflect(-V, N);
+    float studio = 0.06 + 0.8 * smoothstep(-0.1, 0.9, R.y)
+                 + 0.9 * pow(max(dot(R, normalize(vec3(-0.8, 0.2, 0.6))), 0.0), 6.0)
+                 + 0.5 * pow(max(dot(R, normalize(vec3(0.9, 0.1, -0.2))), 0.0), 6.0);
+    float fresnel = pow(1.0 - max(dot(N, V), 0.0), 5.0);
+    vec3 f0 = mix(vec3(0.04), base, metal);
+    float gloss = (1.0 - rough) * (1.0 - rough);
+    c += (f0 + (1.0 - f0) * fresnel * gloss) * $sky * studio * (1.0 - 0.7 * rough);
     c += $emissive;
     c *= $exposure;
     c = tone_map(c);
@@ -155,7 +165,11 @@ class LitMaterialFilter(Filter):
 
     def set_lighting(self, config: LightingConfig) -> None:
         lights = light_uniforms(config)
-        values = {"n_lights": len(lights), "ambient": tuple(c * config.ambient_intensity for c in config.ambient_color)}
+        values = {
+            "n_lights": len(lights),
+            "ambient": tuple(c * config.ambient_intensity for c in config.ambient_color),
+            "sky": tuple(config.ambient_color),
+        }
         for i in range(MAX_LIGHTS):
             pos, color, spot, params = lights[i] if i < len(lights) else ((0, -1, 0, 0), (0, 0, 0), (0, -1, 0, 1), (1, 0, 0, 0))
             values.update({f"l{i}_pos": pos, f"l{i}_color": color, f"l{i}_spot": spot, f"l{i}_params": params})

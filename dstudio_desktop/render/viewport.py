@@ -21,7 +21,8 @@ from .views import MeshSource, SceneView
 
 class Viewport:
     def __init__(self, size: tuple[int, int] = (960, 640), show: bool = False, parent=None) -> None:
-        self.canvas = scene.SceneCanvas(keys=None, size=size, show=show, parent=parent, bgcolor=(0.1, 0.1, 0.12, 1))
+        self.canvas = scene.SceneCanvas(keys=None, size=size, show=show, parent=parent, bgcolor=(0.1, 0.1, 0.12, 1),
+                                        config={"samples": 4})
         self.view = self.canvas.central_widget.add_view()
         self.camera = ViewCamera()
         self.view.camera = self.camera

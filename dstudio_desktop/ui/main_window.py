@@ -1,0 +1,216 @@
+"""The main window: viewport in the middle, docks around it, menus and status bar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox
+
+from ..core import CameraView, Project
+from ..core import camera_math as cm
+from ..errors import DStudioError
+from ..meshio import FORMATS
+from ..project_io import export_project, import_files, load_mesh
+from ..render.viewport import Viewport
+from ..store import Workspace
+from .outliner import Outliner
+from .tasks import run_task
+
+STANDARD_VIEWS = ["front", "back", "left", "right", "top", "bottom", "iso"]
+
+
+def _file_filter() -> str:
+    patterns = " ".join(f"*{e}" for f in FORMATS.values() for e in f.extensions)
+    each = ";;".join(f"{f.name} ({' '.join('*' + e for e in f.extensions)})" for f in FORMATS.values())
+    return f"3D models ({patterns});;{each}"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, ws: Workspace) -> None:
+        super().__init__()
+        self.ws = ws
+        self.project: Optional[Project] = None
+        self.setObjectName("main_window")
+        self.resize(1280, 800)
+        # The canvas is made with its final parent and never moved: reparenting a GL widget breaks it.
+        self.viewport = Viewport(parent=self)
+        self.setCentralWidget(self.viewport.canvas.native)
+        self.viewport.camera.on_change = self._camera_moved
+        self.viewport.on_frame = self._frame_drawn
+        self.outliner = Outliner(self)
+        self.addDockWidget(Qt.LeftDockWidgetArea, self.outliner)
+        self.outliner.selection_changed.connect(self.set_selection)
+        self._build_status_bar()
+        self._build_menus()
+        settings = QSettings()
+        if settings.value("main_window/geometry") is not None:
+            self.restoreGeometry(settings.value("main_window/geometry"))
+            self.restoreState(settings.value("main_window/state"))
+
+    # -- project ------------------------------------------------------------
+
+    def open_project(self, key: str) -> None:
+        project = self.ws.load_project(key)
+        self.project = project
+        self.viewport.set_project(project, lambda asset_id: load_mesh(self.ws, asset_id))
+        self.outliner.set_project(project)
+        self._rebuild_camera_menu()
+        self.setWindowTitle(f"{project.name} — Design Studio")
+        self._update_status()
+
+    def set_selection(self, node_ids: list[str]) -> None:
+        if self.viewport.scene_view is None:
+            return
+        self.viewport.scene_view.set_selection(set(node_ids))
+        self.outliner.select(node_ids)
+        names = [n.name for n, _ in self.project.scene_graph.walk() if n.id in node_ids] if self.project else []
+        self.selection_label.setText(f"Selected: {', '.join(names)}" if names else "Nothing selected")
+        self.viewport.canvas.update()
+
+    # -- camera -------------------------------------------------------------
+
+    def apply_camera(self, view: CameraView) -> None:
+        self.viewport.camera.set_view(view, notify=True)
+
+    def apply_preset(self, key: str) -> None:
+        preset = self.project.camera_presets.get(key) if self.project else None
+        if preset is not None:
+            self.apply_camera(CameraView(**preset.model_dump(include=set(CameraView.model_fields))))
+
+    def fit_all(self) -> None:
+        self.apply_camera(self.viewport.fit_view(self.viewport.camera.view))
+
+    def standard_view(self, name: str) -> None:
+        bounds = self.viewport.scene_view.bounds() if self.viewport.scene_view else None
+        if bounds is not None:
+            self.apply_camera(cm.standard_view(name, *bounds, self.viewport.camera.view))
+
+    def set_projection(self, projection: str) -> None:
+        view = self.viewport.camera.view
+        if view.projection != projection:
+            height = cm.view_height(view)
+            self.apply_camera(view.model_copy(update={"projection": projection, "ortho_height": height}))
+
+    def _camera_moved(self, view: CameraView) -> None:
+        if self.project is not None:
+            self.project.canvas_state.camera = view
+        self.viewport.canvas.update()
+
+    # -- files --------------------------------------------------------------
+
+    def import_dialog(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Import models", "", _file_filter())
+        if paths:
+            self.import_paths(paths)
+
+    def import_paths(self, paths: list[str]) -> None:
+        if self.project is None:
+            return
+        project_id = self.project.id
+        # the worker needs its own connection: SQLite connections are not shared across threads here
+        home = self.ws.home
+
+        def work(progress, token):
+            with Workspace(home) as ws:
+                return import_files(ws, project_id, paths, progress=progress, cancel=token)
+
+        run_task(self, "Importing models", work, lambda result: self.open_project(project_id), self.show_error)
+
+    def export_dialog(self) -> None:
+        if self.project is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export", f"{self.project.name}.glb", _file_filter())
+        if not path:
+            return
+        project_id, home = self.project.id, self.ws.home
+
+        def work(progress, token):
+            with Workspace(home) as ws:
+                return export_project(ws, project_id, path)
+
+        run_task(self, "Exporting", work,
+                 lambda files: self.statusBar().showMessage(f"Exported {', '.join(Path(f).name for f in files)}", 5000),
+                 self.show_error)
+
+    def open_dialog(self) -> None:
+        rows = self.ws.list_projects()
+        labels = [f"{r['name']}  ({r['id'][:8]})" for r in rows]
+        choice, ok = QInputDialog.getItem(self, "Open project", "Project:", labels, 0, False)
+        if ok and choice:
+            self.open_project(rows[labels.index(choice)]["id"])
+
+    def show_error(self, message: str) -> None:
+        QMessageBox.warning(self, "Design Studio", message)
+
+    # -- chrome -------------------------------------------------------------
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.triangles_label = QLabel()
+        self.frame_label = QLabel()
+        self.selection_label = QLabel("Nothing selected")
+        self.sync_label = QLabel("Offline · local workspace")
+        for widget in (self.selection_label, self.triangles_label, self.frame_label, self.sync_label):
+            bar.addPermanentWidget(widget)
+
+    def _update_status(self) -> None:
+        tris = self.viewport.scene_view.triangle_count() if self.viewport.scene_view else 0
+        self.triangles_label.setText(f"{tris:,} triangles")
+
+    def _frame_drawn(self, ms: float) -> None:
+        self.frame_label.setText(f"{ms:.1f} ms/frame")
+
+    def _action(self, menu, text: str, slot, shortcut: Optional[str] = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self._action(file_menu, "&Open Project…", self.open_dialog, QKeySequence.Open)
+        self._action(file_menu, "&Import…", self.import_dialog, "Ctrl+I")
+        self._action(file_menu, "&Export…", self.export_dialog, "Ctrl+E")
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QKeySequence.Quit)
+        view_menu = bar.addMenu("&View")
+        self._action(view_menu, "&Fit All", self.fit_all, "F")
+        standard = view_menu.addMenu("&Standard Views")
+        for i, name in enumerate(STANDARD_VIEWS):
+            self._action(standard, name.capitalize(), lambda _=False, n=name: self.standard_view(n), f"Ctrl+{i + 1}")
+        group = QActionGroup(self)
+        for projection in ("perspective", "orthographic"):
+            act = self._action(view_menu, projection.capitalize(), lambda _=False, p=projection: self.set_projection(p))
+            act.setCheckable(True)
+            act.setChecked(projection == "perspective")
+            group.addAction(act)
+        self.camera_menu = bar.addMenu("&Cameras")
+        view_menu.addSeparator()
+        view_menu.addAction(self.outliner.toggleViewAction())
+
+    def _rebuild_camera_menu(self) -> None:
+        self.camera_menu.clear()
+        presets = self.project.camera_presets.presets if self.project else []
+        for preset in presets:
+            label = preset.name + ("  (default)" if preset.id == self.project.camera_presets.default_id else "")
+            self._action(self.camera_menu, label, lambda _=False, key=preset.id: self.apply_preset(key))
+        if not presets:
+            self.camera_menu.addAction("No saved cameras").setEnabled(False)
+
+    def closeEvent(self, event) -> None:
+        settings = QSettings()
+        settings.setValue("main_window/geometry", self.saveGeometry())
+        settings.setValue("main_window/state", self.saveState())
+        if self.project is not None:
+            try:
+                self.ws.save_project(self.project)
+            except DStudioError as err:
+                QMessageBox.warning(self, "Design Studio", f"Could not save the view: {err}")
+        self.viewport.close()
+        super().closeEvent(event)
