@@ -160,7 +160,9 @@ class GltfReader:
                     f"accessors[{index}] ({what}) claims {count} elements ({need} bytes) but its buffer view has {len(raw)}"
                 )
             arr = np.ndarray((count, width), dtype=dtype, buffer=raw, offset=offset, strides=(stride, dtype.itemsize))
-        arr = np.array(arr)  # own the memory, native byte order
+        if not arr.dtype.isnative or not arr.flags.c_contiguous:
+            arr = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("="))
+        # else: a read-only view over the file's bytes, which it keeps alive; no copy
         if acc.get("normalized") and dtype.kind in "iu":
             arr = np.maximum(arr.astype(np.float32) / np.iinfo(dtype).max, -1.0)
         self._accessors[index] = arr
@@ -279,9 +281,9 @@ class GltfReader:
                 idx = self.accessor(prim["indices"], f"{name} indices")
                 if idx.shape[1] != 1 or idx.dtype.kind not in "u":
                     raise self.fail(f"{name}: indices are not unsigned integers")
-                idx = idx[:, 0].astype(np.int64)
+                idx = idx[:, 0]
             else:
-                idx = np.arange(len(positions), dtype=np.int64)
+                idx = np.arange(len(positions), dtype=np.uint32)
             faces = _triangles(idx, mode)
         elif mode != 0:
             return None
@@ -359,6 +361,7 @@ def _triangles(idx: np.ndarray, mode: int) -> np.ndarray:
     if mode == 4:
         usable = len(idx) - len(idx) % 3
         return idx[:usable].reshape(-1, 3)
+    idx = idx.astype(np.int64)
     if len(idx) < 3:
         return np.zeros((0, 3), dtype=np.int64)
     if mode == 5:  # strip: flip every other triangle to keep the winding

@@ -62,8 +62,9 @@ class MeshData:
                 raise MeshFileError(source, f"{who}faces are not triangles (shape {raw.shape})")
             if len(raw) == 0:
                 raise MeshFileError(source, f"{who}has vertices but no faces")
-            if raw.min() < 0 or raw.max() >= len(pos):
-                worst = int(raw.max()) if raw.max() >= len(pos) else int(raw.min())
+            lowest, highest = int(raw.min()), int(raw.max())
+            if lowest < 0 or highest >= len(pos):
+                worst = highest if highest >= len(pos) else lowest
                 raise MeshFileError(
                     source, f"{who}a face uses vertex index {worst}, but there are only {len(pos)} vertices"
                 )

@@ -1,0 +1,13 @@
+"""Run every benchmark and print its figures: ``./dev bench``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import import_bench  # noqa: E402
+
+if __name__ == "__main__":
+    import_bench.main()

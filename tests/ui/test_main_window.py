@@ -1,0 +1,127 @@
+"""Driving the real window: the sample loads, renders, selects, and the camera obeys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import trimesh
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
+
+from dstudio_desktop.core import CameraView
+
+pytestmark = pytest.mark.gui
+
+
+def _node(win, name: str):
+    return next(n for n, _ in win.project.scene_graph.walk() if n.name == name)
+
+
+def _screen_point(win, name: str) -> tuple[int, int]:
+    """Where the centre of a node's geometry lands on the canvas, in pixels."""
+    node = _node(win, name)
+    view = win.viewport.scene_view.node_views[node.id]
+    mesh = view.context.mesh_source(node.asset_id)
+    centre = mesh.bounds().mean(axis=0)
+    mapped = view.visual.get_transform("visual", "canvas").map(centre)
+    return int(round(mapped[0] / mapped[3])), int(round(mapped[1] / mapped[3]))
+
+
+def _pixel(win, xy: tuple[int, int]) -> np.ndarray:
+    image = win.viewport.render()
+    scale = image.shape[1] / win.viewport.canvas.size[0]  # physical vs logical pixels
+    return image[int(xy[1] * scale), int(xy[0] * scale), :3].astype(int)
+
+
+def test_sample_project_opens_with_its_tree_and_title(window) -> None:
+    names = []
+    it = window.outliner.tree.invisibleRootItem()
+    stack = [it.child(i) for i in range(it.childCount())]
+    while stack:
+        item = stack.pop(0)
+        names.append(item.text(0))
+        stack.extend(item.child(i) for i in range(item.childCount()))
+    assert names == ["Desk lamp", "Base", "Arm", "Head", "Shade", "Bulb"]
+    assert window.windowTitle().startswith("Sample: desk lamp")
+    assert window.triangles_label.text() == "1,984 triangles"
+
+
+def test_viewport_draws_each_part_in_its_material_colour(window) -> None:
+    shade = _pixel(window, _screen_point(window, "Shade"))
+    assert shade[0] > 1.5 * shade[1] and shade[0] > 1.5 * shade[2], shade  # red plastic
+    base = _pixel(window, _screen_point(window, "Base"))
+    assert base.max() < 140 and abs(base[0] - base[2]) < 20, base  # dark neutral graphite
+
+
+def test_selecting_in_the_outliner_highlights_the_part(window, qtbot) -> None:
+    xy = _screen_point(window, "Bulb")
+    before = _pixel(window, xy)
+    arm_item = window.outliner._items[_node(window, "Arm").id]
+    window.outliner.tree.setCurrentItem(arm_item)
+    assert window.selection_label.text() == "Selected: Arm"
+    arm = _pixel(window, _screen_point(window, "Arm"))
+    window.set_selection([])
+    arm_plain = _pixel(window, _screen_point(window, "Arm"))
+    assert arm[0] - arm[2] > arm_plain[0] - arm_plain[2] + 10  # tinted orange while selected
+    assert np.abs(_pixel(window, xy) - before).max() <= 2  # the unselected bulb did not change
+
+
+def test_camera_presets_apply_exactly(window) -> None:
+    actions = [a.text() for a in window.camera_menu.actions()]
+    assert actions == ["Front", "Three-quarter  (default)", "Top"]
+    top = window.project.camera_presets.get("Top")
+    window.camera_menu.actions()[2].trigger()
+    view = window.viewport.camera.view
+    for field in ("eye", "target", "up"):
+        assert np.allclose(getattr(view, field), getattr(top, field), atol=1e-12)
+    assert view.projection == "orthographic" and view.ortho_height == top.ortho_height
+    assert window.project.canvas_state.camera == view
+
+
+def test_mouse_drag_orbits_the_camera(window, qtbot) -> None:
+    native = window.viewport.canvas.native
+    start = window.viewport.camera.view
+    centre = QPointF(native.width() / 2, native.height() / 2)
+    end = centre + QPointF(120, 0)
+    for kind, pos, button, buttons in (
+        (QMouseEvent.MouseButtonPress, centre, Qt.LeftButton, Qt.LeftButton),
+        (QMouseEvent.MouseMove, end, Qt.NoButton, Qt.LeftButton),
+        (QMouseEvent.MouseButtonRelease, end, Qt.LeftButton, Qt.NoButton),
+    ):
+        QApplication.sendEvent(native, QMouseEvent(kind, pos, native.mapToGlobal(pos), button, buttons, Qt.NoModifier))
+    moved = window.viewport.camera.view
+    assert not np.allclose(moved.eye, start.eye)
+    assert np.allclose(moved.target, start.target)
+    dist = lambda v: np.linalg.norm(np.subtract(v.eye, v.target))  # noqa: E731
+    assert abs(dist(moved) - dist(start)) < 1e-9
+    assert window.project.canvas_state.camera == moved
+
+
+def test_fit_all_frames_the_model(window) -> None:
+    window.apply_camera(CameraView(eye=(30.0, 30.0, 30.0), target=(10.0, 0.0, 0.0)))
+    window.fit_all()
+    for name in ("Base", "Shade"):
+        x, y = _screen_point(window, name)
+        w, h = window.viewport.canvas.size
+        assert 0 < x < w and 0 < y < h
+
+
+def test_import_runs_off_the_gui_thread_and_adds_the_part(window, qtbot, tmp_path: Path) -> None:
+    part = tmp_path / "bracket.stl"
+    trimesh.creation.box((30, 10, 5)).export(part)
+    window.import_paths([str(part)])
+    qtbot.waitUntil(lambda: any(n.name == "bracket" for n in window.project.scene_graph.nodes), timeout=20000)
+    assert window.triangles_label.text() == f"{1984 + 12:,} triangles"
+
+
+def test_a_failed_import_shows_one_message_and_changes_nothing(window, qtbot, monkeypatch) -> None:
+    messages: list[str] = []
+    monkeypatch.setattr(window, "show_error", messages.append)
+    before = window.ws.load_project(window.project.id).to_json()["scene_graph"]
+    window.import_paths([str(Path(__file__).parent.parent / "data" / "malformed" / "truncated.glb")])
+    qtbot.waitUntil(lambda: bool(messages), timeout=20000)
+    assert "truncated.glb" in messages[0] and "truncated" in messages[0]
+    assert window.ws.load_project(window.project.id).to_json()["scene_graph"] == before
