@@ -12,7 +12,6 @@ import sys
 import uuid
 from pathlib import Path
 
-import numpy as np
 import trimesh
 
 from .core import CameraPreset, CameraPresets, Material, MaterialSet, Node, Project, SceneGraph, Transform
@@ -66,7 +65,7 @@ def build_sample() -> tuple[Project, list]:
         "Bulb": Transform(translation=(0.0, 0.29, 0.0)),
     }
     assets, nodes = [], []
-    for (name, mesh), material in zip(parts.items(), materials):
+    for (name, mesh), material in zip(parts.items(), materials, strict=True):
         asset_id = _id(f"a-{name}")
         data = MeshData(positions=mesh.vertices, faces=mesh.faces, name=name).validated(name)
         assets.append(mesh_asset(pid, asset_id, data, f"{name}.generated", "m", "y"))

@@ -25,7 +25,7 @@ class CameraView(Model):
     ortho_height: Optional[float] = Field(default=None, gt=0.0, allow_inf_nan=False)
 
     @model_validator(mode="after")
-    def _geometry(self) -> "CameraView":
+    def _geometry(self) -> CameraView:
         forward = np.subtract(self.target, self.eye)
         if np.linalg.norm(forward) < 1e-12:
             raise ValueError("eye and target must differ")
@@ -54,7 +54,7 @@ class CameraPresets(Document):
     default_id: Optional[Id] = None
 
     @model_validator(mode="after")
-    def _default_exists(self) -> "CameraPresets":
+    def _default_exists(self) -> CameraPresets:
         ids = [p.id for p in self.presets]
         if len(ids) != len(set(ids)):
             raise ValueError("preset ids must be unique")

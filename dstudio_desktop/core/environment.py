@@ -19,7 +19,7 @@ class Background(Model):
     image_asset_id: Optional[Id] = None
 
     @model_validator(mode="after")
-    def _image_needs_asset(self) -> "Background":
+    def _image_needs_asset(self) -> Background:
         if self.mode == "image" and self.image_asset_id is None:
             raise ValueError("an image background needs image_asset_id")
         return self

@@ -28,7 +28,7 @@ class Light(Model):
     enabled: bool = True
 
     @model_validator(mode="after")
-    def _cones(self) -> "Light":
+    def _cones(self) -> Light:
         if self.inner_cone_angle > self.outer_cone_angle:
             raise ValueError("inner_cone_angle must not exceed outer_cone_angle")
         return self
@@ -56,7 +56,7 @@ class LightingConfig(Document):
     active_preset: Optional[str] = None
     presets: list[LightingPreset] = Field(default_factory=list)
 
-    def with_preset(self, preset: LightingPreset) -> "LightingConfig":
+    def with_preset(self, preset: LightingPreset) -> LightingConfig:
         """A copy lit by ``preset`` (fresh light ids), keeping the saved presets."""
         lights = [light.model_copy(update={"id": new_id()}) for light in preset.lights]
         return LightingConfig(

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal, Optional
 
 from pydantic import Field, model_validator
 
-from .schema import Document, Id, Model, Name, NonNegative, Rgba, Finite, new_id
+from .schema import Document, Finite, Id, Model, Name, NonNegative, Rgba, new_id
 
 AlphaMode = Literal["OPAQUE", "MASK", "BLEND"]
 
@@ -66,7 +66,7 @@ class MaterialSet(Document):
     materials: list[Material] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _unique_ids(self) -> "MaterialSet":
+    def _unique_ids(self) -> MaterialSet:
         ids = [m.id for m in self.materials]
         if len(ids) != len(set(ids)):
             dup = next(i for i in ids if ids.count(i) > 1)

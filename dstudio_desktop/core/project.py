@@ -82,7 +82,7 @@ class Project:
         return out
 
     @classmethod
-    def from_json(cls, data: Any) -> "Project":
+    def from_json(cls, data: Any) -> Project:
         if not isinstance(data, dict):
             raise DocumentError("project", "", "must be a JSON object")
         meta = {k: data[k] for k in cls.__dataclass_fields__ if k in data and k not in ALL_DOCUMENTS}

@@ -24,10 +24,10 @@ class Node(Model):
     locked: bool = False
     asset_id: Optional[Id] = None
     material_id: Optional[Id] = None
-    children: list["Node"] = Field(default_factory=list)
+    children: list[Node] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _geometry_matches_kind(self) -> "Node":
+    def _geometry_matches_kind(self) -> Node:
         if self.kind in ("mesh", "pointcloud") and self.asset_id is None:
             raise ValueError(f"a {self.kind} node needs an asset_id")
         if self.kind not in ("mesh", "pointcloud") and self.asset_id is not None:
@@ -45,7 +45,7 @@ class SceneGraph(Document):
     nodes: list[Node] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _unique_ids(self) -> "SceneGraph":
+    def _unique_ids(self) -> SceneGraph:
         seen: set[str] = set()
         for node, _parent in self.walk():
             if node.id in seen:

@@ -63,7 +63,7 @@ class Transform(Model):
         return m
 
     @classmethod
-    def from_matrix(cls, m: np.ndarray) -> "Transform":
+    def from_matrix(cls, m: np.ndarray) -> Transform:
         """Decompose an affine matrix without shear into TRS (negative scale goes to x)."""
         m = np.asarray(m, dtype=float)
         t = m[:3, 3]

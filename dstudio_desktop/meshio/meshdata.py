@@ -41,7 +41,7 @@ class MeshData:
     def bounds(self) -> np.ndarray:
         return np.array([self.positions.min(axis=0), self.positions.max(axis=0)], dtype=float)
 
-    def validated(self, source: str | Path) -> "MeshData":
+    def validated(self, source: str | Path) -> MeshData:
         """Normalise dtypes and refuse geometry no tool could use, naming ``source``."""
         # a mesh named after its file (STL, OBJ) needs no second mention of it
         who = "" if self.name in (Path(source).name, Path(source).stem) else f"{self.name}: "

@@ -36,7 +36,7 @@ def display_arrays(mesh: MeshData) -> tuple[np.ndarray, np.ndarray]:
 class NodeView:
     """Draws one mesh or point-cloud node with its material under the project's lights."""
 
-    def __init__(self, node: Node, context: "SceneView") -> None:
+    def __init__(self, node: Node, context: SceneView) -> None:
         self.node = node
         self.context = context
         mesh = context.mesh_source(node.asset_id)
@@ -129,7 +129,7 @@ GradientBackground = scene.visuals.create_visual_node(_GradientVisual)
 class EnvironmentView:
     """Background, ground grid and exposure from ``environment_config``."""
 
-    def __init__(self, env: EnvironmentConfig, context: "SceneView") -> None:
+    def __init__(self, env: EnvironmentConfig, context: SceneView) -> None:
         self.env = env
         self.context = context
         self.background = GradientBackground(parent=context.root)
@@ -168,7 +168,7 @@ class EnvironmentView:
 class LightingView:
     """Feeds ``lighting_config`` into every mesh's shading filter; draws nothing itself."""
 
-    def __init__(self, lighting: LightingConfig, context: "SceneView") -> None:
+    def __init__(self, lighting: LightingConfig, context: SceneView) -> None:
         self.lighting = lighting
         self.context = context
         lighting.events.all.connect(self.reset)
@@ -184,7 +184,7 @@ class LightingView:
 VIEW_TYPES: dict[type, type] = {Node: NodeView, EnvironmentConfig: EnvironmentView, LightingConfig: LightingView}
 
 
-def make_view(model: Any, context: "SceneView") -> Any:
+def make_view(model: Any, context: SceneView) -> Any:
     return VIEW_TYPES[type(model)](model, context)
 
 
@@ -266,7 +266,7 @@ class SceneView:
             if node.id in self.node_views and self.node_views[node.id].visual.visible:
                 mesh = self.mesh_source(node.asset_id)
                 b = mesh.bounds()
-                corners = np.array(np.meshgrid(*zip(b[0], b[1]))).T.reshape(-1, 3)
+                corners = np.array(np.meshgrid(*zip(b[0], b[1], strict=True))).T.reshape(-1, 3)
                 pts = corners @ world[:3, :3].T + world[:3, 3]
                 lo, hi = np.minimum(lo, pts.min(axis=0)), np.maximum(hi, pts.max(axis=0))
         return (lo, hi) if np.isfinite(lo).all() else None

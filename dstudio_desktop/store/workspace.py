@@ -68,7 +68,7 @@ class Workspace:
     def close(self) -> None:
         self._db.close()
 
-    def __enter__(self) -> "Workspace":
+    def __enter__(self) -> Workspace:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -33,7 +33,7 @@ def test_fit_contains_the_box() -> None:
     view = cm.fit(CameraView(), lo, hi)
     m = cm.view_matrix(view)
     half = math.tan(math.radians(view.fov) / 2)
-    for corner in np.array(np.meshgrid(*zip(lo, hi))).T.reshape(-1, 3):
+    for corner in np.array(np.meshgrid(*zip(lo, hi, strict=True))).T.reshape(-1, 3):
         x, y, z, _ = m @ np.array([*corner, 1.0])
         assert -z > 0 and abs(y) / -z <= half  # horizontally the aspect ratio decides; vertically fov does
 

@@ -11,10 +11,22 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from dstudio_desktop.core import (
-    ALL_DOCUMENTS, CameraPreset, CameraPresets, LightingConfig, Material, MaterialSet, Node, Project,
-    SceneGraph, Transform, builtin_presets, load_document, new_id,
+    ALL_DOCUMENTS,
+    CameraPreset,
+    CameraPresets,
+    LightingConfig,
+    Material,
+    MaterialSet,
+    Node,
+    Project,
+    SceneGraph,
+    Transform,
+    builtin_presets,
+    load_document,
+    new_id,
 )
 from dstudio_desktop.core.schema import register_migration, unregister_migration
 from dstudio_desktop.errors import DocumentError
@@ -126,7 +138,7 @@ def test_models_emit_one_event_per_field_after_validation() -> None:
     seen: list = []
     mat.events.roughness_factor.connect(seen.append)
     mat.roughness_factor = 0.3
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         mat.roughness_factor = 7.0  # refused before any event fires
     assert seen == [0.3]
     assert mat.roughness_factor == 0.3
@@ -150,7 +162,7 @@ def test_lighting_presets_give_fresh_ids_and_keep_saved_presets() -> None:
     lit = config.with_preset(builtin_presets()["three-point"])
     again = lit.with_preset(builtin_presets()["three-point"])
     assert lit.active_preset == "three-point" and len(lit.lights) == 3
-    assert {l.id for l in lit.lights}.isdisjoint({l.id for l in again.lights})
+    assert {light.id for light in lit.lights}.isdisjoint({light.id for light in again.lights})
     assert {"studio", "three-point", "outdoor"} <= set(builtin_presets())
 
 

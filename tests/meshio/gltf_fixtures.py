@@ -32,7 +32,7 @@ def three_node_glb(path: Path) -> dict:
               trimesh.creation.icosphere(subdivisions=2, radius=0.03)]
     gltf = g.GLTF2(asset=g.Asset(version="2.0"), scene=0, scenes=[g.Scene(nodes=[0])])
     blob = bytearray()
-    for i, (shape, mat) in enumerate(zip(shapes, MATERIALS)):
+    for i, (shape, mat) in enumerate(zip(shapes, MATERIALS, strict=True)):
         pos = shape.vertices.astype("<f4")
         idx = shape.faces.astype("<u4").reshape(-1)
         for arr, target in ((pos, 34962), (idx, 34963)):

@@ -27,7 +27,7 @@ def test_three_node_pbr_glb_round_trips_through_a_project(home: Path, tmp_path: 
     back = read_back(out)
     chain = list(walk(back, back.scenes[back.scene].nodes[0]))
     assert [(d, n.name) for d, n in chain] == [(0, "Chassis"), (1, "Wheel"), (2, "Hubcap")]
-    for (_, node), expected in zip(chain, NODES):
+    for (_, node), expected in zip(chain, NODES, strict=True):
         want = np.concatenate([expected["translation"], expected["rotation"], expected["scale"]])
         assert np.allclose(trs(node), want, atol=1e-6, rtol=0)
     assert [node_vertex_count(back, n) for _, n in chain] == facts["vertex_counts"]
@@ -41,7 +41,7 @@ def test_three_node_pbr_glb_round_trips_through_a_project(home: Path, tmp_path: 
         assert abs(pbr.roughnessFactor - want["roughnessFactor"]) <= 1e-6
         assert np.allclose(got.emissiveFactor, want["emissiveFactor"], atol=1e-6, rtol=0)
     # each node kept its own material
-    for (_, node), want in zip(chain, MATERIALS):
+    for (_, node), want in zip(chain, MATERIALS, strict=True):
         assert back.materials[back.meshes[node.mesh].primitives[0].material].name == want["name"]
 
 
