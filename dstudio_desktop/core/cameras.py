@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Literal, Optional
 import numpy as np
 from pydantic import Field, model_validator
 
-from .schema import Direction, Document, Id, Model, Name, Vec3, new_id
+from .schema import Direction, Document, Id, Model, Name, Vec3, new_id, require_unique
 
 Projection = Literal["perspective", "orthographic"]
 
@@ -56,8 +56,7 @@ class CameraPresets(Document):
     @model_validator(mode="after")
     def _default_exists(self) -> CameraPresets:
         ids = [p.id for p in self.presets]
-        if len(ids) != len(set(ids)):
-            raise ValueError("preset ids must be unique")
+        require_unique(ids, "preset")
         if self.default_id is not None and self.default_id not in ids:
             raise ValueError(f"default_id {self.default_id} is not one of the presets")
         return self

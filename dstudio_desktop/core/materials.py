@@ -6,7 +6,7 @@ from typing import ClassVar, Literal, Optional
 
 from pydantic import Field, model_validator
 
-from .schema import Document, Finite, Id, Model, Name, NonNegative, Rgba, new_id
+from .schema import Document, Finite, Id, Model, Name, NonNegative, Rgba, new_id, require_unique
 
 AlphaMode = Literal["OPAQUE", "MASK", "BLEND"]
 
@@ -67,10 +67,7 @@ class MaterialSet(Document):
 
     @model_validator(mode="after")
     def _unique_ids(self) -> MaterialSet:
-        ids = [m.id for m in self.materials]
-        if len(ids) != len(set(ids)):
-            dup = next(i for i in ids if ids.count(i) > 1)
-            raise ValueError(f"material id {dup} appears twice")
+        require_unique([m.id for m in self.materials], "material")
         return self
 
     def get(self, material_id: str) -> Optional[Material]:

@@ -7,7 +7,7 @@ from typing import ClassVar, Iterator, Literal, Optional
 import numpy as np
 from pydantic import Field, model_validator
 
-from .schema import Document, Id, Model, Name, new_id
+from .schema import Document, Id, Model, Name, new_id, require_unique
 from .transform import Transform
 
 NodeKind = Literal["group", "mesh", "pointcloud", "light", "camera"]
@@ -46,11 +46,7 @@ class SceneGraph(Document):
 
     @model_validator(mode="after")
     def _unique_ids(self) -> SceneGraph:
-        seen: set[str] = set()
-        for node, _parent in self.walk():
-            if node.id in seen:
-                raise ValueError(f"node id {node.id} appears twice")
-            seen.add(node.id)
+        require_unique([node.id for node, _ in self.walk()], "node")
         return self
 
     def walk(self) -> Iterator[tuple[Node, Optional[Node]]]:

@@ -46,6 +46,15 @@ def _nonzero(v: tuple[float, ...]) -> tuple[float, ...]:
 Direction = Annotated[Vec3, AfterValidator(_nonzero)]
 
 
+def require_unique(ids: list[str], what: str) -> None:
+    """Raise (inside a validator) if an id appears twice."""
+    seen: set[str] = set()
+    for entity_id in ids:
+        if entity_id in seen:
+            raise ValueError(f"{what} id {entity_id} appears twice")
+        seen.add(entity_id)
+
+
 class Model(EventedModel):
     """Base of every model: strict fields, validated on assignment, evented."""
 

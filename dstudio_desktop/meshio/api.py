@@ -8,13 +8,12 @@ reverse and writes atomically, so a failed export never leaves a partial file.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Optional
 
 import numpy as np
 
+from ..atomic import atomic_write
 from ..core import Transform
 from ..errors import MeshFileError
 from . import gltf_read, gltf_write, trimesh_io
@@ -55,20 +54,6 @@ def read_scene(path: str | Path, units: Optional[str] = None, up: Optional[str] 
     return scene
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_scene(scene: SceneData, path: str | Path, units: Optional[str] = None,
                 up: Optional[str] = None) -> list[Path]:
     """Write ``scene`` in the format of ``path``'s extension; returns every file written."""
@@ -97,7 +82,7 @@ def write_scene(scene: SceneData, path: str | Path, units: Optional[str] = None,
     try:
         for name, data in files.items():
             target = path.parent / name
-            _atomic_write(target, data)
+            atomic_write(target, data)
             written.append(target)
     except OSError as err:
         raise MeshFileError(path, f"cannot write: {err.strerror or err}") from None

@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..atomic import atomic_write
 from ..core import Asset, Project
 from ..core.schema import upgrade, validate_model
 from ..errors import DocumentError, DStudioError
@@ -27,14 +28,14 @@ BUNDLE_SCHEMA_VERSION = 1
 def write_bundle(project: Project, assets: list[tuple[Asset, bytes]], folder: Path) -> None:
     (folder / "assets").mkdir(parents=True, exist_ok=True)
     for asset, data in assets:
-        (folder / "assets" / asset.sha256).write_bytes(data)
+        atomic_write(folder / "assets" / asset.sha256, data)
     doc = {
         "format": BUNDLE_FORMAT,
         "schema_version": BUNDLE_SCHEMA_VERSION,
         "project": project.to_json(),
         "assets": [a.to_json() for a, _ in assets],
     }
-    (folder / "project.json").write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
+    atomic_write(folder / "project.json", (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode())
 
 
 def read_bundle(folder: Path) -> tuple[Project, list[tuple[Asset, bytes]]]:
