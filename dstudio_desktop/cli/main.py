@@ -166,6 +166,52 @@ def cmd_sample(args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
+def cmd_slice(args: argparse.Namespace, out: Output) -> int:
+    from ..printing.service import SliceOptions, slice_target
+
+    options = SliceOptions(
+        printer=args.printer, material=args.material, layer_height=args.layer_height, infill=args.infill,
+        supports=args.supports, adhesion=args.adhesion, color=args.color, scale_to_fit=args.scale_to_fit,
+        repairs=tuple(r for r in (args.repair or "").split(",") if r), units=args.units, up=args.up,
+    )
+    with _workspace() as ws:
+        report = _run_cancellable(
+            out, lambda token: slice_target(args.target, args.output, options, ws=ws, progress=out.progress,
+                                            cancel=token))
+    minutes = report.estimated_time_s / 60
+    lines = [f"wrote {report.output} with {report.slicer}",
+             f"  {report.layers} layers, {int(minutes // 60)} h {int(minutes % 60)} min, "
+             f"{report.filament_mm / 1000:.2f} m of filament ({report.filament_g:.1f} g {report.material})"]
+    lines += [f"  {f.severity}: {f.message} — {f.suggestion}" for f in report.findings]
+    if report.print_job_id:
+        lines.append(f"  recorded print job {report.print_job_id} in project {report.project_id}")
+    if report.repaired_node_id:
+        lines.append(f"  the repaired part is a new node {report.repaired_node_id}; the original is unchanged")
+    out.result(report.to_json(), "\n".join(lines))
+    return 0
+
+
+def cmd_printers(args: argparse.Namespace, out: Output) -> int:
+    from ..printing.profiles import materials, printers
+    from ..printing.slicers import find_slicers
+
+    slicers = find_slicers()
+    data = {
+        "slicers": [s.to_json() for s in slicers],
+        "printers": [p.model_dump() for p in printers().values()],
+        "materials": [m.model_dump() for m in materials().values()],
+    }
+    lines = ["slicers:"] + [f"  {s.name} {s.version} ({s.executable})" + ("" if s.usable else f": {s.problem}")
+                            for s in slicers] or ["  none found"]
+    if not slicers:
+        lines.append("  none found")
+    lines += ["printers:"] + [f"  {p.id:12s} {p.name} ({' x '.join(f'{v:g}' for v in p.build_volume_mm)} mm)"
+                              for p in printers().values()]
+    lines += ["materials:"] + [f"  {m.id:6s} {m.name}, {m.density_g_cm3} g/cm3" for m in materials().values()]
+    out.result(data, "\n".join(lines))
+    return 0
+
+
 def cmd_open(args: argparse.Namespace, out: Output) -> int:
     from ..ui.app import run_app
 
@@ -223,6 +269,20 @@ def build_parser() -> argparse.ArgumentParser:
     v = vsub.add_parser("restore", help="make version N current again (as a new version)", parents=[common])
     v.add_argument("project")
     v.add_argument("number", type=int)
+    p = add("slice", cmd_slice, "check a part and slice it to G-code with the attached slicer", [frame])
+    p.add_argument("target", metavar="MODEL_OR_PROJECT[:NODE]", help="a model file, a project, or project:node")
+    p.add_argument("-o", "--output", required=True, help="the G-code file to write")
+    p.add_argument("--printer", default="ender3", help="printer profile id or name (see 'dstudio printers')")
+    p.add_argument("--material", default="PLA", help="material profile (PLA, PETG, ABS, TPU, ...)")
+    p.add_argument("--layer-height", type=float, default=0.2, help="mm (default 0.2)")
+    p.add_argument("--infill", type=float, default=20.0, help="percent (default 20)")
+    p.add_argument("--supports", action="store_true", help="generate support structures")
+    p.add_argument("--adhesion", default="skirt", choices=["none", "skirt", "brim", "raft"])
+    p.add_argument("--color", help="filament colour, recorded with the print job")
+    p.add_argument("--scale-to-fit", action="store_true", help="shrink a part that does not fit the printer")
+    p.add_argument("--repair", metavar="LIST", help="comma-separated: holes, normals, degenerate, flat "
+                   "(a repaired project part becomes a new node; the original is unchanged)")
+    add("printers", cmd_printers, "list slicers found on this machine, printer and material profiles")
     add("sample", cmd_sample, "add the bundled sample project to the workspace and print its id")
     p = add("open", cmd_open, "open the app on a project (default: the sample project)")
     p.add_argument("project", nargs="?")

@@ -74,4 +74,31 @@ class Annotation(Record):
     created_at: str = Field(default_factory=utc_now)
 
 
-__all__ = ["Annotation", "Asset", "AssetType", "SurfacePoint", "Version", "utc_now", "Name"]
+class PrintJob(Record):
+    """A part sent to a printer: the settings, the G-code asset and the slicer's estimates."""
+
+    id: Id = Field(default_factory=new_id)
+    org_id: Optional[str] = None
+    design_project_id: Optional[Id] = None
+    status: Literal["sliced", "queued", "printing", "completed", "failed", "cancelled"] = "sliced"
+    material: str
+    color: Optional[str] = None
+    infill_percent: float = Field(ge=0, le=100)
+    support_material: bool = False
+    layer_height: float = Field(gt=0)
+    print_orientation: dict[str, Any] = Field(default_factory=dict)
+    gcode_asset_id: Optional[Id] = None
+    gcode_url: Optional[str] = None
+    estimated_time_minutes: float = Field(ge=0)
+    actual_time_minutes: Optional[float] = None
+    estimated_material_grams: float = Field(ge=0)
+    actual_material_grams: Optional[float] = None
+    printer_id: str
+    slicer: str = ""
+    credits_used: float = 0.0
+    started_at: Optional[str] = None
+    completed_at: Optional[str] = None
+    created_at: str = Field(default_factory=utc_now)
+
+
+__all__ = ["Annotation", "Asset", "PrintJob", "AssetType", "SurfacePoint", "Version", "utc_now", "Name"]

@@ -68,3 +68,13 @@ CREATE TABLE IF NOT EXISTS outbox (
     payload TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
+
+-- schema 2: print jobs (SPEC §4 print_jobs), kept locally until sync
+CREATE TABLE IF NOT EXISTS print_jobs (
+    id TEXT PRIMARY KEY,
+    design_project_id TEXT REFERENCES projects(id),
+    status TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS print_jobs_project ON print_jobs(design_project_id);

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional
 
 from ..core import Annotation, Asset, Project, Version
+from ..core.records import PrintJob
 from ..core.project import ALL_DOCUMENTS, load_snapshot
 from ..core.records import utc_now
 from ..core.schema import new_id, validate_model
@@ -25,7 +26,7 @@ from ..errors import DStudioError, NotFoundError, WorkspaceError
 from .blobs import BlobStore
 from .paths import workspace_home
 
-DB_SCHEMA_VERSION = 1
+DB_SCHEMA_VERSION = 2
 
 
 def _dumps(value: Any) -> str:
@@ -288,6 +289,31 @@ class Workspace:
             "SELECT body FROM annotations WHERE project_id = ? ORDER BY created_at", (project_id,)
         ).fetchall()
         return [validate_model(Annotation, json.loads(r["body"]), "annotation") for r in rows]
+
+    # -- print jobs ---------------------------------------------------------
+
+    def add_print_job(self, job: PrintJob, gcode: Optional[tuple[Asset, bytes]] = None) -> PrintJob:
+        """Record a print job, and its G-code asset, in one transaction."""
+        if gcode is not None:
+            self._stage_blob(*gcode)
+        with self.transaction() as db:
+            if gcode is not None:
+                self._insert_asset(db, gcode[0])
+            db.execute(
+                "INSERT INTO print_jobs (id, design_project_id, status, body, created_at) VALUES (?,?,?,?,?)",
+                (job.id, job.design_project_id, job.status, _dumps(job.to_json()), job.created_at),
+            )
+            self._enqueue(db, "print_job", job.id, "insert", job.to_json())
+        return job
+
+    def list_print_jobs(self, project_id: Optional[str] = None) -> list[PrintJob]:
+        if project_id is None:
+            rows = self._db.execute("SELECT body FROM print_jobs ORDER BY created_at").fetchall()
+        else:
+            rows = self._db.execute(
+                "SELECT body FROM print_jobs WHERE design_project_id = ? ORDER BY created_at", (project_id,)
+            ).fetchall()
+        return [validate_model(PrintJob, json.loads(r["body"]), "print job") for r in rows]
 
     # -- sync outbox --------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""3D printing: printer and material profiles, printability checks, slicing with CuraEngine."""

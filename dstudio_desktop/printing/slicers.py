@@ -1,0 +1,288 @@
+"""The slicers attached to this machine, and running CuraEngine.
+
+CuraEngine is run as a subprocess in its own process group (so cancel can kill it
+and anything it spawned), its ``Progress:`` lines become progress reports, and the
+real print time and filament volume it logs on stderr replace the placeholders
+(``;TIME:6666``, ``;Filament used: 0m``) a stand-alone run writes into the header.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+from ..core.progress import CancelToken, ProgressCallback, no_progress
+from ..errors import Cancelled, DStudioError
+from .profiles import MaterialProfile, PrinterProfile
+
+INSTALL_HINT = (
+    "install CuraEngine (Debian/Ubuntu: 'sudo apt-get install cura-engine'; './dev setup' also unpacks the "
+    "printer definitions it needs from Debian's cura package) or PrusaSlicer"
+)
+FLAVORS = {"Marlin": "RepRap (Marlin/Sprinter)", "RepRap": "RepRap (RepRap)", "UltiGCode": "UltiGCode",
+           "Griffin": "Griffin", "Makerbot": "Makerbot"}
+
+
+@dataclass(frozen=True)
+class SlicerInfo:
+    name: str
+    executable: str
+    version: str
+    resources: Optional[Path]
+    usable: bool
+    problem: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "executable": self.executable, "version": self.version,
+                "resources": str(self.resources) if self.resources else None,
+                "usable": self.usable, "problem": self.problem}
+
+
+def cura_resource_dirs() -> list[Path]:
+    env = os.environ.get("DSTUDIO_CURA_RESOURCES")
+    candidates = [Path(env)] if env else []
+    candidates += [Path(sys.prefix) / "share" / "cura" / "resources", Path("/usr/share/cura/resources")]
+    return [c for c in candidates if (c / "definitions" / "fdmprinter.def.json").is_file()]
+
+
+def _version(executable: str) -> str:
+    try:
+        out = subprocess.run([executable, "--help"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    match = re.search(r"version\s+([\w.\-]+)", out.stdout + out.stderr)
+    return match.group(1) if match else "unknown"
+
+
+def find_slicers() -> list[SlicerInfo]:
+    found = []
+    cura = shutil.which("CuraEngine")
+    if cura:
+        dirs = cura_resource_dirs()
+        found.append(SlicerInfo(
+            "CuraEngine", cura, _version(cura), dirs[0] if dirs else None, bool(dirs),
+            "" if dirs else "its printer definitions (fdmprinter.def.json) were not found; "
+                            "set DSTUDIO_CURA_RESOURCES or run './dev setup'",
+        ))
+    for exe in ("prusa-slicer", "PrusaSlicer"):
+        path = shutil.which(exe)
+        if path:
+            found.append(SlicerInfo("PrusaSlicer", path, "", None, False,
+                                    "detected; slicing through PrusaSlicer is not supported yet"))
+            break
+    return found
+
+
+def require_slicer() -> SlicerInfo:
+    slicers = find_slicers()
+    usable = [s for s in slicers if s.usable]
+    if usable:
+        return usable[0]
+    if slicers:
+        raise DStudioError(f"{slicers[0].name} at {slicers[0].executable}: {slicers[0].problem}")
+    raise DStudioError(f"no slicer found on this machine: {INSTALL_HINT}")
+
+
+def _definition(resources: Path, name: str) -> dict[str, Any]:
+    for folder in ("definitions", "extruders"):
+        path = resources / folder / f"{name}.def.json"
+        if path.is_file():
+            return json.loads(path.read_text())
+    raise DStudioError(f"{resources}: no printer definition {name!r} (is the cura resources folder complete?)")
+
+
+def extruder_definition(resources: Path, printer_definition: str) -> str:
+    """The extruder definition a printer names in machine_extruder_trains, following 'inherits'."""
+    name: Optional[str] = printer_definition
+    while name:
+        doc = _definition(resources, name)
+        trains = doc.get("metadata", {}).get("machine_extruder_trains")
+        if trains:
+            return trains.get("0", "fdmextruder")
+        name = doc.get("inherits")
+    return "fdmextruder"
+
+
+@dataclass
+class CuraRun:
+    print_time_s: float
+    filament_mm3: float
+    layers: int
+    seconds: float
+
+
+def cura_settings(printer: PrinterProfile, material: MaterialProfile, layer_height: float, infill: float,
+                  supports: bool, adhesion: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(global settings, extruder settings) for one slice."""
+    width, depth, height = printer.build_volume_mm
+    # Stand-alone CuraEngine does not evaluate the definitions' formulas; derived settings are
+    # computed here as Cura's front end would (fdmprinter.def.json "value" expressions).
+    pattern = "grid" if infill <= 25 else "lines"
+    line_distance = 0 if infill == 0 else printer.nozzle_mm * 100 / infill * (2 if pattern == "grid" else 1)
+    shell_layers = 0 if infill >= 100 else math.ceil(round(0.8 / layer_height, 4))
+    derived = {
+        "infill_pattern": pattern, "infill_line_distance": line_distance,
+        "infill_sparse_thickness": layer_height, "support_infill_sparse_thickness": layer_height,
+        "top_layers": shell_layers, "bottom_layers": shell_layers, "initial_bottom_layers": shell_layers,
+    }
+    global_settings = {
+        "machine_width": width, "machine_depth": depth, "machine_height": height,
+        "machine_center_is_zero": "false", "center_object": "false",
+        "machine_heated_bed": str(printer.heated_bed).lower(),
+        "machine_gcode_flavor": FLAVORS.get(printer.gcode_flavor, printer.gcode_flavor),
+        "layer_height": layer_height, "layer_height_0": layer_height,
+        "infill_sparse_density": infill,
+        "support_enable": str(supports).lower(),
+        "adhesion_type": adhesion,
+        "material_print_temperature": material.nozzle_temp_c,
+        "material_print_temperature_layer_0": material.nozzle_temp_c,
+        "material_bed_temperature": material.bed_temp_c,
+        "material_bed_temperature_layer_0": material.bed_temp_c,
+        **derived,
+    }
+    extruder = {
+        "machine_nozzle_size": printer.nozzle_mm,
+        "material_diameter": printer.filament_diameter_mm,
+        "infill_sparse_density": infill,
+        "layer_height": layer_height,
+        **derived,
+    }
+    return global_settings, extruder
+
+
+def _args(settings: dict[str, Any]) -> list[str]:
+    out = []
+    for key, value in settings.items():
+        out += ["-s", f"{key}={value}"]
+    return out
+
+
+_PROGRESS = re.compile(r"^Progress:[^:]+:\d+:\d+\s+([\d.]+)%")
+
+
+def run_cura(info: SlicerInfo, printer: PrinterProfile, settings: tuple[dict[str, Any], dict[str, Any]],
+             model_stl: Path, out: Path, progress: ProgressCallback = no_progress,
+             cancel: Optional[CancelToken] = None) -> CuraRun:
+    """Slice ``model_stl`` into ``out`` (written atomically, header corrected)."""
+    assert info.resources is not None
+    resources = info.resources
+    global_settings, extruder_settings = settings
+    printer_def = resources / "definitions" / f"{printer.cura_definition}.def.json"
+    if not printer_def.is_file():
+        raise DStudioError(f"{printer_def}: printer definition for {printer.name} not found")
+    extruder_name = extruder_definition(resources, printer.cura_definition)
+    extruder_def = next((resources / d / f"{extruder_name}.def.json" for d in ("extruders", "definitions")
+                         if (resources / d / f"{extruder_name}.def.json").is_file()), None)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, raw_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".raw")
+    os.close(fd)
+    raw = Path(raw_name)
+    cmd = [info.executable, "slice", "-v", "-p", "-j", str(printer_def), *_args(global_settings), "-e0"]
+    if extruder_def is not None:
+        cmd += ["-j", str(extruder_def)]
+    cmd += [*_args(extruder_settings), "-l", str(model_stl), "-o", str(raw)]
+    env = {**os.environ, "CURA_ENGINE_SEARCH_PATH": f"{resources / 'definitions'}:{resources / 'extruders'}"}
+    start = time.monotonic()
+    try:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
+                                start_new_session=True)
+    except OSError as err:
+        raw.unlink(missing_ok=True)
+        raise DStudioError(f"{info.executable}: cannot start CuraEngine ({err.strerror})") from None
+    facts: dict[str, float] = {}
+    tail: list[str] = []
+
+    def read_stderr() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            line = line.rstrip()
+            m = _PROGRESS.match(line)
+            if m:
+                progress(min(float(m.group(1)) / 100.0, 1.0), "slicing")
+                continue
+            for key, pattern in (("time", r"^Print time \(s\):\s*([\d.]+)"), ("volume", r"^Filament \(mm\^3\):\s*([\d.]+)"),
+                                 ("layers", r"^Layer count:\s*(\d+)")):
+                m = re.match(pattern, line)
+                if m:
+                    facts[key] = float(m.group(1))
+            if line.startswith("[ERROR]") or "rror" in line[:20]:
+                tail.append(line)
+
+    reader = threading.Thread(target=read_stderr, daemon=True)
+    reader.start()
+    try:
+        while proc.poll() is None:
+            if cancel is not None and cancel.cancelled:
+                _kill(proc)
+                raise Cancelled("slicing")
+            time.sleep(0.05)
+        reader.join(timeout=5)
+        if proc.returncode != 0:
+            detail = tail[-1] if tail else f"exit code {proc.returncode}"
+            raise DStudioError(f"CuraEngine failed to slice {model_stl.name}: {detail}")
+        if "time" not in facts or "volume" not in facts:
+            raise DStudioError("CuraEngine finished without reporting print time and filament volume")
+        layers = int(facts.get("layers", 0)) or _layer_count(raw)
+        _write_fixed_gcode(raw, out, facts["time"], facts["volume"], printer.filament_diameter_mm)
+    except BaseException:
+        if proc.poll() is None:
+            _kill(proc)
+        raise
+    finally:
+        raw.unlink(missing_ok=True)
+    return CuraRun(facts["time"], facts["volume"], layers, time.monotonic() - start)
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    except ProcessLookupError:
+        pass
+
+
+def _layer_count(gcode: Path) -> int:
+    with open(gcode, "rb") as fh:
+        head = fh.read(65536)
+    m = re.search(rb";LAYER_COUNT:(\d+)", head)
+    return int(m.group(1)) if m else 0
+
+
+def filament_length_mm(volume_mm3: float, diameter_mm: float) -> float:
+    return volume_mm3 / (math.pi * (diameter_mm / 2) ** 2)
+
+
+def _write_fixed_gcode(raw: Path, out: Path, time_s: float, volume_mm3: float, diameter_mm: float) -> None:
+    """Copy ``raw`` to ``out`` with the real time and filament in the header; atomically."""
+    metres = filament_length_mm(volume_mm3, diameter_mm) / 1000
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
+    try:
+        with open(raw, "rb") as src, os.fdopen(fd, "wb") as dst:
+            head = src.read(65536)
+            head = re.sub(rb";TIME:6666\b", f";TIME:{int(round(time_s))}".encode(), head, count=1)
+            head = re.sub(rb";PRINT\.TIME:6666\b", f";PRINT.TIME:{int(round(time_s))}".encode(), head, count=1)
+            head = re.sub(rb";Filament used: 0m\b", f";Filament used: {metres:.5f}m".encode(), head, count=1)
+            dst.write(head)
+            shutil.copyfileobj(src, dst, 1 << 20)
+            dst.flush()
+            os.fsync(dst.fileno())
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
