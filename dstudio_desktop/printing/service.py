@@ -15,7 +15,7 @@ from typing import Any, Optional
 import numpy as np
 import trimesh
 
-from ..core import Asset, Node, Transform
+from ..core import Asset, Node, Transform, new_id
 from ..core.progress import CancelToken, ProgressCallback, check, no_progress
 from ..core.records import PrintJob
 from ..errors import DStudioError
@@ -156,7 +156,9 @@ def slice_target(target: str, out: str | Path, options: SliceOptions, ws: Option
         mesh = repair(mesh, options.repairs)
         applied = list(options.repairs)
         if project is not None and ws is not None:
-            repaired_node_id = _store_repaired(ws, project.id, mesh, node_key or project.name)
+            parts = scene.world_geometry()
+            label = parts[0][0].name if len(parts) == 1 else scene.nodes[0].name if node_key else project.name
+            repaired_node_id = _store_repaired(ws, project.id, mesh, label)
     scaled = 1.0
     volume = printer.build_volume_mm
     if options.scale_to_fit and np.any(mesh.extents > np.asarray(volume)):
@@ -196,7 +198,7 @@ def _store_repaired(ws: Workspace, project_id: str, mesh: trimesh.Trimesh, name:
     project = ws.load_project(project_id)
     label = f"{name} (repaired)"[:256]
     data = MeshData(positions=mesh.vertices, faces=mesh.faces, name=label).validated(label)
-    asset, blob = mesh_asset(project_id, str(__import__("uuid").uuid4()), data, label, "mm", "z")
+    asset, blob = mesh_asset(project_id, new_id(), data, label, "mm", "z")
     node = Node(name=label, kind="mesh", asset_id=asset.id,
                 transform=Transform.from_matrix(axis_conversion("mm", "z")))
     project.scene_graph.nodes = [*project.scene_graph.nodes, node]
