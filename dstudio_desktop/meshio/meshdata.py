@@ -102,3 +102,19 @@ def _colors(values: Optional[np.ndarray], n: int) -> Optional[np.ndarray]:
     if arr.shape[1] == 3:
         arr = np.hstack([arr, np.ones((n, 1), dtype=np.float32)])
     return np.ascontiguousarray(arr)
+
+
+def merge_exact(positions: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weld vertices with identical coordinates (as STL repeats them per triangle); keeps first-seen order."""
+    order = np.lexsort(positions.T)
+    ordered = positions[order]
+    new = np.r_[True, np.any(ordered[1:] != ordered[:-1], axis=1)]
+    group = np.cumsum(new) - 1
+    first = order[new]  # lowest original index of each group, since lexsort is stable
+    remap_sorted = np.empty(len(positions), dtype=np.int64)
+    remap_sorted[order] = group
+    rank = np.argsort(np.argsort(first, kind="stable"), kind="stable")  # groups in first-seen order
+    remap = rank[remap_sorted]
+    welded = np.empty((len(first), 3), dtype=positions.dtype)
+    welded[rank] = positions[first]
+    return welded, remap[faces].astype(np.uint32)

@@ -15,7 +15,7 @@ from ..core.materials import TextureRef
 from ..core.schema import new_id
 from ..errors import MeshFileError
 from .formats import THREEMF_UNITS, Format
-from .meshdata import MeshData
+from .meshdata import MeshData, merge_exact
 from .scenedata import SceneData, Texture
 
 logging.getLogger("trimesh").setLevel(logging.ERROR)
@@ -90,9 +90,8 @@ def _geometry(path: Path, fmt: Format, geom: Any, name: str, scene: SceneData,
     uvs = getattr(visual, "uv", None)
     mesh = MeshData(positions=geom.vertices, faces=geom.faces, colors=colors, uvs=uvs, name=name).validated(path)
     if fmt.key == "stl":
-        merged = trimesh.Trimesh(mesh.positions, mesh.faces, process=False)
-        merged.merge_vertices()
-        mesh = MeshData(positions=merged.vertices, faces=merged.faces, name=name).validated(path)
+        positions, faces = merge_exact(mesh.positions, mesh.faces)
+        mesh = MeshData(positions=positions, faces=faces, name=name).validated(path)
     material = None
     source = getattr(visual, "material", None)
     if source is not None:

@@ -32,8 +32,16 @@ class Finding:
 
 
 def _edge_counts(mesh: trimesh.Trimesh) -> np.ndarray:
-    _, counts = np.unique(mesh.edges_sorted, axis=0, return_counts=True)
-    return counts
+    """How many faces use each distinct edge (1 = border of a hole, 2 = manifold, 3+ = non-manifold)."""
+    edges = mesh.edges_sorted.astype(np.int64)
+    keys = np.sort(edges[:, 0] * len(mesh.vertices) + edges[:, 1])
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    return np.diff(np.r_[starts, len(keys)])
+
+
+def _signed_volume(mesh: trimesh.Trimesh) -> float:
+    tri = mesh.vertices[mesh.faces]
+    return float(np.einsum("ij,ij->i", tri[:, 0], np.cross(tri[:, 1], tri[:, 2])).sum() / 6.0)
 
 
 def self_intersections(vertices: np.ndarray, faces: np.ndarray, max_candidates: int = 40_000_000) -> int:
@@ -121,7 +129,7 @@ def check(mesh: trimesh.Trimesh, build_volume_mm: Optional[tuple[float, float, f
     if not mesh.is_winding_consistent:
         findings.append(Finding("inconsistent_winding", "warning", "neighbouring faces are wound in opposite directions",
                                 "fix the normals (--repair normals)"))
-    elif mesh.is_watertight and mesh.volume < 0:
+    elif boundary == 0 and non_manifold == 0 and _signed_volume(mesh) < 0:
         findings.append(Finding("inverted_normals", "warning", "the faces point inwards (negative volume)",
                                 "fix the normals (--repair normals)"))
     degenerate = int((mesh.area_faces < DEGENERATE_AREA_MM2).sum())

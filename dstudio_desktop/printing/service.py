@@ -21,7 +21,7 @@ from ..core.records import PrintJob
 from ..errors import DStudioError
 from ..meshio import SceneData, read_scene
 from ..meshio.formats import axis_conversion
-from ..meshio.meshdata import MeshData
+from ..meshio.meshdata import MeshData, merge_exact
 from ..meshio.trimesh_io import world_meshes
 from ..store import Workspace, sha256_bytes
 from .printability import Finding
@@ -100,8 +100,8 @@ def printer_mesh(scene: SceneData) -> trimesh.Trimesh:
     if not parts:
         raise DStudioError(f"{scene.source}: nothing to print (no visible triangle mesh)")
     mesh = trimesh.util.concatenate(parts) if len(parts) > 1 else parts[0]
-    mesh.merge_vertices()
-    return mesh
+    vertices, faces = merge_exact(np.asarray(mesh.vertices), np.asarray(mesh.faces))
+    return trimesh.Trimesh(vertices, faces, process=False)
 
 
 def repair(mesh: trimesh.Trimesh, repairs: tuple[str, ...]) -> trimesh.Trimesh:

@@ -172,10 +172,9 @@ def _args(settings: dict[str, Any]) -> list[str]:
 _PROGRESS = re.compile(r"^Progress:[^:]+:\d+:\d+\s+([\d.]+)%")
 
 
-def run_cura(info: SlicerInfo, printer: PrinterProfile, settings: tuple[dict[str, Any], dict[str, Any]],
-             model_stl: Path, out: Path, progress: ProgressCallback = no_progress,
-             cancel: Optional[CancelToken] = None) -> CuraRun:
-    """Slice ``model_stl`` into ``out`` (written atomically, header corrected)."""
+def cura_command(info: SlicerInfo, printer: PrinterProfile, settings: tuple[dict[str, Any], dict[str, Any]],
+                 model_stl: Path, out: Path) -> tuple[list[str], dict[str, str]]:
+    """The CuraEngine command line (and environment) for one slice."""
     assert info.resources is not None
     resources = info.resources
     global_settings, extruder_settings = settings
@@ -185,15 +184,23 @@ def run_cura(info: SlicerInfo, printer: PrinterProfile, settings: tuple[dict[str
     extruder_name = extruder_definition(resources, printer.cura_definition)
     extruder_def = next((resources / d / f"{extruder_name}.def.json" for d in ("extruders", "definitions")
                          if (resources / d / f"{extruder_name}.def.json").is_file()), None)
+    cmd = [info.executable, "slice", "-v", "-p", "-j", str(printer_def), *_args(global_settings), "-e0"]
+    if extruder_def is not None:
+        cmd += ["-j", str(extruder_def)]
+    cmd += [*_args(extruder_settings), "-l", str(model_stl), "-o", str(out)]
+    env = {**os.environ, "CURA_ENGINE_SEARCH_PATH": f"{resources / 'definitions'}:{resources / 'extruders'}"}
+    return cmd, env
+
+
+def run_cura(info: SlicerInfo, printer: PrinterProfile, settings: tuple[dict[str, Any], dict[str, Any]],
+             model_stl: Path, out: Path, progress: ProgressCallback = no_progress,
+             cancel: Optional[CancelToken] = None) -> CuraRun:
+    """Slice ``model_stl`` into ``out`` (written atomically, header corrected)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, raw_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".raw")
     os.close(fd)
     raw = Path(raw_name)
-    cmd = [info.executable, "slice", "-v", "-p", "-j", str(printer_def), *_args(global_settings), "-e0"]
-    if extruder_def is not None:
-        cmd += ["-j", str(extruder_def)]
-    cmd += [*_args(extruder_settings), "-l", str(model_stl), "-o", str(raw)]
-    env = {**os.environ, "CURA_ENGINE_SEARCH_PATH": f"{resources / 'definitions'}:{resources / 'extruders'}"}
+    cmd, env = cura_command(info, printer, settings, model_stl, raw)
     start = time.monotonic()
     try:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,

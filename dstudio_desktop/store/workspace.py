@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional
 
 from ..core import Annotation, Asset, Project, Version
-from ..core.records import PrintJob
 from ..core.project import ALL_DOCUMENTS, load_snapshot
-from ..core.records import utc_now
+from ..core.records import PrintJob, utc_now
 from ..core.schema import new_id, validate_model
 from ..errors import DStudioError, NotFoundError, WorkspaceError
 from .blobs import BlobStore
