@@ -139,23 +139,37 @@ def _target_scene(ws: Optional[Workspace], target: str, options: SliceOptions):
     return project_scene(ws, project, node or None), project, (node or None)
 
 
-def slice_target(target: str, out: str | Path, options: SliceOptions, ws: Optional[Workspace] = None,
-                 progress: ProgressCallback = no_progress, cancel: Optional[CancelToken] = None) -> SliceReport:
+@dataclass
+class PreparedPart:
+    """A part ready to slice: in the printer's frame, repaired and scaled as asked, with its findings."""
+
+    mesh: trimesh.Trimesh
+    findings: list[Finding]
+    printer: Any
+    material: Any
+    project_id: Optional[str]
+    repairs: list[str]
+    scaled_by: float
+    repaired_node_id: Optional[str] = None
+
+    @property
+    def refusal(self) -> Optional[Finding]:
+        return next((f for f in self.findings if f.severity == "error"), None)
+
+
+def prepare(target: str, options: SliceOptions, ws: Optional[Workspace] = None, store_repairs: bool = True,
+            cancel: Optional[CancelToken] = None) -> PreparedPart:
+    """Read, repair, scale and check the part; nothing is sliced."""
     options.validate()
-    slicer = require_slicer()
     printer = pick(printers(), options.printer, "printer")
     material = pick(materials(), options.material, "material")
-    out = Path(out)
-    progress(0.02, "reading the part")
     scene, project, node_key = _target_scene(ws, target, options)
     check(cancel, "slicing")
     mesh = printer_mesh(scene)
-    applied: list[str] = []
     repaired_node_id = None
     if options.repairs:
         mesh = repair(mesh, options.repairs)
-        applied = list(options.repairs)
-        if project is not None and ws is not None:
+        if store_repairs and project is not None and ws is not None:
             parts = scene.world_geometry()
             label = parts[0][0].name if len(parts) == 1 else scene.nodes[0].name if node_key else project.name
             repaired_node_id = _store_repaired(ws, project.id, mesh, label)
@@ -164,13 +178,22 @@ def slice_target(target: str, out: str | Path, options: SliceOptions, ws: Option
     if options.scale_to_fit and np.any(mesh.extents > np.asarray(volume)):
         scaled = float(np.min(np.asarray(volume) / mesh.extents)) * 0.95
         mesh.apply_scale(scaled)
-    progress(0.1, "checking printability")
     findings = check_printability(mesh, volume, printer.name)
-    refusal = next((f for f in findings if f.severity == "error"), None)
-    if refusal is not None:
-        raise DStudioError(f"{target}: {refusal.message}; {refusal.suggestion}")
+    return PreparedPart(mesh, findings, printer, material, project.id if project else None, list(options.repairs),
+                        scaled, repaired_node_id)
+
+
+def slice_target(target: str, out: str | Path, options: SliceOptions, ws: Optional[Workspace] = None,
+                 progress: ProgressCallback = no_progress, cancel: Optional[CancelToken] = None) -> SliceReport:
+    slicer = require_slicer()
+    out = Path(out)
+    progress(0.02, "reading and checking the part")
+    part = prepare(target, options, ws, cancel=cancel)
+    if part.refusal is not None:
+        raise DStudioError(f"{target}: {part.refusal.message}; {part.refusal.suggestion}")
     check(cancel, "slicing")
-    placed = place_on_bed(mesh, volume)
+    printer, material = part.printer, part.material
+    placed = place_on_bed(part.mesh, printer.build_volume_mm)
     with tempfile.TemporaryDirectory(prefix="dstudio-slice-") as tmp:
         stl = Path(tmp) / "part.stl"
         stl.write_bytes(trimesh.exchange.stl.export_stl(placed))
@@ -178,15 +201,15 @@ def slice_target(target: str, out: str | Path, options: SliceOptions, ws: Option
                                  options.adhesion)
         run = run_cura(slicer, printer, settings, stl, out,
                        progress=lambda f, m: progress(0.25 + 0.75 * f, m), cancel=cancel)
-    grams = run.filament_mm3 / 1000.0 * material.density_g_cm3
     report = SliceReport(
         output=out, slicer=f"{slicer.name} {slicer.version}", printer=printer.id, material=material.id,
         estimated_time_s=run.print_time_s, filament_mm=filament_length_mm(run.filament_mm3, printer.filament_diameter_mm),
-        filament_g=grams, layers=run.layers, findings=findings, size_mm=[float(v) for v in mesh.extents],
-        repairs=applied, scaled_by=scaled, repaired_node_id=repaired_node_id, slice_seconds=run.seconds,
+        filament_g=run.filament_mm3 / 1000.0 * material.density_g_cm3, layers=run.layers, findings=part.findings,
+        size_mm=[float(v) for v in part.mesh.extents], repairs=part.repairs, scaled_by=part.scaled_by,
+        repaired_node_id=part.repaired_node_id, slice_seconds=run.seconds,
     )
-    if project is not None and ws is not None:
-        _record(ws, project.id, report, options)
+    if part.project_id is not None and ws is not None:
+        _record(ws, part.project_id, report, options)
     progress(1.0, "done")
     return report
 

@@ -135,6 +135,20 @@ class MainWindow(QMainWindow):
                  lambda files: self.statusBar().showMessage(f"Exported {', '.join(Path(f).name for f in files)}", 5000),
                  self.show_error)
 
+    def print_dialog(self) -> None:
+        """Print the selected part, or every visible part when nothing is selected."""
+        if self.project is None:
+            return
+        from .print_dialog import PrintDialog
+
+        selected = self.viewport.scene_view.selection if self.viewport.scene_view else set()
+        node = next((n for n, _ in self.project.scene_graph.walk() if n.id in selected), None)
+        dialog = PrintDialog(self.ws.home, self.project.id, self.project.name,
+                             node.id if node else None, node.name if node else None, self)
+        dialog.finished.connect(lambda _: self.open_project(self.project.id))  # a repair may have added a part
+        dialog.show()
+        self.print_window = dialog
+
     def open_dialog(self) -> None:
         rows = self.ws.list_projects()
         labels = [f"{r['name']}  ({r['id'][:8]})" for r in rows]
@@ -177,6 +191,7 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Open Project…", self.open_dialog, QKeySequence.Open)
         self._action(file_menu, "&Import…", self.import_dialog, "Ctrl+I")
         self._action(file_menu, "&Export…", self.export_dialog, "Ctrl+E")
+        self._action(file_menu, "&Print…", self.print_dialog, QKeySequence.Print)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.Quit)
         view_menu = bar.addMenu("&View")

@@ -1,0 +1,182 @@
+"""The Print dialog: settings, printability findings, slicing with progress, estimates, the G-code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
+    QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPlainTextEdit, QPushButton, QSpinBox,
+    QVBoxLayout, QWidget,
+)
+
+from ..errors import DStudioError
+from ..printing.profiles import materials, printers
+from ..printing.service import ADHESION, REPAIRS, SliceOptions, SliceReport, prepare, slice_target
+from ..printing.slicers import find_slicers
+from ..store import Workspace
+from .tasks import run_task
+
+SEVERITY_MARK = {"error": "✖", "warning": "⚠", "info": "ℹ"}
+GCODE_PREVIEW_LINES = 400
+
+
+class PrintDialog(QDialog):
+    def __init__(self, home: Path, project_id: str, project_name: str, node_id: Optional[str] = None,
+                 node_name: Optional[str] = None, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Print")
+        self.setObjectName("print_dialog")
+        self.home = home
+        self.target = f"{project_id}:{node_id}" if node_id else project_id
+        self.report: Optional[SliceReport] = None
+        self.busy = False
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(f"<b>{node_name or project_name}</b>" + ("" if node_id else " (all visible parts)")))
+
+        form = QFormLayout()
+        self.printer = QComboBox()
+        for p in printers().values():
+            self.printer.addItem(f"{p.name}  ({' × '.join(f'{v:g}' for v in p.build_volume_mm)} mm)", p.id)
+        self.material = QComboBox()
+        for m in materials().values():
+            self.material.addItem(f"{m.name}  ({m.density_g_cm3} g/cm³)", m.id)
+        self.color = QLineEdit()
+        self.color.setPlaceholderText("e.g. signal red")
+        self.layer_height = QDoubleSpinBox(decimals=2, minimum=0.04, maximum=1.0, singleStep=0.04, value=0.2,
+                                           suffix=" mm")
+        self.infill = QSpinBox(minimum=0, maximum=100, value=20, suffix=" %")
+        self.supports = QCheckBox("Generate supports")
+        self.adhesion = QComboBox()
+        self.adhesion.addItems(list(ADHESION))
+        self.adhesion.setCurrentText("skirt")
+        self.scale_to_fit = QCheckBox("Scale down to fit the printer")
+        for label, widget in (("Printer", self.printer), ("Material", self.material), ("Colour", self.color),
+                              ("Layer height", self.layer_height), ("Infill", self.infill), ("", self.supports),
+                              ("Bed adhesion", self.adhesion), ("", self.scale_to_fit)):
+            form.addRow(label, widget)
+        layout.addLayout(form)
+
+        repairs = QGroupBox("Repairs (make a new part; the original stays as it is)")
+        row = QHBoxLayout(repairs)
+        self.repairs = {name: QCheckBox(name) for name in REPAIRS}
+        for box in self.repairs.values():
+            row.addWidget(box)
+        layout.addWidget(repairs)
+
+        layout.addWidget(QLabel("Printability"))
+        self.findings = QListWidget()
+        self.findings.setMinimumHeight(110)
+        self.findings.setWordWrap(True)
+        self.findings.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        layout.addWidget(self.findings)
+        self.estimates = QLabel("Not sliced yet.")
+        self.estimates.setWordWrap(True)
+        layout.addWidget(self.estimates)
+        usable = [s for s in find_slicers() if s.usable]
+        self.slicer_label = QLabel(
+            f"Slicer: {usable[0].name} {usable[0].version}" if usable
+            else "No slicer found: install CuraEngine ('sudo apt-get install cura-engine') or PrusaSlicer.")
+        layout.addWidget(self.slicer_label)
+
+        buttons = QDialogButtonBox()
+        self.check_button = QPushButton("Check")
+        self.slice_button = QPushButton("Slice…")
+        self.slice_button.setEnabled(bool(usable))
+        self.gcode_button = QPushButton("Show G-code")
+        self.gcode_button.setEnabled(False)
+        for b in (self.check_button, self.slice_button, self.gcode_button):
+            buttons.addButton(b, QDialogButtonBox.ActionRole)
+        buttons.addButton(QDialogButtonBox.Close)
+        buttons.rejected.connect(self.reject)
+        self.check_button.clicked.connect(self.check)
+        self.slice_button.clicked.connect(self.slice_dialog)
+        self.gcode_button.clicked.connect(self.show_gcode)
+        layout.addWidget(buttons)
+
+    def options(self) -> SliceOptions:
+        return SliceOptions(
+            printer=self.printer.currentData(), material=self.material.currentData(),
+            layer_height=round(self.layer_height.value(), 3), infill=float(self.infill.value()),
+            supports=self.supports.isChecked(), adhesion=self.adhesion.currentText(),
+            color=self.color.text().strip() or None, scale_to_fit=self.scale_to_fit.isChecked(),
+            repairs=tuple(name for name, box in self.repairs.items() if box.isChecked()),
+        )
+
+    def _show_findings(self, findings) -> None:
+        self.findings.clear()
+        for f in findings:
+            item = QListWidgetItem(f"{SEVERITY_MARK.get(f.severity, '')} {f.message}\n      → {f.suggestion}")
+            self.findings.addItem(item)
+        if not findings:
+            self.findings.addItem("✔ No problems found: watertight, manifold, consistent, fits the printer.")
+
+    def _set_busy(self, busy: bool) -> None:
+        self.busy = busy
+        for b in (self.check_button, self.slice_button):
+            b.setEnabled(not busy)
+
+    def check(self) -> None:
+        options, home, target = self.options(), self.home, self.target
+
+        def work(progress, token):
+            with Workspace(home) as ws:
+                return prepare(target, options, ws, store_repairs=False, cancel=token).findings
+
+        self._set_busy(True)
+        run_task(self, "Checking printability", work, self._checked, self._failed)
+
+    def _checked(self, findings) -> None:
+        self._set_busy(False)
+        self._show_findings(findings)
+
+    def slice_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save G-code", "part.gcode", "G-code (*.gcode)")
+        if path:
+            self.slice_to(path)
+
+    def slice_to(self, path: str) -> None:
+        options, home, target = self.options(), self.home, self.target
+
+        def work(progress, token):
+            with Workspace(home) as ws:
+                return slice_target(target, path, options, ws=ws, progress=progress, cancel=token)
+
+        self._set_busy(True)
+        run_task(self, "Slicing", work, self._sliced, self._failed)
+
+    def _sliced(self, report: SliceReport) -> None:
+        self._set_busy(False)
+        self.report = report
+        self._show_findings(report.findings)
+        minutes = report.estimated_time_s / 60
+        self.estimates.setText(
+            f"<b>{int(minutes // 60)} h {int(minutes % 60)} min</b> · {report.filament_mm / 1000:.2f} m of filament "
+            f"· <b>{report.filament_g:.1f} g</b> {report.material} · {report.layers} layers<br>"
+            f"Saved {report.output.name}; recorded as a print job in the project.")
+        self.gcode_button.setEnabled(True)
+
+    def _failed(self, message: str) -> None:
+        self._set_busy(False)
+        self.estimates.setText(f"<span style='color:#b00'>{message}</span>")
+
+    def show_gcode(self) -> None:
+        if self.report is None:
+            return
+        viewer = QDialog(self)
+        viewer.setWindowTitle(f"G-code: {self.report.output.name}")
+        text = QPlainTextEdit(viewer)
+        text.setReadOnly(True)
+        try:
+            with open(self.report.output, errors="replace") as fh:
+                lines = [next(fh, "") for _ in range(GCODE_PREVIEW_LINES)]
+        except OSError as err:
+            raise DStudioError(f"{self.report.output}: cannot read: {err.strerror}") from None
+        text.setPlainText("".join(lines) + f"\n… (first {GCODE_PREVIEW_LINES} lines of {self.report.output})")
+        box = QVBoxLayout(viewer)
+        box.addWidget(text)
+        viewer.resize(700, 500)
+        self.gcode_viewer = viewer
+        viewer.show()
