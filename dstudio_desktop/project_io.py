@@ -15,7 +15,7 @@ from typing import Any, Optional
 import numpy as np
 import trimesh
 
-from .core import Asset, Node, Project, SceneGraph
+from .core import Asset, Node, Project, SceneGraph, Transform
 from .core.progress import CancelToken, ProgressCallback, check, no_progress
 from .errors import NotFoundError
 from .meshio import MeshData, SceneData, Texture, read_scene, write_scene
@@ -119,8 +119,6 @@ def project_scene(ws: Workspace, project: Project, node_id: Optional[str] = None
         parent = project.scene_graph.parent_of(node.id)
         world = node.transform
         if parent is not None:
-            from .core import Transform
-
             world = Transform.from_matrix(project.scene_graph.world_matrix(node.id))
         nodes = [node.model_copy(update={"transform": world})]
     graph = SceneGraph.model_construct(nodes=nodes)

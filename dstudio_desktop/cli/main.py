@@ -201,10 +201,8 @@ def cmd_printers(args: argparse.Namespace, out: Output) -> int:
         "printers": [p.model_dump() for p in printers().values()],
         "materials": [m.model_dump() for m in materials().values()],
     }
-    lines = ["slicers:"] + [f"  {s.name} {s.version} ({s.executable})" + ("" if s.usable else f": {s.problem}")
-                            for s in slicers] or ["  none found"]
-    if not slicers:
-        lines.append("  none found")
+    lines = ["slicers:"] + ([f"  {s.name} {s.version} ({s.executable})" + ("" if s.usable else f": {s.problem}")
+                             for s in slicers] or ["  none found"])
     lines += ["printers:"] + [f"  {p.id:12s} {p.name} ({' x '.join(f'{v:g}' for v in p.build_volume_mm)} mm)"
                               for p in printers().values()]
     lines += ["materials:"] + [f"  {m.id:6s} {m.name}, {m.density_g_cm3} g/cm3" for m in materials().values()]

@@ -101,4 +101,4 @@ class PrintJob(Record):
     created_at: str = Field(default_factory=utc_now)
 
 
-__all__ = ["Annotation", "Asset", "PrintJob", "AssetType", "SurfacePoint", "Version", "utc_now", "Name"]
+__all__ = ["Annotation", "Asset", "PrintJob", "AssetType", "SurfacePoint", "Version", "utc_now"]

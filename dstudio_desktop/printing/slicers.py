@@ -224,7 +224,7 @@ def run_cura(info: SlicerInfo, printer: PrinterProfile, settings: tuple[dict[str
                 m = re.match(pattern, line)
                 if m:
                     facts[key] = float(m.group(1))
-            if line.startswith("[ERROR]") or "rror" in line[:20]:
+            if "[ERROR]" in line or line.lower().startswith("error"):
                 tail.append(line)
 
     reader = threading.Thread(target=read_stderr, daemon=True)

@@ -15,7 +15,7 @@ from vispy.gloo import VertexBuffer
 from vispy.visuals import Visual
 from vispy.visuals.transforms import MatrixTransform
 
-from ..core import EnvironmentConfig, LightingConfig, MaterialSet, Node, Project, SceneGraph
+from ..core import EnvironmentConfig, LightingConfig, Node, Project, SceneGraph
 from ..meshio import MeshData
 from .shading import LitMaterialFilter
 
@@ -289,4 +289,4 @@ class SceneView:
         self.root.parent = None
 
 
-__all__ = ["SceneView", "VIEW_TYPES", "make_view", "MaterialSet"]
+__all__ = ["SceneView", "VIEW_TYPES", "make_view"]

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..errors import DStudioError
 from ..printing.profiles import materials, printers
 from ..printing.service import ADHESION, REPAIRS, SliceOptions, SliceReport, prepare, slice_target
 from ..printing.slicers import find_slicers
@@ -188,7 +187,8 @@ class PrintDialog(QDialog):
             with open(self.report.output, errors="replace") as fh:
                 lines = [next(fh, "") for _ in range(GCODE_PREVIEW_LINES)]
         except OSError as err:
-            raise DStudioError(f"{self.report.output}: cannot read: {err.strerror}") from None
+            self._failed(f"{self.report.output}: cannot read: {err.strerror}")
+            return
         text.setPlainText("".join(lines) + f"\n… (first {GCODE_PREVIEW_LINES} lines of {self.report.output})")
         box = QVBoxLayout(viewer)
         box.addWidget(text)
