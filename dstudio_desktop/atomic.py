@@ -5,16 +5,20 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Optional
+from typing import BinaryIO, Callable, Optional, Union
 
 
-def atomic_write(path: Path, data: bytes, tmp_dir: Optional[Path] = None) -> None:
-    """Write ``data`` to a temp file (in ``tmp_dir``, default beside ``path``), fsync, rename, fsync the folder."""
+def atomic_write(path: Path, data: Union[bytes, Callable[[BinaryIO], None]], tmp_dir: Optional[Path] = None) -> None:
+    """Write ``data`` (bytes, or a function that writes to the file) to a temp file in ``tmp_dir``
+    (default beside ``path``), fsync, rename over ``path``, fsync the folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=tmp_dir or path.parent, prefix=f".{path.name[:16]}.", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            if callable(data):
+                data(fh)
+            else:
+                fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

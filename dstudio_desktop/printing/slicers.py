@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
+from ..atomic import atomic_write
 from ..core.progress import CancelToken, ProgressCallback, no_progress
 from ..errors import Cancelled, DStudioError
 from .profiles import MaterialProfile, PrinterProfile
@@ -278,18 +279,14 @@ def filament_length_mm(volume_mm3: float, diameter_mm: float) -> float:
 def _write_fixed_gcode(raw: Path, out: Path, time_s: float, volume_mm3: float, diameter_mm: float) -> None:
     """Copy ``raw`` to ``out`` with the real time and filament in the header; atomically."""
     metres = filament_length_mm(volume_mm3, diameter_mm) / 1000
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
-    try:
-        with open(raw, "rb") as src, os.fdopen(fd, "wb") as dst:
+
+    def copy_fixed(dst) -> None:
+        with open(raw, "rb") as src:
             head = src.read(65536)
             head = re.sub(rb";TIME:6666\b", f";TIME:{int(round(time_s))}".encode(), head, count=1)
             head = re.sub(rb";PRINT\.TIME:6666\b", f";PRINT.TIME:{int(round(time_s))}".encode(), head, count=1)
             head = re.sub(rb";Filament used: 0m\b", f";Filament used: {metres:.5f}m".encode(), head, count=1)
             dst.write(head)
             shutil.copyfileobj(src, dst, 1 << 20)
-            dst.flush()
-            os.fsync(dst.fileno())
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    atomic_write(out, copy_fixed)
