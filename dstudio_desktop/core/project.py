@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, Optional
 
+from psygnal import Signal
+
 from ..errors import DocumentError
 from .cameras import CameraPresets, CanvasState
 from .environment import EnvironmentConfig
@@ -49,6 +51,9 @@ class Project:
     camera_presets: CameraPresets = field(default_factory=CameraPresets)
     canvas_state: CanvasState = field(default_factory=CanvasState)
 
+    #: Emitted with a document's name when a whole document was replaced (views rebuild it).
+    changed = Signal(str)
+
     def snapshot(self) -> dict[str, Any]:
         """The versioned documents as JSON (what a Version stores)."""
         return {name: getattr(self, name).to_json() for name in SNAPSHOT_DOCUMENTS}
@@ -59,6 +64,8 @@ class Project:
         for name, doc in docs.items():
             setattr(self, name, doc)
         check_references(self)
+        for name in docs:
+            self.changed.emit(name)
 
     def metadata(self) -> dict[str, Any]:
         return {
