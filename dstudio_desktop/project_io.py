@@ -75,25 +75,39 @@ def texture_asset(project_id: str, asset_id: str, texture: Texture) -> tuple[Ass
     )
 
 
+def read_imports(paths: list[str | Path], units: Optional[str] = None, up: Optional[str] = None,
+                 progress: ProgressCallback = no_progress, cancel: Optional[CancelToken] = None) -> list[SceneData]:
+    """Parse and validate every file; nothing is written."""
+    scenes = []
+    for i, path in enumerate(paths):
+        check(cancel, "import")
+        progress(i / (len(paths) + 1), f"reading {Path(path).name}")
+        scenes.append(read_scene(path, units=units, up=up))
+    return scenes
+
+
+def import_assets(project_id: str, scenes: list[SceneData]) -> list[tuple[Asset, bytes]]:
+    """The mesh and texture assets the scenes' nodes and materials refer to."""
+    assets: list[tuple[Asset, bytes]] = []
+    for scene in scenes:
+        for asset_id, mesh in scene.meshes.items():
+            assets.append(mesh_asset(project_id, asset_id, mesh, scene.source, scene.units, scene.up))
+        for asset_id, tex in scene.textures.items():
+            assets.append(texture_asset(project_id, asset_id, tex))
+    return assets
+
+
 def import_files(ws: Workspace, project_key: str, paths: list[str | Path], units: Optional[str] = None,
                  up: Optional[str] = None, progress: ProgressCallback = no_progress,
                  cancel: Optional[CancelToken] = None) -> ImportResult:
     """Read every file, then add all of them to the project in one transaction."""
     project = ws.load_project(project_key)
     result = ImportResult(project_id=project.id)
-    scenes = []
-    for i, path in enumerate(paths):
-        check(cancel, "import")
-        progress(i / (len(paths) + 1), f"reading {Path(path).name}")
-        scenes.append(read_scene(path, units=units, up=up))
+    scenes = read_imports(paths, units, up, progress, cancel)
     progress(len(paths) / (len(paths) + 1), "storing")
-    new_assets: list[tuple[Asset, bytes]] = []
+    check(cancel, "import")
+    new_assets = import_assets(project.id, scenes)
     for scene in scenes:
-        check(cancel, "import")
-        for asset_id, mesh in scene.meshes.items():
-            new_assets.append(mesh_asset(project.id, asset_id, mesh, scene.source, scene.units, scene.up))
-        for asset_id, tex in scene.textures.items():
-            new_assets.append(texture_asset(project.id, asset_id, tex))
         project.scene_graph.nodes = [*project.scene_graph.nodes, *scene.nodes]
         project.material_overrides.materials = [*project.material_overrides.materials, *scene.materials]
         result.nodes.extend(scene.nodes)

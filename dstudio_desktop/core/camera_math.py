@@ -110,3 +110,17 @@ def standard_view(name: str, lo: np.ndarray, hi: np.ndarray, base: CameraView) -
     centre = (np.asarray(lo) + np.asarray(hi)) / 2
     seed = base.model_copy(update={"target": tuple(centre), "eye": tuple(centre + d), "up": up})
     return fit(seed, lo, hi)
+
+
+def ray_through(view: CameraView, x: float, y: float, width: float, height: float) -> tuple[np.ndarray, np.ndarray]:
+    """(origin, unit direction) of the ray through pixel (x, y) of a width x height image (y down)."""
+    right, up, forward = frame(view)
+    nx, ny = 2 * x / width - 1, 1 - 2 * y / height
+    half_h = view_height(view) / 2
+    aspect = width / height
+    if view.projection == "perspective":
+        tan = math.tan(math.radians(view.fov) / 2)
+        direction = forward + right * nx * tan * aspect + up * ny * tan
+        return np.asarray(view.eye, dtype=float), direction / np.linalg.norm(direction)
+    origin = np.asarray(view.eye, dtype=float) + right * nx * half_h * aspect + up * ny * half_h
+    return origin, forward

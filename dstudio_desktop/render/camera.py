@@ -29,6 +29,7 @@ class ViewCamera(BaseCamera):
         self._view = view or CameraView()
         self._drag_start: Optional[CameraView] = None
         self.on_change: Optional[Callable[[CameraView], None]] = None
+        self.on_click: Optional[Callable[[float, float], None]] = None
 
     @property
     def view(self) -> CameraView:
@@ -83,6 +84,10 @@ class ViewCamera(BaseCamera):
             event.handled = True
         elif event.type == "mouse_release":
             self._drag_start = None
+            press = event.press_event
+            if press is not None and event.button == 1 and self.on_click is not None and \
+                    np.linalg.norm(np.subtract(event.pos[:2], press.pos[:2])) < 4:
+                self.on_click(float(event.pos[0]), float(event.pos[1]))
         elif event.type == "mouse_move" and event.press_event is not None and self._drag_start is not None:
             h = max(self._viewbox.size[1], 1)
             d = (np.asarray(event.pos[:2]) - np.asarray(event.press_event.pos[:2])) / h

@@ -16,6 +16,7 @@ from vispy.visuals import Visual
 from vispy.visuals.transforms import MatrixTransform
 
 from ..core import EnvironmentConfig, LightingConfig, Node, Project, SceneGraph
+from ..core.picking import MeshPicker
 from ..meshio import MeshData
 from .shading import LitMaterialFilter
 
@@ -47,7 +48,7 @@ class NodeView:
             colors = mesh.colors if mesh.colors is not None else np.full((mesh.vertex_count, 4), 0.85, np.float32)
             self.visual.set_data(mesh.positions, face_color=colors, edge_width=0, size=3)
         else:
-            vertices, faces = display_arrays(mesh)
+            vertices, faces = context.display_arrays(node.asset_id, mesh)
             self.visual = scene.visuals.Mesh(vertices=vertices, faces=faces, color=(1, 1, 1, 1), parent=context.root)
             self.filter = LitMaterialFilter()
             self.visual.attach(self.filter)
@@ -200,7 +201,50 @@ class SceneView:
         self.environment: Optional[EnvironmentView] = None
         self.lighting: Optional[LightingView] = None
         self.selection: set[str] = set()
+        self._display: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._pickers: dict[str, MeshPicker] = {}
+        project.changed.connect(self._document_replaced)
         self.reset()
+
+    def _document_replaced(self, name: str) -> None:
+        """A command swapped a whole document: rebuild only the views that draw it."""
+        if name == "scene_graph":
+            self.reset()
+        elif name == "lighting_config" and self.lighting is not None:
+            self.lighting.close()
+            self.lighting = make_view(self.project.lighting_config, self)
+        elif name == "environment_config" and self.environment is not None:
+            self.environment.close()
+            self.environment = make_view(self.project.environment_config, self)
+        elif name == "material_overrides":
+            for view in self.node_views.values():
+                view._bind_material()
+
+    def display_arrays(self, asset_id: str, mesh: MeshData) -> tuple[np.ndarray, np.ndarray]:
+        """Drawing arrays per asset, kept so rebuilding the views after an edit costs no recomputation."""
+        if asset_id not in self._display:
+            self._display[asset_id] = display_arrays(mesh)
+        return self._display[asset_id]
+
+    def pick(self, origin: np.ndarray, direction: np.ndarray) -> Optional[tuple[str, np.ndarray]]:
+        """The nearest visible, unlocked mesh node the world ray hits, and the hit point."""
+        best: Optional[tuple[float, str]] = None
+        for node, world in self.project.scene_graph.world_matrices():
+            view = self.node_views.get(node.id)
+            if view is None or view.filter is None or not view.visual.visible or node.locked:
+                continue
+            inv = np.linalg.inv(world)
+            local_origin = inv[:3, :3] @ origin + inv[:3, 3]
+            local_dir = inv[:3, :3] @ direction  # unnormalised, so t stays a world-space distance
+            if node.asset_id not in self._pickers:
+                mesh = self.mesh_source(node.asset_id)
+                self._pickers[node.asset_id] = MeshPicker(mesh.positions, mesh.faces)
+            hit = self._pickers[node.asset_id].intersect(local_origin, local_dir)
+            if hit is not None and (best is None or hit[0] < best[0]):
+                best = (hit[0], node.id)
+        if best is None:
+            return None
+        return best[1], origin + direction * best[0]
 
     def effectively_visible(self, node: Node) -> bool:
         graph: SceneGraph = self.project.scene_graph
@@ -285,6 +329,7 @@ class SceneView:
         self.environment = self.lighting = None
 
     def close(self) -> None:
+        self.project.changed.disconnect(self._document_replaced)
         self._close_views()
         self.root.parent = None
 

@@ -186,10 +186,15 @@ class Workspace:
         Workspace._enqueue(db, "asset", asset.id, "insert", asset.to_json())
 
     def add_asset(self, asset: Asset, data: bytes) -> Asset:
-        self._stage_blob(asset, data)
-        with self.transaction() as db:
-            self._insert_asset(db, asset)
+        self.add_assets([(asset, data)])
         return asset
+
+    def add_assets(self, assets: Iterable[tuple[Asset, bytes]]) -> None:
+        """Store several assets (bytes first, then all rows in one transaction)."""
+        staged = [(asset, self._stage_blob(asset, data)) for asset, data in assets]
+        with self.transaction() as db:
+            for asset, _ in staged:
+                self._insert_asset(db, asset)
 
     def get_asset(self, asset_id: str) -> Asset:
         row = self._db.execute("SELECT body FROM assets WHERE id = ? AND deleted_at IS NULL", (asset_id,)).fetchone()

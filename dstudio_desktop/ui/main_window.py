@@ -5,19 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox
 
 from ..core import CameraView, Project
 from ..core import camera_math as cm
-from ..errors import DStudioError
+from ..core.commands import AddMaterial, AddNodes, Macro
 from ..meshio import FORMATS
-from ..project_io import export_project, import_files, load_mesh
+from ..project_io import export_project, import_assets, load_mesh, read_imports
 from ..render.viewport import Viewport
 from ..store import Workspace
 from .outliner import Outliner
 from .tasks import run_task
+from .undo import Editor
 
 STANDARD_VIEWS = ["front", "back", "left", "right", "top", "bottom", "iso"]
 
@@ -29,6 +30,9 @@ def _file_filter() -> str:
 
 
 class MainWindow(QMainWindow):
+    selection_changed = Signal(list)
+    project_changed = Signal(str)
+
     def __init__(self, ws: Workspace) -> None:
         super().__init__()
         self.ws = ws
@@ -39,6 +43,11 @@ class MainWindow(QMainWindow):
         self.viewport = Viewport(parent=self)
         self.setCentralWidget(self.viewport.canvas.native)
         self.viewport.camera.on_change = self._camera_moved
+        self.viewport.camera.on_click = self.pick_at
+        self.editor = Editor(save=self.ws.save_project, parent=self)
+        self.editor.failed.connect(lambda message: self.statusBar().showMessage(message, 8000))
+        self.editor.dirty_changed.connect(self.setWindowModified)
+        self.setAcceptDrops(True)
         self.viewport.on_frame = self._frame_drawn
         self.outliner = Outliner(self)
         self.addDockWidget(Qt.LeftDockWidgetArea, self.outliner)
@@ -53,13 +62,47 @@ class MainWindow(QMainWindow):
     # -- project ------------------------------------------------------------
 
     def open_project(self, key: str) -> None:
+        if self.project is not None:
+            self.editor.save()
+            self.project.changed.disconnect(self._document_replaced)
         project = self.ws.load_project(key)
         self.project = project
+        self.editor.open(project)
         self.viewport.set_project(project, lambda asset_id: load_mesh(self.ws, asset_id))
-        self.outliner.set_project(project)
-        self._rebuild_camera_menu()
-        self.setWindowTitle(f"{project.name} — Design Studio")
-        self._update_status()
+        project.changed.connect(self._document_replaced)
+        self._document_replaced("scene_graph")
+        self._document_replaced("camera_presets")
+        self.setWindowTitle(f"{project.name}[*] — Design Studio")
+        self._remember_recent(project.id)
+
+    def _document_replaced(self, name: str) -> None:
+        if name == "scene_graph":
+            self.outliner.set_project(self.project)
+            self.set_selection([i for i in (self.viewport.scene_view.selection if self.viewport.scene_view else [])
+                                if self.project.scene_graph.find(i)])
+            self._update_status()
+        if name == "camera_presets":
+            self._rebuild_camera_menu()
+        self.project_changed.emit(name)
+        self.viewport.canvas.update()
+
+    def run(self, command) -> bool:
+        """Do an edit through the undo stack; the view follows from model events."""
+        done = self.editor.run(command)
+        self.viewport.canvas.update()
+        return done
+
+    def selected_nodes(self) -> list:
+        ids = self.viewport.scene_view.selection if self.viewport.scene_view else set()
+        return [n for n, _ in self.project.scene_graph.walk() if n.id in ids] if self.project else []
+
+    def pick_at(self, x: float, y: float) -> None:
+        if self.viewport.scene_view is None:
+            return
+        w, h = self.viewport.canvas.size
+        origin, direction = cm.ray_through(self.viewport.camera.view, x, y, w, h)
+        hit = self.viewport.scene_view.pick(origin, direction)
+        self.set_selection([hit[0]] if hit else [])
 
     def set_selection(self, node_ids: list[str]) -> None:
         if self.viewport.scene_view is None:
@@ -69,6 +112,7 @@ class MainWindow(QMainWindow):
         names = [n.name for n, _ in self.project.scene_graph.walk() if n.id in node_ids] if self.project else []
         self.selection_label.setText(f"Selected: {', '.join(names)}" if names else "Nothing selected")
         self.viewport.canvas.update()
+        self.selection_changed.emit(list(node_ids))
 
     # -- camera -------------------------------------------------------------
 
@@ -114,10 +158,20 @@ class MainWindow(QMainWindow):
         home = self.ws.home
 
         def work(progress, token):
-            with Workspace(home) as ws:
-                return import_files(ws, project_id, paths, progress=progress, cancel=token)
+            scenes = read_imports(paths, progress=progress, cancel=token)
+            with Workspace(home) as ws:  # bytes first; the nodes arrive through an undoable command
+                ws.add_assets(import_assets(project_id, scenes))
+            return scenes
 
-        run_task(self, "Importing models", work, lambda result: self.open_project(project_id), self.show_error)
+        def land(scenes) -> None:
+            if self.project is None or self.project.id != project_id:
+                return
+            steps = [AddMaterial(m.to_json()) for s in scenes for m in s.materials]
+            steps.append(AddNodes(nodes=[n.to_json() for s in scenes for n in s.nodes]))
+            names = ", ".join(Path(p).name for p in paths)
+            self.run(Macro(steps, f"Import {names}"))
+
+        run_task(self, "Importing models", work, land, self.show_error)
 
     def export_dialog(self) -> None:
         if self.project is None:
@@ -156,6 +210,33 @@ class MainWindow(QMainWindow):
         if ok and choice:
             self.open_project(rows[labels.index(choice)]["id"])
 
+    def new_project(self) -> None:
+        name, ok = QInputDialog.getText(self, "New project", "Name:")
+        if ok and name.strip():
+            self.open_project(self.ws.create_project(name.strip()).id)
+
+    def _remember_recent(self, project_id: str) -> None:
+        settings = QSettings()
+        recent = [project_id] + [p for p in (settings.value("recent_projects") or []) if p != project_id]
+        settings.setValue("recent_projects", recent[:8])
+        self._rebuild_recent_menu()
+
+    def _rebuild_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        names = {r["id"]: r["name"] for r in self.ws.list_projects()}
+        for project_id in QSettings().value("recent_projects") or []:
+            if project_id in names:
+                self._action(self.recent_menu, names[project_id], lambda _=False, p=project_id: self.open_project(p))
+
+    def dragEnterEvent(self, event) -> None:
+        urls = [u.toLocalFile() for u in event.mimeData().urls()] if event.mimeData().hasUrls() else []
+        if urls and all(Path(u).suffix.lower() in {e for f in FORMATS.values() for e in f.extensions} for u in urls):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        self.import_paths([u.toLocalFile() for u in event.mimeData().urls()])
+        event.acceptProposedAction()
+
     def show_error(self, message: str) -> None:
         QMessageBox.warning(self, "Design Studio", message)
 
@@ -188,12 +269,21 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
+        self._action(file_menu, "&New Project…", self.new_project, QKeySequence.New)
         self._action(file_menu, "&Open Project…", self.open_dialog, QKeySequence.Open)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self._action(file_menu, "&Save", self.editor.save, QKeySequence.Save)
         self._action(file_menu, "&Import…", self.import_dialog, "Ctrl+I")
         self._action(file_menu, "&Export…", self.export_dialog, "Ctrl+E")
         self._action(file_menu, "&Print…", self.print_dialog, QKeySequence.Print)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.Quit)
+        edit_menu = bar.addMenu("&Edit")
+        undo = self.editor.stack.createUndoAction(self, "&Undo")
+        undo.setShortcuts([QKeySequence.Undo])
+        redo = self.editor.stack.createRedoAction(self, "&Redo")
+        redo.setShortcuts([QKeySequence.Redo, QKeySequence("Ctrl+Shift+Z")])
+        edit_menu.addActions([undo, redo])
         view_menu = bar.addMenu("&View")
         self._action(view_menu, "&Fit All", self.fit_all, "F")
         standard = view_menu.addMenu("&Standard Views")
@@ -223,9 +313,6 @@ class MainWindow(QMainWindow):
         settings.setValue("main_window/geometry", self.saveGeometry())
         settings.setValue("main_window/state", self.saveState())
         if self.project is not None:
-            try:
-                self.ws.save_project(self.project)
-            except DStudioError as err:
-                QMessageBox.warning(self, "Design Studio", f"Could not save the view: {err}")
+            self.editor.save()
         self.viewport.close()
         super().closeEvent(event)

@@ -7,8 +7,16 @@ import pytest
 
 from dstudio_desktop.core import Material, Transform
 from dstudio_desktop.core.commands import (
-    AddMaterial, AddNodes, DuplicateNodes, GroupNodes, Macro, MoveNode, RemoveNodes, ReplaceDocument,
-    SetMaterialField, SetNodeField,
+    AddMaterial,
+    AddNodes,
+    DuplicateNodes,
+    GroupNodes,
+    Macro,
+    MoveNode,
+    RemoveNodes,
+    ReplaceDocument,
+    SetMaterialField,
+    SetNodeField,
 )
 from dstudio_desktop.core.lighting import builtin_presets
 from dstudio_desktop.errors import DStudioError

@@ -1,0 +1,78 @@
+"""Exact ray/triangle picking, fast on millions of triangles.
+
+Triangles are sorted along a Morton curve and cut into chunks with bounding
+boxes (a one-level BVH): a ray tests every chunk box at once, then only the
+triangles of the chunks it crosses, nearest chunk first.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+
+CHUNK = 1024
+
+
+def _spread(v: np.ndarray) -> np.ndarray:
+    """Insert two zero bits between each of the low 10 bits (for 30-bit Morton codes)."""
+    v = v.astype(np.uint32) & 0x3FF
+    v = (v | (v << 16)) & 0x030000FF
+    v = (v | (v << 8)) & 0x0300F00F
+    v = (v | (v << 4)) & 0x030C30C3
+    v = (v | (v << 2)) & 0x09249249
+    return v
+
+
+class MeshPicker:
+    def __init__(self, positions: np.ndarray, faces: np.ndarray) -> None:
+        tri = np.asarray(positions, dtype=np.float64)[np.asarray(faces)]
+        centre = tri.mean(axis=1)
+        lo, hi = centre.min(axis=0), centre.max(axis=0)
+        q = ((centre - lo) / np.maximum(hi - lo, 1e-30) * 1023).astype(np.uint32)
+        order = np.argsort(_spread(q[:, 0]) | (_spread(q[:, 1]) << 1) | (_spread(q[:, 2]) << 2), kind="stable")
+        self.face_index = order
+        self.tri = tri[order]
+        n_chunks = (len(order) + CHUNK - 1) // CHUNK
+        pad = n_chunks * CHUNK - len(order)
+        padded = np.concatenate([self.tri, np.repeat(self.tri[-1:], pad, axis=0)]) if pad else self.tri
+        boxes = padded.reshape(n_chunks, CHUNK * 3, 3)
+        self.box_lo, self.box_hi = boxes.min(axis=1), boxes.max(axis=1)
+
+    def intersect(self, origin: np.ndarray, direction: np.ndarray) -> Optional[tuple[float, int]]:
+        """(t, face) of the nearest hit with t > 0 along origin + t * direction, or None."""
+        origin, direction = np.asarray(origin, float), np.asarray(direction, float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inv = 1.0 / direction
+            t1, t2 = (self.box_lo - origin) * inv, (self.box_hi - origin) * inv
+        t1, t2 = np.nan_to_num(t1, nan=-np.inf), np.nan_to_num(t2, nan=np.inf)
+        near = np.minimum(t1, t2).max(axis=1)
+        far = np.maximum(t1, t2).min(axis=1)
+        hit_chunks = np.flatnonzero(far >= np.maximum(near, 0.0))
+        best: Optional[tuple[float, int]] = None
+        for chunk in hit_chunks[np.argsort(near[hit_chunks])]:
+            if best is not None and near[chunk] > best[0]:
+                break
+            sl = slice(chunk * CHUNK, min((chunk + 1) * CHUNK, len(self.tri)))
+            t = _ray_triangles(origin, direction, self.tri[sl])
+            if np.isfinite(t).any():
+                i = int(np.argmin(t))
+                if best is None or t[i] < best[0]:
+                    best = (float(t[i]), int(self.face_index[sl.start + i]))
+        return best
+
+
+def _ray_triangles(origin: np.ndarray, direction: np.ndarray, tri: np.ndarray) -> np.ndarray:
+    """Möller–Trumbore for one ray against many triangles; inf where there is no hit."""
+    v0, e1, e2 = tri[:, 0], tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]
+    p = np.cross(direction, e2)
+    det = np.einsum("ij,ij->i", e1, p)
+    ok = np.abs(det) > 1e-18
+    inv = np.where(ok, 1.0 / np.where(ok, det, 1.0), 0.0)
+    s = origin - v0
+    u = np.einsum("ij,ij->i", s, p) * inv
+    q = np.cross(s, e1)
+    v = (q @ direction) * inv
+    t = np.einsum("ij,ij->i", e2, q) * inv
+    hit = ok & (u >= 0) & (v >= 0) & (u + v <= 1) & (t > 1e-12)
+    return np.where(hit, t, np.inf)
