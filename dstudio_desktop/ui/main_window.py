@@ -54,6 +54,18 @@ class MainWindow(QMainWindow):
         self.outliner.selection_changed.connect(self.set_selection)
         self._build_status_bar()
         self._build_menus()
+        from .camera_dock import CameraDock
+        from .material_dock import MaterialDock
+        from .versions_dock import VersionsDock
+
+        self.material_dock = MaterialDock(self)
+        self.camera_dock = CameraDock(self)
+        self.versions_dock = VersionsDock(self)
+        self.addDockWidget(Qt.RightDockWidgetArea, self.material_dock)
+        self.addDockWidget(Qt.RightDockWidgetArea, self.camera_dock)
+        self.addDockWidget(Qt.RightDockWidgetArea, self.versions_dock)
+        for dock in (self.material_dock, self.camera_dock, self.versions_dock):
+            self.docks_menu.addAction(dock.toggleViewAction())
         settings = QSettings()
         if settings.value("main_window/geometry") is not None:
             self.restoreGeometry(settings.value("main_window/geometry"))
@@ -63,7 +75,8 @@ class MainWindow(QMainWindow):
 
     def open_project(self, key: str) -> None:
         if self.project is not None:
-            self.editor.save()
+            if self.editor.dirty:  # never write a stale copy over what the workspace now holds
+                self.editor.save()
             self.project.changed.disconnect(self._document_replaced)
         project = self.ws.load_project(key)
         self.project = project
@@ -120,9 +133,7 @@ class MainWindow(QMainWindow):
         self.viewport.camera.set_view(view, notify=True)
 
     def apply_preset(self, key: str) -> None:
-        preset = self.project.camera_presets.get(key) if self.project else None
-        if preset is not None:
-            self.apply_camera(CameraView(**preset.model_dump(include=set(CameraView.model_fields))))
+        self.camera_dock.apply(key)
 
     def fit_all(self) -> None:
         self.apply_camera(self.viewport.fit_view(self.viewport.camera.view))
@@ -297,7 +308,8 @@ class MainWindow(QMainWindow):
             group.addAction(act)
         self.camera_menu = bar.addMenu("&Cameras")
         view_menu.addSeparator()
-        view_menu.addAction(self.outliner.toggleViewAction())
+        self.docks_menu = view_menu.addMenu("&Panels")
+        self.docks_menu.addAction(self.outliner.toggleViewAction())
 
     def _rebuild_camera_menu(self) -> None:
         self.camera_menu.clear()

@@ -31,7 +31,7 @@ def window(qtbot, home: Path, tmp_path: Path):
     ws = Workspace()
     project = install_sample(ws)
     win = MainWindow(ws)
-    win.resize(1000, 700)
+    win.resize(1500, 900)
     win.open_project(project.id)
     win.show()
     qtbot.waitExposed(win)

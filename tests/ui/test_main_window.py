@@ -69,11 +69,12 @@ def test_selecting_in_the_outliner_highlights_the_part(window, qtbot) -> None:
     assert np.abs(_pixel(window, xy) - before).max() <= 2  # the unselected bulb did not change
 
 
-def test_camera_presets_apply_exactly(window) -> None:
+def test_camera_presets_apply_exactly(window, qtbot) -> None:
     actions = [a.text() for a in window.camera_menu.actions()]
     assert actions == ["Front", "Three-quarter  (default)", "Top"]
     top = window.project.camera_presets.get("Top")
     window.camera_menu.actions()[2].trigger()
+    qtbot.waitUntil(lambda: window.camera_dock.animation.state() == window.camera_dock.animation.State.Stopped)
     view = window.viewport.camera.view
     for field in ("eye", "target", "up"):
         assert np.allclose(getattr(view, field), getattr(top, field), atol=1e-12)

@@ -1,0 +1,87 @@
+"""Versions: the project's history with numbers, notes and dates; save one; restore one."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QHBoxLayout,
+    QInputDialog,
+    QMessageBox,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..errors import DStudioError
+
+
+class VersionsDock(QDockWidget):
+    def __init__(self, window) -> None:
+        super().__init__("Versions", window)
+        self.setObjectName("versions_dock")
+        self.window = window
+        body = QWidget(self)
+        layout = QVBoxLayout(body)
+        self.list = QTreeWidget()
+        self.list.setHeaderLabels(["#", "Saved", "Notes"])
+        self.list.setRootIsDecorated(False)
+        layout.addWidget(self.list)
+        row = QHBoxLayout()
+        save = QPushButton("Save version…")
+        save.clicked.connect(lambda: self.save())
+        restore = QPushButton("Restore")
+        restore.clicked.connect(self.restore_selected)
+        row.addWidget(save)
+        row.addWidget(restore)
+        layout.addLayout(row)
+        self.setWidget(body)
+        window.project_changed.connect(lambda name: self.refresh() if name == "scene_graph" else None)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.list.clear()
+        if self.window.project is None:
+            return
+        for v in reversed(self.window.ws.list_versions(self.window.project.id)):
+            item = QTreeWidgetItem([str(v.version_number), v.created_at[:16].replace("T", " "), v.notes])
+            item.setData(0, Qt.UserRole, v.version_number)
+            self.list.addTopLevelItem(item)
+        self.list.resizeColumnToContents(0)
+
+    def save(self, notes: str | None = None) -> None:
+        if notes is None:
+            notes, ok = QInputDialog.getText(self, "Save version", "Notes:")
+            if not ok:
+                return
+        self.window.editor.save()  # the version snapshots what is stored, so store the edits first
+        try:
+            version = self.window.ws.save_version(self.window.project.id, notes=notes)
+        except DStudioError as err:
+            self.window.show_error(str(err))
+            return
+        self.window.statusBar().showMessage(f"Saved version {version.version_number}", 5000)
+        self.refresh()
+
+    def restore_selected(self) -> None:
+        item = self.list.currentItem()
+        if item is not None:
+            number = item.data(0, Qt.UserRole)
+            answer = QMessageBox.question(
+                self, "Restore version",
+                f"Make version {number} current again? It is saved as a new version; undo history is cleared.")
+            if answer == QMessageBox.Yes:
+                self.restore(number)
+
+    def restore(self, number: int) -> None:
+        self.window.editor.save()
+        try:
+            version = self.window.ws.restore_version(self.window.project.id, number)
+        except DStudioError as err:
+            self.window.show_error(str(err))
+            return
+        self.window.open_project(self.window.project.id)
+        self.window.statusBar().showMessage(f"Restored version {number} as version {version.version_number}", 5000)
+        self.refresh()

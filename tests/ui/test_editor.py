@@ -1,0 +1,100 @@
+"""Issue 3's walk-through on the real window: import, click to select, recolour, undo, presets, versions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import trimesh
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
+
+from dstudio_desktop.core import camera_math as cm
+
+pytestmark = pytest.mark.gui
+
+
+def _click(window, x: float, y: float) -> None:
+    native = window.viewport.canvas.native
+    pos = QPointF(x, y)
+    for kind, button, buttons in ((QMouseEvent.MouseButtonPress, Qt.LeftButton, Qt.LeftButton),
+                                  (QMouseEvent.MouseButtonRelease, Qt.LeftButton, Qt.NoButton)):
+        QApplication.sendEvent(native, QMouseEvent(kind, pos, native.mapToGlobal(pos), button, buttons, Qt.NoModifier))
+
+
+def _screen_of(window, node_id: str) -> tuple[float, float]:
+    view = window.viewport.scene_view.node_views[node_id]
+    mesh = view.context.mesh_source(view.node.asset_id)
+    mapped = view.visual.get_transform("visual", "canvas").map(mesh.bounds().mean(axis=0))
+    return mapped[0] / mapped[3], mapped[1] / mapped[3]
+
+
+def _pixel(window, xy) -> np.ndarray:
+    image = window.viewport.render()
+    scale = image.shape[1] / window.viewport.canvas.size[0]
+    return image[int(xy[1] * scale), int(xy[0] * scale), :3].astype(int)
+
+
+def test_import_pick_recolour_undo(window, qtbot, tmp_path: Path) -> None:
+    part = tmp_path / "block.stl"
+    trimesh.creation.box((60, 60, 60)).apply_translation((150, 0, 30)).export(part)  # 15 cm to the side
+    window.import_paths([str(part)])
+    qtbot.waitUntil(lambda: any(n.name == "block" for n in window.project.scene_graph.nodes), timeout=20000)
+    block = next(n for n in window.project.scene_graph.nodes if n.name == "block")
+    window.fit_all()
+    xy = _screen_of(window, block.id)
+    _click(window, *xy)
+    assert window.viewport.scene_view.selection == {block.id}
+    assert window.selection_label.text() == "Selected: block"
+    window.set_selection([])
+    before = _pixel(window, xy)
+
+    # a part with no material gets one from the library, then its base colour changes
+    window.set_selection([block.id])
+    window.material_dock.assign_from_library()
+    window.material_dock.set_colour("base_color_factor", (0.05, 0.2, 0.9))
+    window.set_selection([])  # no highlight tint in the measurement
+    blue = _pixel(window, xy)
+    # the pixel moves toward the chosen blue: blue now dominates, red fell (the lit face was near-white before)
+    assert blue[2] - blue[0] > 100 and before[0] - blue[0] > 100, (before, blue)
+    window.editor.stack.undo()  # the colour
+    window.editor.stack.undo()  # the assignment
+    assert np.abs(_pixel(window, xy) - before).max() <= 3
+    assert window.isWindowModified()
+    window.editor.stack.redo()
+    window.editor.stack.redo()
+    assert np.abs(_pixel(window, xy) - blue).max() <= 3
+
+
+def test_camera_preset_round_trip(window, qtbot) -> None:
+    window.camera_dock.save_view("Hero")
+    saved = window.project.camera_presets.get("Hero")
+    assert saved is not None
+    window.apply_camera(cm.orbit(window.viewport.camera.view, 1.2, 0.4))
+    assert not np.allclose(window.viewport.camera.view.eye, saved.eye, atol=1e-3)
+    window.camera_dock.apply(saved.id)
+    qtbot.waitUntil(lambda: window.camera_dock.animation.state() == window.camera_dock.animation.State.Stopped)
+    view = window.viewport.camera.view
+    for field in ("eye", "target", "up"):
+        assert np.allclose(getattr(view, field), getattr(saved, field), atol=1e-6)
+    assert abs(view.fov - saved.fov) < 1e-6 and view.projection == saved.projection
+    window.editor.stack.undo()
+    assert window.project.camera_presets.get("Hero") is None
+
+
+def test_save_and_restore_a_version(window, qtbot) -> None:
+    from dstudio_desktop.core.commands import SetNodeField
+
+    window.versions_dock.save("before the change")
+    shade = next(n for n, _ in window.project.scene_graph.walk() if n.name == "Shade")
+    window.run(SetNodeField(shade.id, "name", "Lampshade"))
+    window.versions_dock.save("renamed")
+    numbers = [window.versions_dock.list.topLevelItem(i).text(0) for i in range(window.versions_dock.list.topLevelItemCount())]
+    assert numbers == ["3", "2", "1"]
+    window.versions_dock.restore(2)
+    names = [n.name for n, _ in window.project.scene_graph.walk()]
+    assert "Shade" in names and "Lampshade" not in names
+    assert window.versions_dock.list.topLevelItem(0).text(0) == "4"
+    assert window.ws.get_version(window.project.id, 4).snapshot == window.ws.get_version(window.project.id, 2).snapshot
