@@ -191,6 +191,27 @@ def cmd_slice(args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT, e.g. 1280x800") from None
+    if not (16 <= w <= 8192 and 16 <= h <= 8192):
+        raise argparse.ArgumentTypeError(f"{text}: each side must be 16..8192 pixels")
+    return w, h
+
+
+def cmd_render(args: argparse.Namespace, out: Output) -> int:
+    from ..render.headless import render_project, save_png
+
+    with _workspace() as ws:
+        image = render_project(ws, args.project, size=args.size, camera=args.camera)
+    save_png(image, Path(args.output))
+    out.result({"file": args.output, "width": int(image.shape[1]), "height": int(image.shape[0])},
+               f"wrote {args.output} ({image.shape[1]}x{image.shape[0]})")
+    return 0
+
+
 def cmd_printers(args: argparse.Namespace, out: Output) -> int:
     from ..printing.profiles import materials, printers
     from ..printing.slicers import find_slicers
@@ -280,6 +301,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale-to-fit", action="store_true", help="shrink a part that does not fit the printer")
     p.add_argument("--repair", metavar="LIST", help="comma-separated: holes, normals, degenerate, flat "
                    "(a repaired project part becomes a new node; the original is unchanged)")
+    p = add("render", cmd_render, "render a project to a PNG without opening a window")
+    p.add_argument("project")
+    p.add_argument("-o", "--output", required=True, help="PNG file to write")
+    p.add_argument("--camera", help="a saved camera preset (default: the project's default view)")
+    p.add_argument("--size", type=_size, default=(1280, 800), help="WIDTHxHEIGHT (default 1280x800)")
     add("printers", cmd_printers, "list slicers found on this machine, printer and material profiles")
     add("sample", cmd_sample, "add the bundled sample project to the workspace and print its id")
     p = add("open", cmd_open, "open the app on a project (default: the sample project)")

@@ -70,6 +70,10 @@ class ViewCamera(BaseCamera):
         self._transform_cache.roll()
         self._set_scene_transform(full)
 
+    def viewbox_resize_event(self, event) -> None:
+        # BaseCamera ignores resizes; without this the projection keeps the old aspect ratio
+        self.view_changed()
+
     def viewbox_mouse_event(self, event) -> None:
         if event.handled or not self.interactive:
             return

@@ -98,3 +98,23 @@ def test_save_and_restore_a_version(window, qtbot) -> None:
     assert "Shade" in names and "Lampshade" not in names
     assert window.versions_dock.list.topLevelItem(0).text(0) == "4"
     assert window.ws.get_version(window.project.id, 4).snapshot == window.ws.get_version(window.project.id, 2).snapshot
+
+
+def test_after_a_resize_clicks_land_where_the_camera_says(window, qtbot) -> None:
+    """The projection follows the viewport's new aspect ratio (it once kept the old one)."""
+    import math
+
+    window.resize(900, 1000)
+    qtbot.wait(200)
+    QApplication.processEvents()
+    shade = next(n for n, _ in window.project.scene_graph.walk() if n.name == "Shade")
+    view = window.viewport.camera.view
+    w, h = window.viewport.canvas.size
+    local = window.viewport.scene_view.mesh_source(shade.asset_id).bounds().mean(axis=0)
+    centre = window.project.scene_graph.world_matrix(shade.id) @ np.array([*local, 1.0])
+    x, y, z, _ = cm.view_matrix(view) @ centre
+    t = math.tan(math.radians(view.fov) / 2)
+    px, py = ((x / -z) / (t * w / h) + 1) / 2 * w, (1 - (y / -z) / t) / 2 * h
+    assert np.allclose(_screen_of(window, shade.id), (px, py), atol=2)
+    _click(window, px, py)
+    assert window.viewport.scene_view.selection == {shade.id}
