@@ -52,6 +52,8 @@ class MainWindow(QMainWindow):
         self.outliner = Outliner(self)
         self.addDockWidget(Qt.LeftDockWidgetArea, self.outliner)
         self.outliner.selection_changed.connect(self.set_selection)
+        self.outliner.run = self.run
+        self.editor.stack.indexChanged.connect(lambda _: self.outliner.set_project(self.project))
         self._build_status_bar()
         self._build_menus()
         from .camera_dock import CameraDock

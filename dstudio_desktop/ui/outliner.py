@@ -1,15 +1,46 @@
-"""The outliner: the scene tree, whose selection drives the viewport's."""
+"""The outliner: the scene tree. Rename, show/hide, lock, group, duplicate, delete, drag to reparent.
+
+Every change goes through a core command on the undo stack; the tree is rebuilt
+from the model when the scene graph changes, never edited in place.
+"""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, Optional
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QDockWidget, QTreeWidget, QTreeWidgetItem, QWidget
 
 from ..core import Node, Project
+from ..core.commands import Command, DuplicateNodes, GroupNodes, MoveNode, RemoveNodes, SetNodeField
 
 NODE_ID = Qt.UserRole + 1
+NAME, VISIBLE, LOCKED = 0, 1, 2
+
+
+class _Tree(QTreeWidget):
+    """A tree whose drops become MoveNode commands instead of moving items itself."""
+
+    moved = Signal(str, object, int)  # node id, new parent id (None for top level), index
+
+    def dropEvent(self, event) -> None:
+        dragged = self.currentItem()
+        target = self.itemAt(event.position().toPoint())
+        if dragged is None:
+            return
+        where = self.dropIndicatorPosition()
+        if target is None:
+            parent_id, index = None, self.topLevelItemCount()
+        elif where == QAbstractItemView.OnItem:
+            parent_id, index = target.data(NAME, NODE_ID), target.childCount()
+        else:
+            parent = target.parent()
+            parent_id = parent.data(NAME, NODE_ID) if parent else None
+            siblings = parent if parent else self.invisibleRootItem()
+            index = siblings.indexOfChild(target) + (1 if where == QAbstractItemView.BelowItem else 0)
+        event.ignore()  # the model moves; the tree is rebuilt from it
+        self.moved.emit(dragged.data(NAME, NODE_ID), parent_id, index)
 
 
 class Outliner(QDockWidget):
@@ -18,14 +49,32 @@ class Outliner(QDockWidget):
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__("Outliner", parent)
         self.setObjectName("outliner")
-        self.tree = QTreeWidget(self)
-        self.tree.setHeaderLabels(["Name", "Kind"])
+        self.run: Callable[[Command], bool] = lambda command: False
+        self.project: Optional[Project] = None
+        self.tree = _Tree(self)
+        self.tree.setHeaderLabels(["Name", "👁", "🔒"])
         self.tree.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.tree.setDragDropMode(QAbstractItemView.InternalMove)
+        self.tree.setEditTriggers(QAbstractItemView.EditKeyPressed | QAbstractItemView.DoubleClicked)
         self.tree.itemSelectionChanged.connect(self._selected)
+        self.tree.itemChanged.connect(self._item_changed)
+        self.tree.moved.connect(lambda node_id, parent_id, index: self.run(MoveNode(node_id=node_id,
+                                                                                    new_parent_id=parent_id,
+                                                                                    index=index)))
+        self.tree.setContextMenuPolicy(Qt.ActionsContextMenu)
+        for text, shortcut, slot in (("Rename", "F2", self.rename), ("Group", "Ctrl+G", self.group),
+                                     ("Duplicate", "Ctrl+D", self.duplicate), ("Delete", QKeySequence.Delete, self.delete)):
+            action = QAction(text, self.tree)
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.WidgetWithChildrenShortcut)
+            action.triggered.connect(slot)
+            self.tree.addAction(action)
         self.setWidget(self.tree)
         self._items: dict[str, QTreeWidgetItem] = {}
 
     def set_project(self, project: Optional[Project]) -> None:
+        self.project = project
+        selected = self.selected_ids()
         self.tree.blockSignals(True)
         self.tree.clear()
         self._items = {}
@@ -33,18 +82,61 @@ class Outliner(QDockWidget):
             for node in project.scene_graph.nodes:
                 self.tree.addTopLevelItem(self._item(node))
             self.tree.expandAll()
-            self.tree.resizeColumnToContents(0)
+            self.tree.resizeColumnToContents(NAME)
         self.tree.blockSignals(False)
+        self.select(selected)
 
     def _item(self, node: Node) -> QTreeWidgetItem:
-        item = QTreeWidgetItem([node.name, node.kind])
-        item.setData(0, NODE_ID, node.id)
+        item = QTreeWidgetItem([node.name, "", ""])
+        item.setData(NAME, NODE_ID, node.id)
+        item.setToolTip(NAME, node.kind)
+        item.setFlags(item.flags() | Qt.ItemIsEditable | Qt.ItemIsUserCheckable | Qt.ItemIsDragEnabled
+                      | Qt.ItemIsDropEnabled)
+        item.setCheckState(VISIBLE, Qt.Checked if node.visible else Qt.Unchecked)
+        item.setCheckState(LOCKED, Qt.Checked if node.locked else Qt.Unchecked)
         if not node.visible:
-            item.setForeground(0, Qt.gray)
+            item.setForeground(NAME, Qt.gray)
         self._items[node.id] = item
         for child in node.children:
             item.addChild(self._item(child))
         return item
+
+    def _item_changed(self, item: QTreeWidgetItem, column: int) -> None:
+        node = self.project.scene_graph.find(item.data(NAME, NODE_ID)) if self.project else None
+        if node is None:
+            return
+        checked = {VISIBLE: item.checkState(VISIBLE) == Qt.Checked, LOCKED: item.checkState(LOCKED) == Qt.Checked}
+        if column == NAME and item.text(NAME).strip() and item.text(NAME) != node.name:
+            self.run(SetNodeField(node.id, "name", item.text(NAME).strip()[:256]))
+        elif column == VISIBLE and checked[VISIBLE] != node.visible:
+            self.run(SetNodeField(node.id, "visible", checked[VISIBLE]))
+        elif column == LOCKED and checked[LOCKED] != node.locked:
+            self.run(SetNodeField(node.id, "locked", checked[LOCKED]))
+        # redraw from the model: shows the edit, or puts back one that was refused (e.g. on a locked part)
+        self.set_project(self.project)
+
+    def selected_ids(self) -> list[str]:
+        return [item.data(NAME, NODE_ID) for item in self.tree.selectedItems()]
+
+    def rename(self) -> None:
+        item = self.tree.currentItem()
+        if item is not None:
+            self.tree.editItem(item, NAME)
+
+    def group(self) -> None:
+        ids = self.selected_ids()
+        if ids:
+            self.run(GroupNodes(node_ids=ids))
+
+    def duplicate(self) -> None:
+        ids = self.selected_ids()
+        if ids:
+            self.run(DuplicateNodes(node_ids=ids))
+
+    def delete(self) -> None:
+        ids = self.selected_ids()
+        if ids:
+            self.run(RemoveNodes(node_ids=ids))
 
     def select(self, node_ids: list[str]) -> None:
         self.tree.blockSignals(True)
@@ -52,7 +144,8 @@ class Outliner(QDockWidget):
         for node_id in node_ids:
             if node_id in self._items:
                 self._items[node_id].setSelected(True)
+                self.tree.setCurrentItem(self._items[node_id], NAME)
         self.tree.blockSignals(False)
 
     def _selected(self) -> None:
-        self.selection_changed.emit([item.data(0, NODE_ID) for item in self.tree.selectedItems()])
+        self.selection_changed.emit(self.selected_ids())

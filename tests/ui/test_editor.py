@@ -55,6 +55,11 @@ def test_import_pick_recolour_undo(window, qtbot, tmp_path: Path) -> None:
     window.set_selection([block.id])
     window.material_dock.assign_from_library()
     window.material_dock.set_colour("base_color_factor", (0.05, 0.2, 0.9))
+    assert window.isWindowModified()  # the title shows unsaved changes until the autosave
+    qtbot.waitUntil(lambda: not window.isWindowModified(), timeout=10000)
+    stored = window.ws.load_project(window.project.id)
+    stored_block = stored.scene_graph.find(block.id)
+    assert stored.material_overrides.get(stored_block.material_id).base_color_factor[:3] == (0.05, 0.2, 0.9)
     window.set_selection([])  # no highlight tint in the measurement
     blue = _pixel(window, xy)
     # the pixel moves toward the chosen blue: blue now dominates, red fell (the lit face was near-white before)
@@ -62,7 +67,6 @@ def test_import_pick_recolour_undo(window, qtbot, tmp_path: Path) -> None:
     window.editor.stack.undo()  # the colour
     window.editor.stack.undo()  # the assignment
     assert np.abs(_pixel(window, xy) - before).max() <= 3
-    assert window.isWindowModified()
     window.editor.stack.redo()
     window.editor.stack.redo()
     assert np.abs(_pixel(window, xy) - blue).max() <= 3
@@ -118,3 +122,33 @@ def test_after_a_resize_clicks_land_where_the_camera_says(window, qtbot) -> None
     assert np.allclose(_screen_of(window, shade.id), (px, py), atol=2)
     _click(window, px, py)
     assert window.viewport.scene_view.selection == {shade.id}
+
+
+def test_outliner_edits_are_commands(window) -> None:
+    tree = window.outliner
+    arm = next(n for n, _ in window.project.scene_graph.walk() if n.name == "Arm")
+    item = tree._items[arm.id]
+    item.setText(0, "Stem")
+    assert window.project.scene_graph.find(arm.id).name == "Stem"
+    tree._items[arm.id].setCheckState(1, Qt.Unchecked)
+    assert window.project.scene_graph.find(arm.id).visible is False
+    assert window.viewport.scene_view.node_views[arm.id].visual.visible is False
+    tree._items[arm.id].setCheckState(2, Qt.Checked)  # locked
+    tree._items[arm.id].setText(0, "Refused")
+    assert window.project.scene_graph.find(arm.id).name == "Stem"
+    assert tree._items[arm.id].text(0) == "Stem"
+    base = next(n for n, _ in window.project.scene_graph.walk() if n.name == "Base")
+    window.set_selection([base.id])
+    tree.duplicate()
+    assert [n.name for n, _ in window.project.scene_graph.walk()].count("Base copy") == 1
+    window.set_selection([base.id])
+    tree.group()
+    group = window.project.scene_graph.parent_of(base.id)
+    assert group is not None and group.name == "Group"
+    tree.tree.moved.emit(base.id, None, 0)  # what a drop to the top of the tree sends
+    assert window.project.scene_graph.nodes[0].id == base.id
+    for _ in range(6):
+        window.editor.stack.undo()
+    assert window.project.scene_graph.find(arm.id).name == "Arm"
+    assert [n.name for n in window.project.scene_graph.nodes] == ["Desk lamp"]
+    assert tree._items[arm.id].text(0) == "Arm"
