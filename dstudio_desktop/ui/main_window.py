@@ -53,20 +53,32 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.LeftDockWidgetArea, self.outliner)
         self.outliner.selection_changed.connect(self.set_selection)
         self.outliner.run = self.run
-        self.editor.stack.indexChanged.connect(lambda _: self.outliner.set_project(self.project))
+        self.editor.stack.indexChanged.connect(self._edited)
         self._build_status_bar()
         self._build_menus()
         from .camera_dock import CameraDock
+        from .environment_dock import EnvironmentDock
+        from .lighting_dock import LightingDock
         from .material_dock import MaterialDock
+        from .properties_dock import PropertiesDock
         from .versions_dock import VersionsDock
 
+        self.properties_dock = PropertiesDock(self)
+        self.addDockWidget(Qt.LeftDockWidgetArea, self.properties_dock)
         self.material_dock = MaterialDock(self)
+        self.lighting_dock = LightingDock(self)
+        self.environment_dock = EnvironmentDock(self)
         self.camera_dock = CameraDock(self)
         self.versions_dock = VersionsDock(self)
-        self.addDockWidget(Qt.RightDockWidgetArea, self.material_dock)
-        self.addDockWidget(Qt.RightDockWidgetArea, self.camera_dock)
-        self.addDockWidget(Qt.RightDockWidgetArea, self.versions_dock)
-        for dock in (self.material_dock, self.camera_dock, self.versions_dock):
+        for dock in (self.material_dock, self.lighting_dock, self.environment_dock):
+            self.addDockWidget(Qt.RightDockWidgetArea, dock)
+        self.tabifyDockWidget(self.material_dock, self.lighting_dock)
+        self.tabifyDockWidget(self.lighting_dock, self.environment_dock)
+        self.material_dock.raise_()
+        for dock in (self.camera_dock, self.versions_dock):
+            self.addDockWidget(Qt.RightDockWidgetArea, dock)
+        for dock in (self.properties_dock, self.material_dock, self.lighting_dock, self.environment_dock,
+                     self.camera_dock, self.versions_dock):
             self.docks_menu.addAction(dock.toggleViewAction())
         settings = QSettings()
         if settings.value("main_window/geometry") is not None:
@@ -100,6 +112,9 @@ class MainWindow(QMainWindow):
             self._rebuild_camera_menu()
         self.project_changed.emit(name)
         self.viewport.canvas.update()
+
+    def _edited(self, *_) -> None:
+        self.outliner.set_project(self.project)
 
     def run(self, command) -> bool:
         """Do an edit through the undo stack; the view follows from model events."""
@@ -328,5 +343,8 @@ class MainWindow(QMainWindow):
         settings.setValue("main_window/state", self.saveState())
         if self.project is not None:
             self.editor.save()
+        # the docks' widgets go before the docks themselves during teardown: no more notifications to them
+        self.editor.stack.blockSignals(True)
+        self.blockSignals(True)
         self.viewport.close()
         super().closeEvent(event)

@@ -76,8 +76,8 @@ class MaterialDock(QDockWidget):
         layout.addLayout(row)
         layout.addStretch(1)
         self.setWidget(body)
-        window.selection_changed.connect(lambda _: self.refresh())
-        window.editor.stack.indexChanged.connect(lambda _: self.refresh())  # after every edit, undo and redo
+        window.selection_changed.connect(self._changed)
+        window.editor.stack.indexChanged.connect(self._changed)  # after every edit, undo and redo
         window.project_changed.connect(lambda name: self.refresh() if name in ("material_overrides", "scene_graph") else None)
         self.refresh()
 
@@ -123,6 +123,9 @@ class MaterialDock(QDockWidget):
         new = Material.model_validate({**self.library.currentData(), "id": Material(name="x").id})
         steps = [AddMaterial(new.to_json())] + [SetNodeField(n.id, "material_id", new.id) for n in nodes]
         self.window.run(Macro(steps, f"Assign {new.name}"))
+
+    def _changed(self, *_) -> None:
+        self.refresh()
 
     def refresh(self) -> None:
         if self.material is not None:

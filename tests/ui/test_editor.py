@@ -152,3 +152,29 @@ def test_outliner_edits_are_commands(window) -> None:
     assert window.project.scene_graph.find(arm.id).name == "Arm"
     assert [n.name for n in window.project.scene_graph.nodes] == ["Desk lamp"]
     assert tree._items[arm.id].text(0) == "Arm"
+
+
+def test_lighting_environment_and_properties_docks(window) -> None:
+    window.lighting_dock.apply_preset("outdoor")
+    assert window.project.lighting_config.active_preset == "outdoor"
+    assert [l.name for l in window.project.lighting_config.lights] == ["Sun"]  # noqa: E741
+    window.editor.stack.undo()
+    assert window.project.lighting_config.active_preset == "studio"
+
+    shade = next(n for n, _ in window.project.scene_graph.walk() if n.name == "Shade")
+    xy = _screen_of(window, shade.id)
+    before = _pixel(window, xy).sum()
+    window.environment_dock.exposure.setValue(1.5)
+    window.environment_dock.exposure.editingFinished.emit()
+    assert window.project.environment_config.exposure == 1.5
+    assert _pixel(window, xy).sum() > before + 30
+
+    window.set_selection([shade.id])
+    spin = window.properties_dock.fields["translation"][0]
+    spin.setValue(0.25)
+    spin.editingFinished.emit()
+    assert window.project.scene_graph.find(shade.id).transform.translation[0] == 0.25
+    assert "triangles" in window.properties_dock.facts.text()
+    window.editor.stack.undo()
+    assert window.project.scene_graph.find(shade.id).transform.translation[0] == 0.0
+    assert window.properties_dock.fields["translation"][0].value() == 0.0

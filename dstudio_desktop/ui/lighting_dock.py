@@ -1,0 +1,185 @@
+"""Lighting: presets, ambient light, and each light's type, colour, intensity, direction or position."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QColorDialog,
+    QComboBox,
+    QDockWidget,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core import Light
+from ..core.commands import ReplaceDocument
+from ..core.lighting import builtin_presets, preset_named
+
+
+def _vector_row(lo: float, hi: float, step: float, on_commit) -> tuple[QHBoxLayout, list[QDoubleSpinBox]]:
+    row, spins = QHBoxLayout(), []
+    for _ in range(3):
+        spin = QDoubleSpinBox(minimum=lo, maximum=hi, singleStep=step, decimals=3)
+        spin.editingFinished.connect(on_commit)
+        row.addWidget(spin)
+        spins.append(spin)
+    return row, spins
+
+
+class LightingDock(QDockWidget):
+    def __init__(self, window) -> None:
+        super().__init__("Lighting", window)
+        self.setObjectName("lighting_dock")
+        self.window = window
+        body = QWidget(self)
+        layout = QVBoxLayout(body)
+        row = QHBoxLayout()
+        self.presets = QComboBox()
+        self.presets.addItems(sorted(builtin_presets()))
+        apply = QPushButton("Apply preset")
+        apply.clicked.connect(lambda: self.apply_preset(self.presets.currentText()))
+        row.addWidget(self.presets, 1)
+        row.addWidget(apply)
+        layout.addLayout(row)
+        form = QFormLayout()
+        self.ambient = QDoubleSpinBox(minimum=0, maximum=10, singleStep=0.05, decimals=3)
+        self.ambient.editingFinished.connect(lambda: self._doc_set("ambient_intensity", round(self.ambient.value(), 4)))
+        form.addRow("Ambient", self.ambient)
+        layout.addLayout(form)
+        self.lights = QListWidget()
+        self.lights.currentRowChanged.connect(lambda _: self._show_light())
+        layout.addWidget(self.lights)
+        buttons = QHBoxLayout()
+        for text, slot in (("Add light", self.add_light), ("Remove", self.remove_light)):
+            b = QPushButton(text)
+            b.clicked.connect(slot)
+            buttons.addWidget(b)
+        layout.addLayout(buttons)
+        light_form = QFormLayout()
+        self.type = QComboBox()
+        self.type.addItems(["directional", "point", "spot"])
+        self.type.activated.connect(lambda _: self._light_set("type", self.type.currentText()))
+        self.color = QPushButton()
+        self.color.clicked.connect(self._pick_colour)
+        self.intensity = QDoubleSpinBox(minimum=0, maximum=1000, singleStep=0.1, decimals=3)
+        self.intensity.editingFinished.connect(lambda: self._light_set("intensity", round(self.intensity.value(), 4)))
+        direction_row, self.direction = _vector_row(-1, 1, 0.1, lambda: self._light_vector("direction", self.direction))
+        position_row, self.position = _vector_row(-1e3, 1e3, 0.1, lambda: self._light_vector("position", self.position))
+        for label, widget in (("Type", self.type), ("Colour", self.color), ("Intensity", self.intensity)):
+            light_form.addRow(label, widget)
+        light_form.addRow("Direction", direction_row)
+        light_form.addRow("Position (m)", position_row)
+        layout.addLayout(light_form)
+        self.setWidget(body)
+        window.project_changed.connect(lambda name: self.refresh() if name == "lighting_config" else None)
+        self.refresh()
+
+    def _config(self):
+        return self.window.project.lighting_config
+
+    def _replace(self, doc: dict[str, Any], label: str) -> None:
+        self.window.run(ReplaceDocument("lighting_config", doc, label))
+
+    def apply_preset(self, name: str) -> None:
+        config = self._config()
+        self._replace(config.with_preset(preset_named(name, config)).to_json(), f"Lighting preset {name}")
+
+    def _doc_set(self, field: str, value: Any) -> None:
+        doc = self._config().to_json()
+        if doc[field] != value:
+            doc[field] = value
+            self._replace(doc, f"Change {field.replace('_', ' ')}")
+
+    def _current(self) -> Optional[int]:
+        row = self.lights.currentRow()
+        return row if 0 <= row < len(self._config().lights) else None
+
+    def _light_set(self, field: str, value: Any) -> None:
+        row = self._current()
+        if row is None:
+            return
+        doc = self._config().to_json()
+        if doc["lights"][row][field] != value:
+            doc["lights"][row][field] = value
+            doc["active_preset"] = None
+            self._replace(doc, f"Change light {field}")
+
+    def _light_vector(self, field: str, spins: list[QDoubleSpinBox]) -> None:
+        vec = [round(s.value(), 6) for s in spins]
+        if field == "direction" and np.linalg.norm(vec) < 1e-9:
+            self._show_light()
+            return
+        self._light_set(field, vec)
+
+    def _pick_colour(self) -> None:
+        row = self._current()
+        if row is None:
+            return
+        current = QColor.fromRgbF(*self._config().lights[row].color)
+        colour = QColorDialog.getColor(current, self, "Light colour")
+        if colour.isValid():
+            self._light_set("color", [round(colour.redF(), 4), round(colour.greenF(), 4), round(colour.blueF(), 4)])
+
+    def add_light(self) -> None:
+        doc = self._config().to_json()
+        doc["lights"].append(Light(name=f"Light {len(doc['lights']) + 1}", direction=(-0.4, -0.8, -0.4)).to_json())
+        doc["active_preset"] = None
+        self._replace(doc, "Add light")
+
+    def remove_light(self) -> None:
+        row = self._current()
+        if row is not None:
+            doc = self._config().to_json()
+            del doc["lights"][row]
+            doc["active_preset"] = None
+            self._replace(doc, "Remove light")
+
+    def refresh(self) -> None:
+        if self.window.project is None:
+            return
+        config = self._config()
+        row = max(self.lights.currentRow(), 0)
+        self.lights.blockSignals(True)
+        self.lights.clear()
+        for light in config.lights:
+            self.lights.addItem(QListWidgetItem(f"{light.name} — {light.type}, {light.intensity:g}"))
+        self.lights.setCurrentRow(min(row, len(config.lights) - 1))
+        self.lights.blockSignals(False)
+        self.ambient.blockSignals(True)
+        self.ambient.setValue(config.ambient_intensity)
+        self.ambient.blockSignals(False)
+        if config.active_preset:
+            self.presets.setCurrentText(config.active_preset)
+        self._show_light()
+
+    def _show_light(self) -> None:
+        row = self._current()
+        widgets = [self.type, self.color, self.intensity, *self.direction, *self.position]
+        for w in widgets:
+            w.setEnabled(row is not None)
+        if row is None:
+            return
+        light = self._config().lights[row]
+        for w in widgets:
+            w.blockSignals(True)
+        self.type.setCurrentText(light.type)
+        self.intensity.setValue(light.intensity)
+        for spins, vec in ((self.direction, light.direction), (self.position, light.position)):
+            for spin, v in zip(spins, vec, strict=True):
+                spin.setValue(v)
+        for w in widgets:
+            w.blockSignals(False)
+        self.color.setStyleSheet(f"background-color: {QColor.fromRgbF(*light.color).name()}")
+        for spin in self.direction:
+            spin.setEnabled(light.type != "point")
+        for spin in self.position:
+            spin.setEnabled(light.type != "directional")
