@@ -9,7 +9,7 @@ from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox
 
-from ..core import CameraView, Project
+from ..core import SNAPSHOT_DOCUMENTS, CameraView, Project
 from ..core import camera_math as cm
 from ..core.commands import AddMaterial, AddNodes, Macro
 from ..meshio import FORMATS
@@ -95,16 +95,17 @@ class MainWindow(QMainWindow):
         project = self.ws.load_project(key)
         self.project = project
         self.editor.open(project)
+        self.outliner.set_project(project)
         self.viewport.set_project(project, lambda asset_id: load_mesh(self.ws, asset_id))
         project.changed.connect(self._document_replaced)
-        self._document_replaced("scene_graph")
-        self._document_replaced("camera_presets")
+        for name in SNAPSHOT_DOCUMENTS:  # a newly opened project is a change to every document
+            self._document_replaced(name)
         self.setWindowTitle(f"{project.name}[*] — Design Studio")
         self._remember_recent(project.id)
 
     def _document_replaced(self, name: str) -> None:
         if name == "scene_graph":
-            self.outliner.set_project(self.project)
+            self.outliner.refresh_later()
             self.set_selection([i for i in (self.viewport.scene_view.selection if self.viewport.scene_view else [])
                                 if self.project.scene_graph.find(i)])
             self._update_status()
@@ -114,7 +115,7 @@ class MainWindow(QMainWindow):
         self.viewport.canvas.update()
 
     def _edited(self, *_) -> None:
-        self.outliner.set_project(self.project)
+        self.outliner.refresh_later()
 
     def run(self, command) -> bool:
         """Do an edit through the undo stack; the view follows from model events."""

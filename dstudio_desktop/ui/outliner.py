@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QDockWidget, QTreeWidget, QTreeWidgetItem, QWidget
 
@@ -52,7 +52,7 @@ class Outliner(QDockWidget):
         self.run: Callable[[Command], bool] = lambda command: False
         self.project: Optional[Project] = None
         self.tree = _Tree(self)
-        self.tree.setHeaderLabels(["Name", "👁", "🔒"])
+        self.tree.setHeaderLabels(["Name", "Show", "Lock"])
         self.tree.setSelectionMode(QAbstractItemView.ExtendedSelection)
         self.tree.setDragDropMode(QAbstractItemView.InternalMove)
         self.tree.setEditTriggers(QAbstractItemView.EditKeyPressed | QAbstractItemView.DoubleClicked)
@@ -71,6 +71,17 @@ class Outliner(QDockWidget):
             self.tree.addAction(action)
         self.setWidget(self.tree)
         self._items: dict[str, QTreeWidgetItem] = {}
+        self._rebuild_pending = False
+
+    def refresh_later(self) -> None:
+        """Rebuild on the next turn of the event loop: an item must not be deleted inside its own signal."""
+        if not self._rebuild_pending:
+            self._rebuild_pending = True
+            QTimer.singleShot(0, self._rebuild)
+
+    def _rebuild(self) -> None:
+        self._rebuild_pending = False
+        self.set_project(self.project)
 
     def set_project(self, project: Optional[Project]) -> None:
         self.project = project
@@ -82,7 +93,8 @@ class Outliner(QDockWidget):
             for node in project.scene_graph.nodes:
                 self.tree.addTopLevelItem(self._item(node))
             self.tree.expandAll()
-            self.tree.resizeColumnToContents(NAME)
+            for column in (NAME, VISIBLE, LOCKED):
+                self.tree.resizeColumnToContents(column)
         self.tree.blockSignals(False)
         self.select(selected)
 
@@ -113,7 +125,7 @@ class Outliner(QDockWidget):
         elif column == LOCKED and checked[LOCKED] != node.locked:
             self.run(SetNodeField(node.id, "locked", checked[LOCKED]))
         # redraw from the model: shows the edit, or puts back one that was refused (e.g. on a locked part)
-        self.set_project(self.project)
+        self.refresh_later()
 
     def selected_ids(self) -> list[str]:
         return [item.data(NAME, NODE_ID) for item in self.tree.selectedItems()]

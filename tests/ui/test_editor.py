@@ -124,24 +124,30 @@ def test_after_a_resize_clicks_land_where_the_camera_says(window, qtbot) -> None
     assert window.viewport.scene_view.selection == {shade.id}
 
 
-def test_outliner_edits_are_commands(window) -> None:
+def test_outliner_edits_are_commands(window, qtbot) -> None:
     tree = window.outliner
+
+    def item(node_id):
+        qtbot.wait(1)  # rebuilds of the tree happen on the next turn of the event loop
+        return tree._items[node_id]
+
     arm = next(n for n, _ in window.project.scene_graph.walk() if n.name == "Arm")
-    item = tree._items[arm.id]
-    item.setText(0, "Stem")
+    item(arm.id).setText(0, "Stem")
     assert window.project.scene_graph.find(arm.id).name == "Stem"
-    tree._items[arm.id].setCheckState(1, Qt.Unchecked)
+    item(arm.id).setCheckState(1, Qt.Unchecked)
     assert window.project.scene_graph.find(arm.id).visible is False
     assert window.viewport.scene_view.node_views[arm.id].visual.visible is False
-    tree._items[arm.id].setCheckState(2, Qt.Checked)  # locked
-    tree._items[arm.id].setText(0, "Refused")
+    item(arm.id).setCheckState(2, Qt.Checked)  # locked
+    item(arm.id).setText(0, "Refused")
     assert window.project.scene_graph.find(arm.id).name == "Stem"
-    assert tree._items[arm.id].text(0) == "Stem"
+    assert item(arm.id).text(0) == "Stem"
     base = next(n for n, _ in window.project.scene_graph.walk() if n.name == "Base")
     window.set_selection([base.id])
+    qtbot.wait(1)
     tree.duplicate()
     assert [n.name for n, _ in window.project.scene_graph.walk()].count("Base copy") == 1
     window.set_selection([base.id])
+    qtbot.wait(1)
     tree.group()
     group = window.project.scene_graph.parent_of(base.id)
     assert group is not None and group.name == "Group"
@@ -151,7 +157,7 @@ def test_outliner_edits_are_commands(window) -> None:
         window.editor.stack.undo()
     assert window.project.scene_graph.find(arm.id).name == "Arm"
     assert [n.name for n in window.project.scene_graph.nodes] == ["Desk lamp"]
-    assert tree._items[arm.id].text(0) == "Arm"
+    assert item(arm.id).text(0) == "Arm"
 
 
 def test_lighting_environment_and_properties_docks(window) -> None:
@@ -178,3 +184,11 @@ def test_lighting_environment_and_properties_docks(window) -> None:
     window.editor.stack.undo()
     assert window.project.scene_graph.find(shade.id).transform.translation[0] == 0.0
     assert window.properties_dock.fields["translation"][0].value() == 0.0
+
+
+def test_docks_show_the_opened_project(window) -> None:
+    """Docks made before any project was open fill in when one opens."""
+    assert window.lighting_dock.lights.count() == len(window.project.lighting_config.lights) == 3
+    assert window.lighting_dock.ambient.value() == window.project.lighting_config.ambient_intensity
+    assert window.environment_dock.tone.currentText() == window.project.environment_config.tone_mapping
+    assert window.camera_dock.list.count() == 3
