@@ -9,8 +9,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import import_bench  # noqa: E402
 import slice_bench  # noqa: E402
+import viewport_bench  # noqa: E402
 
 if __name__ == "__main__":
     import_bench.main()
     print()
     slice_bench.main()
+    print()
+    viewport_bench.main()

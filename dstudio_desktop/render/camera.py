@@ -30,6 +30,7 @@ class ViewCamera(BaseCamera):
         self._drag_start: Optional[CameraView] = None
         self.on_change: Optional[Callable[[CameraView], None]] = None
         self.on_click: Optional[Callable[[float, float], None]] = None
+        self.on_view: Optional[Callable[[CameraView], None]] = None  # every change, for the renderer
 
     @property
     def view(self) -> CameraView:
@@ -38,6 +39,8 @@ class ViewCamera(BaseCamera):
     def set_view(self, view: CameraView, notify: bool = False) -> None:
         self._view = view
         self.view_changed()
+        if self.on_view is not None:
+            self.on_view(view)
         if notify and self.on_change is not None:
             self.on_change(view)
 

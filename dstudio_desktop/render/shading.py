@@ -26,7 +26,6 @@ TONE_MAPPING = {"linear": 0, "reinhard": 1, "aces": 2}
 _VERTEX = """
 varying vec3 v_normal;
 varying vec3 v_pos;
-varying vec3 v_eye_dir;
 
 void prepare_lit() {
     vec4 pos_scene = $render2scene(gl_Position);
@@ -34,12 +33,6 @@ void prepare_lit() {
     vec4 n = $visual2scene(vec4($normal, 1.0));
     vec4 o = $visual2scene(vec4(0.0, 0.0, 0.0, 1.0));
     v_normal = normalize(n.xyz / n.w - o.xyz / o.w);
-    // direction from the eye through this vertex, valid for both projections
-    vec4 doc = $scene2doc(pos_scene);
-    doc /= doc.w;
-    vec4 front = $doc2scene(doc - vec4(0.0, 0.0, 1e-5, 0.0));
-    vec4 back = $doc2scene(doc + vec4(0.0, 0.0, 1e-5, 0.0));
-    v_eye_dir = normalize(back.xyz / back.w - front.xyz / front.w);
 }
 """
 
@@ -51,7 +44,6 @@ _LIGHT_UNIFORMS = "\n".join(
 _FRAGMENT = """
 varying vec3 v_normal;
 varying vec3 v_pos;
-varying vec3 v_eye_dir;
 
 // vispy takes the first function body as the entry point, so helpers are declared here
 vec3 light_contribution(vec4 pos, vec3 color, vec4 spot, vec4 params, vec3 N, vec3 V,
@@ -66,7 +58,8 @@ void shade_lit() {
     float rough = max($metal_rough.y, 0.04);
     vec3 N = normalize(v_normal);
     if (!gl_FrontFacing) N = -N;
-    vec3 V = -normalize(v_eye_dir);
+    // towards the eye: from the camera position, or along the view axis for orthographic views
+    vec3 V = $eye.w > 0.5 ? normalize($eye.xyz - v_pos) : -normalize($eye.xyz);
     vec3 c = $ambient * base * (1.0 - 0.5 * metal) + $ambient * mix(vec3(0.04), base, metal) * 0.5;
 LIGHTS
     // Reflections of a studio (dim floor, overhead softbox, two side strips) tinted by the
@@ -156,6 +149,7 @@ class LitMaterialFilter(Filter):
         self.set_environment(EnvironmentConfig())
         self.set_material(None)
         self.set_highlight(None)
+        self._set(eye=(0.0, 0.0, 1.0, 0.0))
 
     def _set(self, **values) -> None:
         self._uniforms.update(values)
@@ -185,6 +179,13 @@ class LitMaterialFilter(Filter):
                   metal_rough=(float(m.metallic_factor), float(m.roughness_factor)),
                   emissive=tuple(m.emissive_factor))
 
+    def set_camera(self, view) -> None:
+        """Perspective: the eye position (w = 1). Orthographic: the viewing direction (w = 0)."""
+        if view.projection == "perspective":
+            self._set(eye=(*view.eye, 1.0))
+        else:
+            self._set(eye=tuple(float(v) for v in np.subtract(view.target, view.eye)) + (0.0,))
+
     def set_highlight(self, rgba: Optional[tuple[float, float, float, float]]) -> None:
         """Blend a selection tint over the shaded colour (alpha is the blend amount)."""
         self._set(highlight=rgba or (0.0, 0.0, 0.0, 0.0))
@@ -199,8 +200,6 @@ class LitMaterialFilter(Filter):
         super()._attach(visual)
         self.vshader["render2scene"] = visual.transforms.get_transform("render", "scene")
         self.vshader["visual2scene"] = visual.transforms.get_transform("visual", "scene")
-        self.vshader["scene2doc"] = visual.transforms.get_transform("scene", "document")
-        self.vshader["doc2scene"] = visual.transforms.get_transform("document", "scene")
         for key, value in self._uniforms.items():
             self.fshader[key] = value
         if visual.mesh_data is not None:

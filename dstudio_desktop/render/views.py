@@ -21,8 +21,9 @@ from ..meshio import MeshData
 from .shading import LitMaterialFilter
 
 MeshSource = Callable[[str], MeshData]
-# Crease-aware normals cost time on huge meshes; above this they get averaged normals.
-SMOOTH_SHADING_LIMIT = 2_000_000
+# Crease-aware normals (trimesh's smooth_shaded) take ~7 s per million triangles; above this
+# size meshes are drawn with averaged normals so they open quickly.
+SMOOTH_SHADING_LIMIT = 300_000
 HIGHLIGHT = (1.0, 0.62, 0.1, 0.35)
 
 
@@ -203,6 +204,7 @@ class SceneView:
         self.selection: set[str] = set()
         self._display: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._pickers: dict[str, MeshPicker] = {}
+        self.camera_view = None
         project.changed.connect(self._document_replaced)
         self.reset()
 
@@ -268,6 +270,8 @@ class SceneView:
         self.environment = make_view(self.project.environment_config, self)
         self.place_all()
         self.set_selection(self.selection)
+        if self.camera_view is not None:
+            self.apply_camera(self.camera_view)
 
     def place_all(self, *_: Any) -> None:
         for node, world in self.project.scene_graph.world_matrices():
@@ -283,6 +287,13 @@ class SceneView:
             if view.filter is not None:
                 view.filter.set_lighting(lighting)
                 view.visual.update()
+
+    def apply_camera(self, view) -> None:
+        """Where the eye is, for the specular and reflection terms."""
+        self.camera_view = view
+        for node_view in self.node_views.values():
+            if node_view.filter is not None:
+                node_view.filter.set_camera(view)
 
     def apply_environment(self, env: EnvironmentConfig) -> None:
         for view in self.node_views.values():

@@ -1,0 +1,93 @@
+"""A 2M-triangle part in the viewport: load-to-first-frame and orbit frame times at 1280x800,
+beside F3D on the same file with the same Mesa renderer, same run.
+
+Ours: a fresh process imports the GLB into a workspace, opens it in the real main window and
+reports when the first frame has been drawn; then it orbits the camera through 40 steps,
+repainting synchronously, and reports the median frame time. F3D: `f3d --output` renders the
+same file once at the same size and exits; its wall time is load-to-first-frame (F3D has no
+scriptable orbit, so only that figure is compared).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import trimesh
+
+OUT = Path(__file__).resolve().parent / "out"
+SIZE = (1280, 800)
+
+OURS = r"""
+import sys, time, json, statistics
+t0 = time.perf_counter()
+from PySide6.QtWidgets import QApplication
+from vispy import app as vapp
+app = QApplication(sys.argv[:1]); vapp.use_app("pyside6")
+from dstudio_desktop.store import Workspace
+from dstudio_desktop.project_io import import_files
+from dstudio_desktop.ui.main_window import MainWindow
+from dstudio_desktop.core import camera_math as cm
+ws = Workspace(sys.argv[2]); p = ws.create_project("bench"); import_files(ws, p.id, [sys.argv[1]])
+w = MainWindow(ws); w.open_project(p.id)
+for dock in w.findChildren(type(w.outliner).__mro__[1]):
+    dock.hide()
+w.resize(1280, 800); w.show()
+native = w.viewport.canvas.native
+drawn = []
+w.viewport.canvas.events.draw.connect(lambda e: drawn.append(time.perf_counter()), position="last")
+while not drawn:
+    app.processEvents()
+first = drawn[0] - t0
+w.fit_all(); app.processEvents()
+times = []
+for i in range(40):
+    w.apply_camera(cm.orbit(w.viewport.camera.view, 0.08, 0.0))
+    s = time.perf_counter(); native.repaint(); app.processEvents(); times.append(time.perf_counter() - s)
+print(json.dumps({"first_frame_s": first, "median_frame_ms": statistics.median(times) * 1000,
+                  "viewport": list(w.viewport.canvas.size)}))
+w.close()
+"""
+
+
+def main() -> dict:
+    OUT.mkdir(exist_ok=True)
+    results: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        torus = trimesh.creation.torus(major_radius=0.1, minor_radius=0.03, major_sections=2000, minor_sections=500)
+        part = tmp / "torus_2m.glb"
+        torus.export(part)
+        results["triangles"] = len(torus.faces)
+        out = subprocess.run([sys.executable, "-c", OURS, str(part), str(tmp / "home")], capture_output=True,
+                             text=True, env={**os.environ, "DSTUDIO_HOME": str(tmp / "home")}, timeout=600)
+        if out.returncode != 0:
+            raise SystemExit(f"viewport benchmark failed:\n{out.stderr[-2000:]}")
+        results["dstudio"] = json.loads(out.stdout.strip().splitlines()[-1])
+        f3d = shutil.which("f3d")
+        if f3d:
+            start = time.perf_counter()
+            subprocess.run([f3d, "--output", str(tmp / "f3d.png"), "--resolution", f"{SIZE[0]},{SIZE[1]}", str(part)],
+                           check=True, capture_output=True, timeout=600)
+            results["f3d"] = {"first_frame_s": time.perf_counter() - start}
+    ours = results["dstudio"]
+    print(f"2M-triangle torus at {SIZE[0]}x{SIZE[1]} (viewport {ours['viewport'][0]}x{ours['viewport'][1]}), Mesa llvmpipe")
+    print(f"  Design Studio: load to first frame {ours['first_frame_s']:.2f} s (includes import into a workspace), "
+          f"median orbit frame {ours['median_frame_ms']:.1f} ms")
+    if "f3d" in results:
+        ratio = ours["first_frame_s"] / results["f3d"]["first_frame_s"]
+        print(f"  F3D:           load to first frame {results['f3d']['first_frame_s']:.2f} s   ratio {ratio:.2f}x")
+    else:
+        print("  F3D not installed (Debian package f3d): no peer figure")
+    (OUT / "viewport_bench.json").write_text(json.dumps(results, indent=2))
+    return results
+
+
+if __name__ == "__main__":
+    main()
