@@ -74,10 +74,10 @@ class Viewport:
         return cm.fit(base, *bounds)
 
     def render(self, size: Optional[tuple[int, int]] = None) -> np.ndarray:
-        """An RGBA uint8 image of the current view."""
-        if size is not None and tuple(self.canvas.size) != tuple(size):
-            self.canvas.size = size
-        return self.canvas.render(alpha=False)
+        """An RGB(A) uint8 image of the current view, off-screen; ``size`` does not resize the window."""
+        if size is None or tuple(size) == tuple(self.canvas.size):
+            return self.canvas.render(alpha=False)
+        return self.canvas.render(size=tuple(size), alpha=False)
 
     def close(self) -> None:
         self.set_project(None)

@@ -315,9 +315,12 @@ class SceneView:
     def triangle_count(self) -> int:
         return sum(v.triangles for v in self.node_views.values() if v.visual.visible)
 
-    def bounds(self) -> Optional[tuple[np.ndarray, np.ndarray]]:
+    def bounds(self, node_ids: Optional[set[str]] = None) -> Optional[tuple[np.ndarray, np.ndarray]]:
+        """World box of the visible geometry (under ``node_ids`` when given)."""
+        graph = self.project.scene_graph
+        roots = [n for n in (graph.find(i) for i in node_ids) if n is not None] if node_ids else None
         lo, hi = np.full(3, np.inf), np.full(3, -np.inf)
-        for node, world in self.project.scene_graph.world_matrices():
+        for node, world in self._world_under(roots):
             if node.id in self.node_views and self.node_views[node.id].visual.visible:
                 mesh = self.mesh_source(node.asset_id)
                 b = mesh.bounds()
@@ -325,6 +328,16 @@ class SceneView:
                 pts = corners @ world[:3, :3].T + world[:3, 3]
                 lo, hi = np.minimum(lo, pts.min(axis=0)), np.maximum(hi, pts.max(axis=0))
         return (lo, hi) if np.isfinite(lo).all() else None
+
+    def _world_under(self, roots: Optional[list[Node]]):
+        if roots is None:
+            yield from self.project.scene_graph.world_matrices()
+            return
+        for root in roots:
+            parent = self.project.scene_graph.parent_of(root.id)
+            base = self.project.scene_graph.world_matrix(parent.id) if parent else np.eye(4)
+            for node, m in SceneGraph.model_construct(nodes=[root]).world_matrices():
+                yield node, base @ m
 
     def _close_views(self) -> None:
         for node in self._watched:

@@ -154,7 +154,11 @@ class MainWindow(QMainWindow):
         self.camera_dock.apply(key)
 
     def fit_all(self) -> None:
-        self.apply_camera(self.viewport.fit_view(self.viewport.camera.view))
+        """Frame the selection, or everything when nothing is selected (F)."""
+        scene_view = self.viewport.scene_view
+        bounds = scene_view.bounds(scene_view.selection or None) if scene_view else None
+        if bounds is not None:
+            self.apply_camera(cm.fit(self.viewport.camera.view, *bounds))
 
     def standard_view(self, name: str) -> None:
         bounds = self.viewport.scene_view.bounds() if self.viewport.scene_view else None
@@ -314,7 +318,7 @@ class MainWindow(QMainWindow):
         redo.setShortcuts([QKeySequence.Redo, QKeySequence("Ctrl+Shift+Z")])
         edit_menu.addActions([undo, redo])
         view_menu = bar.addMenu("&View")
-        self._action(view_menu, "&Fit All", self.fit_all, "F")
+        self._action(view_menu, "&Fit Selection / All", self.fit_all, "F")
         standard = view_menu.addMenu("&Standard Views")
         for i, name in enumerate(STANDARD_VIEWS):
             self._action(standard, name.capitalize(), lambda _=False, n=name: self.standard_view(n), f"Ctrl+{i + 1}")

@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
 
 from ..errors import DStudioError
 
+THUMBNAIL_SIZE = (256, 160)
+
 
 class VersionsDock(QDockWidget):
     def __init__(self, window) -> None:
@@ -62,8 +64,27 @@ class VersionsDock(QDockWidget):
         except DStudioError as err:
             self.window.show_error(str(err))
             return
+        self._thumbnail(version)
         self.window.statusBar().showMessage(f"Saved version {version.version_number}", 5000)
         self.refresh()
+
+    def _thumbnail(self, version) -> None:
+        """A small render of the viewport, kept as a thumbnail asset of the version."""
+        import io
+
+        from PIL import Image
+
+        from ..core import Asset
+        from ..store import sha256_bytes
+
+        image = self.window.viewport.render(THUMBNAIL_SIZE)
+        buf = io.BytesIO()
+        Image.fromarray(image[..., :3]).save(buf, format="PNG")
+        data = buf.getvalue()
+        self.window.ws.add_asset(Asset(
+            project_id=version.project_id, asset_type="thumbnail", name=f"version {version.version_number}.png",
+            sha256=sha256_bytes(data), file_size=len(data), media_type="image/png",
+            metadata={"version_id": version.id, "version_number": version.version_number}), data)
 
     def restore_selected(self) -> None:
         item = self.list.currentItem()

@@ -97,6 +97,14 @@ def test_save_and_restore_a_version(window, qtbot) -> None:
     window.versions_dock.save("renamed")
     numbers = [window.versions_dock.list.topLevelItem(i).text(0) for i in range(window.versions_dock.list.topLevelItemCount())]
     assert numbers == ["3", "2", "1"]
+    thumbs = [a for a in window.ws.list_assets(window.project.id) if a.asset_type == "thumbnail"]
+    assert sorted(a.metadata["version_number"] for a in thumbs) == [2, 3]
+    from io import BytesIO
+
+    from PIL import Image
+    thumb = np.asarray(Image.open(BytesIO(window.ws.asset_bytes(thumbs[0]))))
+    assert thumb.shape[:2] == (160, 256) and thumb.std() > 10
+    assert window.viewport.canvas.size != (256, 160)  # the window was not resized to make it
     window.versions_dock.restore(2)
     names = [n.name for n, _ in window.project.scene_graph.walk()]
     assert "Shade" in names and "Lampshade" not in names
@@ -184,6 +192,15 @@ def test_lighting_environment_and_properties_docks(window) -> None:
     window.editor.stack.undo()
     assert window.project.scene_graph.find(shade.id).transform.translation[0] == 0.0
     assert window.properties_dock.fields["translation"][0].value() == 0.0
+
+
+def test_f_frames_the_selection(window) -> None:
+    bulb = next(n for n, _ in window.project.scene_graph.walk() if n.name == "Bulb")
+    window.set_selection([bulb.id])
+    window.fit_all()
+    centre = np.array(window.viewport.camera.view.target)
+    world = window.project.scene_graph.world_matrix(bulb.id)
+    assert np.allclose(centre, world[:3, 3], atol=1e-3)  # the bulb is centred, not the lamp
 
 
 def test_docks_show_the_opened_project(window) -> None:
