@@ -138,9 +138,11 @@ def light_uniforms(config: LightingConfig) -> list[tuple[tuple, tuple, tuple, tu
 class LitMaterialFilter(Filter):
     """Shades one mesh visual; the scene view pushes lights, environment and material in."""
 
-    def __init__(self) -> None:
+    def __init__(self, normals: Optional[np.ndarray] = None) -> None:
+        """``normals``: one per face corner, precomputed (else vispy computes them on attach)."""
         self._normals = VertexBuffer(np.zeros((0, 3), dtype=np.float32))
         self._normals_cache: Optional[np.ndarray] = None
+        self._given_normals = normals
         vfunc = Function(_VERTEX)
         vfunc["normal"] = self._normals
         super().__init__(vcode=vfunc, vhook="post", vpos=9, fcode=Function(_FRAGMENT), fhook="post", fpos=9)
@@ -191,6 +193,11 @@ class LitMaterialFilter(Filter):
         self._set(highlight=rgba or (0.0, 0.0, 0.0, 0.0))
 
     def _update_normals(self) -> None:
+        if self._given_normals is not None:
+            if self._normals_cache is not self._given_normals:
+                self._normals_cache = self._given_normals
+                self._normals.set_data(self._given_normals, convert=True)
+            return
         normals = self._visual.mesh_data.get_vertex_normals(indexed="faces")
         if normals is not None and normals is not self._normals_cache:
             self._normals_cache = normals

@@ -6,6 +6,7 @@ handler (after a bulk change), and ``close()`` disconnects and unparents it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 import numpy as np
@@ -25,6 +26,28 @@ MeshSource = Callable[[str], MeshData]
 # size meshes are drawn with averaged normals so they open quickly.
 SMOOTH_SHADING_LIMIT = 300_000
 HIGHLIGHT = (1.0, 0.62, 0.1, 0.35)
+
+
+@dataclass
+class DisplayData:
+    """What drawing a mesh needs: float32 vertices, uint32 faces, and a normal per face corner
+    (the order vispy's de-indexed mesh uses). Made off the GUI thread for large imports."""
+
+    vertices: np.ndarray
+    faces: np.ndarray
+    normals: np.ndarray
+
+
+def prepare_display(mesh: MeshData) -> DisplayData:
+    vertices, faces = display_arrays(mesh)
+    tri = vertices[faces].astype(np.float64)
+    face_normals = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])  # length = 2 x area: area-weighted
+    normals = np.zeros((len(vertices), 3))
+    for corner in range(3):
+        for axis in range(3):
+            normals[:, axis] += np.bincount(faces[:, corner], weights=face_normals[:, axis], minlength=len(vertices))
+    normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-30)
+    return DisplayData(vertices, faces, np.ascontiguousarray(normals[faces].reshape(-1, 3), dtype=np.float32))
 
 
 def display_arrays(mesh: MeshData) -> tuple[np.ndarray, np.ndarray]:
@@ -49,9 +72,10 @@ class NodeView:
             colors = mesh.colors if mesh.colors is not None else np.full((mesh.vertex_count, 4), 0.85, np.float32)
             self.visual.set_data(mesh.positions, face_color=colors, edge_width=0, size=3)
         else:
-            vertices, faces = context.display_arrays(node.asset_id, mesh)
-            self.visual = scene.visuals.Mesh(vertices=vertices, faces=faces, color=(1, 1, 1, 1), parent=context.root)
-            self.filter = LitMaterialFilter()
+            display = context.display(node.asset_id, mesh)
+            self.visual = scene.visuals.Mesh(vertices=display.vertices, faces=display.faces, color=(1, 1, 1, 1),
+                                             parent=context.root)
+            self.filter = LitMaterialFilter(normals=display.normals)
             self.visual.attach(self.filter)
         self.visual.transform = MatrixTransform()
         self._material = None
@@ -195,14 +219,16 @@ class SceneView:
 
     def __init__(self, project: Project, mesh_source: MeshSource, parent: scene.Node) -> None:
         self.project = project
-        self.mesh_source = mesh_source
+        self._load_mesh = mesh_source
+        self._meshes: dict[str, MeshData] = {}
+        self.mesh_source: MeshSource = self._mesh
         self.root = scene.Node(parent=parent)
         self.node_views: dict[str, NodeView] = {}
         self._watched: list[Node] = []
         self.environment: Optional[EnvironmentView] = None
         self.lighting: Optional[LightingView] = None
         self.selection: set[str] = set()
-        self._display: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._display: dict[str, DisplayData] = {}
         self._pickers: dict[str, MeshPicker] = {}
         self.camera_view = None
         project.changed.connect(self._document_replaced)
@@ -222,11 +248,20 @@ class SceneView:
             for view in self.node_views.values():
                 view._bind_material()
 
-    def display_arrays(self, asset_id: str, mesh: MeshData) -> tuple[np.ndarray, np.ndarray]:
-        """Drawing arrays per asset, kept so rebuilding the views after an edit costs no recomputation."""
+    def display(self, asset_id: str, mesh: MeshData) -> DisplayData:
+        """Drawing data per asset, kept so rebuilding the views after an edit costs no recomputation."""
         if asset_id not in self._display:
-            self._display[asset_id] = display_arrays(mesh)
+            self._display[asset_id] = prepare_display(mesh)
         return self._display[asset_id]
+
+    def preload(self, asset_id: str, mesh: MeshData, display: Optional[DisplayData]) -> None:
+        """Hand over geometry a worker thread already loaded and prepared."""
+        self._meshes[asset_id] = mesh
+        if display is not None:
+            self._display[asset_id] = display
+
+    def _mesh(self, asset_id: str) -> MeshData:
+        return self._meshes[asset_id] if asset_id in self._meshes else self._load_mesh(asset_id)
 
     def pick(self, origin: np.ndarray, direction: np.ndarray) -> Optional[tuple[str, np.ndarray]]:
         """The nearest visible, unlocked mesh node the world ray hits, and the hit point."""

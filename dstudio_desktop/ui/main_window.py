@@ -12,9 +12,11 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMainWindow, QM
 from ..core import SNAPSHOT_DOCUMENTS, CameraView, Project
 from ..core import camera_math as cm
 from ..core.commands import AddMaterial, AddNodes, Macro
+from ..core.progress import check
 from ..meshio import FORMATS
 from ..project_io import export_project, import_assets, load_mesh, read_imports
 from ..render.viewport import Viewport
+from ..render.views import prepare_display
 from ..store import Workspace
 from .outliner import Outliner
 from .tasks import run_task
@@ -194,11 +196,23 @@ class MainWindow(QMainWindow):
             scenes = read_imports(paths, progress=progress, cancel=token)
             with Workspace(home) as ws:  # bytes first; the nodes arrive through an undoable command
                 ws.add_assets(import_assets(project_id, scenes))
-            return scenes
+            # drawing data too is made here, so a large part does not freeze the window when it lands
+            displays = {}
+            for scene in scenes:
+                for asset_id, mesh in scene.meshes.items():
+                    check(token, "import")
+                    progress(0.9, f"preparing {mesh.name} for display")
+                    displays[asset_id] = None if mesh.is_pointcloud else prepare_display(mesh)
+            return scenes, displays
 
-        def land(scenes) -> None:
+        def land(result) -> None:
+            scenes, displays = result
             if self.project is None or self.project.id != project_id:
                 return
+            if self.viewport.scene_view is not None:
+                for scene in scenes:
+                    for asset_id, mesh in scene.meshes.items():
+                        self.viewport.scene_view.preload(asset_id, mesh, displays[asset_id])
             steps = [AddMaterial(m.to_json()) for s in scenes for m in s.materials]
             steps.append(AddNodes(nodes=[n.to_json() for s in scenes for n in s.nodes]))
             names = ", ".join(Path(p).name for p in paths)

@@ -209,3 +209,37 @@ def test_docks_show_the_opened_project(window) -> None:
     assert window.lighting_dock.ambient.value() == window.project.lighting_config.ambient_intensity
     assert window.environment_dock.tone.currentText() == window.project.environment_config.tone_mapping
     assert window.camera_dock.list.count() == 3
+
+
+def test_import_prepares_drawing_data_off_the_gui_thread(window, qtbot, tmp_path: Path, monkeypatch) -> None:
+    import threading
+
+    from dstudio_desktop.render import views
+    from dstudio_desktop.ui import main_window
+
+    threads: list[str] = []
+    real = views.prepare_display
+
+    def spy(mesh):
+        threads.append(threading.current_thread().name)
+        return real(mesh)
+
+    monkeypatch.setattr(main_window, "prepare_display", spy)
+    monkeypatch.setattr(views, "prepare_display", spy)
+    part = tmp_path / "ball.stl"
+    trimesh.creation.icosphere(subdivisions=4, radius=40).export(part)
+    window.import_paths([str(part)])
+    qtbot.waitUntil(lambda: any(n.name == "ball" for n in window.project.scene_graph.nodes), timeout=20000)
+    assert threads and all(name != threading.main_thread().name for name in threads), threads
+
+
+def test_precomputed_normals_match_vispys() -> None:
+    from vispy.geometry import MeshData as VispyMeshData
+
+    from dstudio_desktop.meshio import MeshData
+    from dstudio_desktop.render.views import prepare_display
+
+    sphere = trimesh.creation.icosphere(subdivisions=5)  # 20k triangles: plain averaged normals below too
+    display = prepare_display(MeshData(sphere.vertices, sphere.faces).validated("s"))
+    theirs = VispyMeshData(vertices=display.vertices, faces=display.faces).get_vertex_normals(indexed="faces")
+    assert np.allclose(display.normals, theirs.reshape(-1, 3), atol=1e-4)
