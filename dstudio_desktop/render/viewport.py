@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -60,7 +59,7 @@ class Viewport:
             self.scene_view.close()
             self.scene_view = None
         if project is not None and mesh_source is not None:
-            self.scene_view = SceneView(project, lru_cache(maxsize=None)(mesh_source), self.view.scene)
+            self.scene_view = SceneView(project, mesh_source, self.view.scene)
             start = project.canvas_state.camera or (project.camera_presets.default() and
                                                     CameraView(**project.camera_presets.default().model_dump(
                                                         include=set(CameraView.model_fields))))

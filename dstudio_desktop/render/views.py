@@ -261,7 +261,10 @@ class SceneView:
             self._display[asset_id] = display
 
     def _mesh(self, asset_id: str) -> MeshData:
-        return self._meshes[asset_id] if asset_id in self._meshes else self._load_mesh(asset_id)
+        """The asset's geometry, loaded once (or handed over by ``preload``)."""
+        if asset_id not in self._meshes:
+            self._meshes[asset_id] = self._load_mesh(asset_id)
+        return self._meshes[asset_id]
 
     def pick(self, origin: np.ndarray, direction: np.ndarray) -> Optional[tuple[str, np.ndarray]]:
         """The nearest visible, unlocked mesh node the world ray hits, and the hit point."""
