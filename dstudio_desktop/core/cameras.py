@@ -42,6 +42,10 @@ class CameraPreset(CameraView):
     id: Id = Field(default_factory=new_id)
     name: Name
 
+    def view(self) -> CameraView:
+        """The view alone, without the preset's id and name."""
+        return CameraView(**self.model_dump(include=set(CameraView.model_fields)))
+
 
 class CameraPresets(Document):
     """The ``camera_presets`` document; ``default_id`` names the view a project opens with."""

@@ -7,7 +7,6 @@ from typing import Optional
 
 import numpy as np
 
-from ..core import CameraView
 from ..errors import DStudioError, NotFoundError
 
 
@@ -28,7 +27,7 @@ def render_project(ws, key: str, size: tuple[int, int] = (960, 640), camera: Opt
             if preset is None:
                 names = ", ".join(p.name for p in project.camera_presets.presets) or "none saved"
                 raise NotFoundError(f"project {project.name!r} has no camera preset {camera!r} ({names})")
-            viewport.camera.set_view(CameraView(**preset.model_dump(include=set(CameraView.model_fields))))
+            viewport.camera.set_view(preset.view())
         return viewport.render(size)
     finally:
         viewport.close()

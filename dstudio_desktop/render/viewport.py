@@ -60,9 +60,8 @@ class Viewport:
             self.scene_view = None
         if project is not None and mesh_source is not None:
             self.scene_view = SceneView(project, mesh_source, self.view.scene)
-            start = project.canvas_state.camera or (project.camera_presets.default() and
-                                                    CameraView(**project.camera_presets.default().model_dump(
-                                                        include=set(CameraView.model_fields))))
+            default = project.camera_presets.default()
+            start = project.canvas_state.camera or (default.view() if default else None)
             self.camera.set_view(start or self.fit_view(CameraView()))
         self.canvas.update()
 

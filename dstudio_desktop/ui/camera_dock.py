@@ -21,10 +21,6 @@ from ..core.commands import ReplaceDocument
 TRANSITION_MS = 400
 
 
-def view_of(preset: CameraPreset) -> CameraView:
-    return CameraView(**preset.model_dump(include=set(CameraView.model_fields)))
-
-
 def blend(a: CameraView, b: CameraView, t: float) -> CameraView:
     """A view between a and b (t in 0..1) for the fly-to animation; exactly b at t = 1."""
     if t >= 1.0:
@@ -128,7 +124,7 @@ class CameraDock(QDockWidget):
         preset = self._presets().get(key)
         if preset is None:
             return
-        target = view_of(preset)
+        target = preset.view()
         if not animate:
             self.window.apply_camera(target)
             return
