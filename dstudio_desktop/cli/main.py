@@ -104,10 +104,11 @@ def cmd_convert(args: argparse.Namespace, out: Output) -> int:
 
 
 def cmd_info(args: argparse.Namespace, out: Output) -> int:
+    from ..meshio.formats import is_model_path
     from ..project_io import describe, project_scene
 
     target = Path(args.target)
-    if target.exists() or target.suffix:
+    if is_model_path(target):
         from ..meshio import read_scene
 
         scene = read_scene(target, units=args.units, up=args.up)

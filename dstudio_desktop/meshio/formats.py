@@ -45,12 +45,21 @@ FORMATS: dict[str, Format] = {
 }
 
 
+#: Every model file extension, in the table's order.
+MODEL_EXTENSIONS: tuple[str, ...] = tuple(e for f in FORMATS.values() for e in f.extensions)
+
+
+def is_model_path(path: Path) -> bool:
+    """Whether a command-line target names a model file (it exists, or ends like one) rather than a project."""
+    return path.is_file() or path.suffix.lower() in MODEL_EXTENSIONS
+
+
 def format_for(path: Path, action: str = "import") -> Format:
     suffix = path.suffix.lower()
     for fmt in FORMATS.values():
         if suffix in fmt.extensions and (fmt.can_import if action == "import" else fmt.can_export):
             return fmt
-    known = ", ".join(e for f in FORMATS.values() for e in f.extensions)
+    known = ", ".join(MODEL_EXTENSIONS)
     what = f"'{suffix}'" if suffix else "no extension"
     raise MeshFileError(path, f"unsupported format ({what}); Design Studio can {action} {known}")
 

@@ -20,7 +20,7 @@ from ..core.progress import CancelToken, ProgressCallback, check, no_progress
 from ..core.records import PrintJob
 from ..errors import DStudioError
 from ..meshio import SceneData, read_scene
-from ..meshio.formats import axis_conversion
+from ..meshio.formats import axis_conversion, is_model_path
 from ..meshio.meshdata import MeshData, merge_exact
 from ..meshio.trimesh_io import world_meshes
 from ..store import Workspace, sha256_bytes
@@ -128,7 +128,7 @@ def place_on_bed(mesh: trimesh.Trimesh, build_volume: tuple[float, float, float]
 
 def _target_scene(ws: Optional[Workspace], target: str, options: SliceOptions):
     path = Path(target)
-    if path.is_file() or path.suffix.lower() in (".stl", ".obj", ".glb", ".gltf", ".ply", ".off", ".3mf"):
+    if is_model_path(path):
         return read_scene(path, units=options.units, up=options.up), None, None
     if ws is None:
         raise DStudioError(f"{target}: no such file")

@@ -14,6 +14,7 @@ from ..core import camera_math as cm
 from ..core.commands import AddMaterial, AddNodes, Macro
 from ..core.progress import check
 from ..meshio import FORMATS
+from ..meshio.formats import MODEL_EXTENSIONS
 from ..project_io import export_project, import_assets, load_mesh, read_imports
 from ..render.viewport import Viewport
 from ..render.views import prepare_display
@@ -26,7 +27,7 @@ STANDARD_VIEWS = ["front", "back", "left", "right", "top", "bottom", "iso"]
 
 
 def _file_filter() -> str:
-    patterns = " ".join(f"*{e}" for f in FORMATS.values() for e in f.extensions)
+    patterns = " ".join(f"*{e}" for e in MODEL_EXTENSIONS)
     each = ";;".join(f"{f.name} ({' '.join('*' + e for e in f.extensions)})" for f in FORMATS.values())
     return f"3D models ({patterns});;{each}"
 
@@ -277,7 +278,7 @@ class MainWindow(QMainWindow):
 
     def dragEnterEvent(self, event) -> None:
         urls = [u.toLocalFile() for u in event.mimeData().urls()] if event.mimeData().hasUrls() else []
-        if urls and all(Path(u).suffix.lower() in {e for f in FORMATS.values() for e in f.extensions} for u in urls):
+        if urls and all(Path(u).suffix.lower() in MODEL_EXTENSIONS for u in urls):
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:
