@@ -23,9 +23,6 @@ class BlobStore:
     def path(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256
 
-    def has(self, sha256: str) -> bool:
-        return self.path(sha256).is_file()
-
     def put(self, data: bytes) -> str:
         """Store ``data`` and return its sha256; a second put of the same bytes writes nothing."""
         digest = sha256_bytes(data)
@@ -34,9 +31,6 @@ class BlobStore:
             return digest
         atomic_write(final, data, tmp_dir=self.tmp)
         return digest
-
-    def read(self, sha256: str) -> bytes:
-        return self.path(sha256).read_bytes()
 
     def clean_partial(self) -> int:
         """Remove temp files a crashed writer left behind; returns how many."""

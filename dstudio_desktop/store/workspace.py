@@ -324,6 +324,3 @@ class Workspace:
     def outbox(self) -> list[dict[str, Any]]:
         rows = self._db.execute("SELECT * FROM outbox ORDER BY seq").fetchall()
         return [{**dict(r), "payload": json.loads(r["payload"])} for r in rows]
-
-    def integrity_check(self) -> str:
-        return self._db.execute("PRAGMA integrity_check").fetchone()[0]
