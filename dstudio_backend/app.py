@@ -1,0 +1,210 @@
+"""The HTTP server: ``/rest/v1`` (PostgREST), ``/auth/v1`` (GoTrue) and ``/storage/v1``
+(Storage), each request authenticated by its JWT and run as that JWT's role."""
+
+from __future__ import annotations
+
+import json
+import logging
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from . import auth, rest, storage
+from .db import Database
+from .errors import ApiError, from_database
+from .schema_cache import SchemaCache
+from .tokens import TokenError, Tokens
+
+log = logging.getLogger("dstudio_backend")
+
+
+@dataclass
+class Config:
+    dsn: str
+    storage_dir: Path
+    tokens: Tokens
+    jwt_expiry: int = 3600
+    site_url: str = ""
+
+
+class Backend:
+    def __init__(self, config: Config):
+        self.config = config
+        self.tokens = config.tokens
+        self.db = Database(config.dsn)
+        self.cache: SchemaCache | None = None
+        self.files = storage.ObjectFiles(config.storage_dir)
+
+    async def startup(self) -> None:
+        await self.db.open()
+        await self.reload_schema()
+        await self.files.purge_deleted(self.db)
+
+    async def shutdown(self) -> None:
+        await self.db.close()
+
+    async def reload_schema(self) -> None:
+        async with self.db.as_owner() as conn:
+            self.cache = await SchemaCache.load(conn)
+
+    def claims(self, request: Request) -> dict[str, Any]:
+        """The request's JWT claims: the Authorization bearer token, else the apikey."""
+        header = request.headers.get("authorization", "")
+        token = header[7:].strip() if header.lower().startswith("bearer ") else request.headers.get("apikey")
+        if not token:
+            raise ApiError(401, "PGRST302", "No API key or bearer token found in request",
+                           hint="send the anon key as apikey or a user's access token as Authorization: Bearer")
+        try:
+            claims = self.tokens.verify(token)
+        except TokenError as exc:
+            raise ApiError(401, exc.code, exc.message) from exc
+        request.state.role = claims["role"]
+        return claims
+
+
+async def _json_body(request: Request) -> Any:
+    raw = await request.body()
+    if not raw:
+        return {}
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise ApiError(400, "PGRST102", f"the body is not valid JSON: {exc}") from exc
+
+
+def _relation(backend: Backend, name: str) -> rest.Relation:
+    rel = backend.cache.relations.get(name)
+    if rel is None:
+        raise ApiError(404, "PGRST205", f"Could not find the table 'public.{name}' in the schema cache")
+    return rel
+
+
+async def rest_endpoint(request: Request) -> Response:
+    backend: Backend = request.app.state.backend
+    try:
+        claims = backend.claims(request)
+        path = request.path_params["path"].strip("/")
+        if path.startswith("rpc/"):
+            return await _rpc(backend, request, claims, path[4:])
+        return await _table(backend, request, claims, _relation(backend, path))
+    except ApiError as exc:
+        return exc.response()
+    except psycopg.Error as exc:
+        return from_database(exc, claims["role"]).response()
+
+
+async def _table(backend: Backend, request: Request, claims: dict, rel: rest.Relation) -> Response:
+    params = list(request.query_params.multi_items())
+    single = dict(params)
+    prefs = rest.parse_prefer(request.headers.get("prefer"))
+    select = single.get("select")
+    method = request.method
+    count_total = None
+    async with backend.db.as_request(claims) as conn:
+        if method in ("GET", "HEAD"):
+            q = rest.parse_query(rel, params)
+            statement, args = rest.build_select(rel, q, select)
+            body, n = await (await conn.execute(statement, args)).fetchone()
+            if prefs.get("count") in ("exact", "planned", "estimated"):
+                count_sql, count_args = rest.build_count(rel, q)
+                count_total = (await (await conn.execute(count_sql, count_args)).fetchone())[0]
+            status = 200
+        else:
+            payload = await _json_body(request)
+            if method == "POST":
+                statement, args = rest.build_insert(rel, payload, prefs, single.get("on_conflict"),
+                                                    single.get("columns"), select)
+                status = 201
+            elif method == "PATCH":
+                q = rest.parse_query(rel, params)
+                statement, args = rest.build_update(rel, payload, q, prefs, select)
+                status = 200
+            elif method == "DELETE":
+                q = rest.parse_query(rel, params)
+                statement, args = rest.build_delete(rel, q, prefs, select)
+                status = 200
+            else:
+                raise ApiError(405, "PGRST117", f"{method} is not supported on tables")
+            body, n = await (await conn.execute(statement, args)).fetchone()
+            if prefs.get("return") != "representation":
+                body = None
+                status = 201 if method == "POST" else 204
+            if prefs.get("count") == "exact":
+                count_total = n
+        rows_text = body
+        if request.headers.get("accept", "").startswith(rest.SINGULAR) and body is not None:
+            if n != 1:
+                raise ApiError(406, "PGRST116", "JSON object requested, multiple (or no) rows returned",
+                               f"The result contains {n} rows")
+            rows_text = json.dumps(json.loads(body)[0])
+    if method != "GET" and method != "HEAD":
+        await backend.files.purge_deleted(backend.db)
+    headers = {}
+    if method in ("GET", "HEAD") or count_total is not None:
+        offset = int(single.get("offset", 0) or 0)
+        total = "*" if count_total is None else str(count_total)
+        headers["Content-Range"] = f"{offset}-{offset + n - 1}/{total}" if n else f"*/{total}"
+    if rows_text is None or method == "HEAD":
+        return Response(status_code=status, headers=headers)
+    return Response(rows_text, status_code=status, headers=headers, media_type="application/json")
+
+
+async def _rpc(backend: Backend, request: Request, claims: dict, name: str) -> Response:
+    if request.method in ("GET", "HEAD"):
+        args: dict[str, Any] = dict(request.query_params)
+    elif request.method == "POST":
+        args = await _json_body(request)
+        if not isinstance(args, dict):
+            raise ApiError(400, "PGRST102", "the arguments of a function call must be a JSON object")
+    else:
+        raise ApiError(405, "PGRST117", f"{request.method} is not supported on functions")
+    fn = rest.resolve_function(backend.cache, name, args)
+    statement, params = rest.build_rpc(fn, args)
+    async with backend.db.as_request(claims) as conn:
+        if request.method == "GET":
+            await conn.execute("set transaction read only")
+        (body,) = await (await conn.execute(statement, params)).fetchone()
+    await backend.files.purge_deleted(backend.db)
+    return Response(body if body is not None else "null", media_type="application/json")
+
+
+async def health(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def _api_error(request: Request, exc: ApiError) -> Response:
+    return exc.response()
+
+
+@asynccontextmanager
+async def _lifespan(app: Starlette):
+    backend: Backend = app.state.backend
+    await backend.startup()
+    try:
+        yield
+    finally:
+        await backend.shutdown()
+
+
+def create_app(config: Config) -> Starlette:
+    backend = Backend(config)
+    methods = ["GET", "HEAD", "POST", "PATCH", "DELETE", "PUT"]
+    app = Starlette(
+        routes=[
+            Route("/health", health),
+            Route("/rest/v1/{path:path}", rest_endpoint, methods=methods),
+            *auth.routes(),
+            *storage.routes(),
+        ],
+        lifespan=_lifespan,
+        exception_handlers={ApiError: _api_error},
+    )
+    app.state.backend = backend
+    return app

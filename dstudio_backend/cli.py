@@ -1,0 +1,99 @@
+"""``dstudio-backend start``: like ``supabase start``, brings up a database (a throwaway
+cluster, a kept data folder, or a given DSN), applies the migrations, and serves the API,
+printing its URL and keys."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from .cluster import Cluster, ClusterError, free_port
+from .migrations import apply_migrations
+from .tokens import Tokens
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dstudio-backend", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    start = sub.add_parser("start", help="start the database and the API server")
+    where = start.add_mutually_exclusive_group()
+    where.add_argument("--dsn", help="use this PostgreSQL database instead of starting one")
+    where.add_argument("--data-dir", type=Path, help="keep the database cluster in this folder")
+    start.add_argument("--host", default="127.0.0.1")
+    start.add_argument("--port", type=int, default=54321, help="0 picks a free port")
+    start.add_argument("--storage-dir", type=Path, help="where object bytes live (default: a folder next to the data)")
+    start.add_argument("--jwt-secret", help="the HS256 secret (default: a new random one)")
+    start.add_argument("--jwt-expiry", type=int, default=3600, help="access token lifetime in seconds")
+    start.add_argument("--json", action="store_true", help="print the connection details as one JSON line")
+    migrate = sub.add_parser("migrate", help="apply the migrations to a database")
+    migrate.add_argument("--dsn", required=True)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "migrate":
+            applied = apply_migrations(args.dsn)
+            print(f"applied {len(applied)} migration(s)")
+            return 0
+        return _start(args)
+    except (ClusterError, RuntimeError) as exc:
+        print(f"dstudio-backend: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _start(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .app import Config, create_app
+
+    cluster = None
+    if args.dsn:
+        dsn = args.dsn
+    else:
+        cluster = Cluster.create(args.data_dir)
+        cluster.start()
+        dsn = cluster.dsn
+    try:
+        apply_migrations(dsn)
+        port = args.port or free_port()
+        url = f"http://{args.host}:{port}"
+        tokens = Tokens(args.jwt_secret)
+        storage_dir = args.storage_dir or (
+            (cluster.data_dir.parent / (cluster.data_dir.name + "-storage")) if cluster
+            else Path(tempfile.mkdtemp(prefix="dstudio-storage-")))
+        app = create_app(Config(dsn=dsn, storage_dir=storage_dir, tokens=tokens, jwt_expiry=args.jwt_expiry))
+        server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=port, log_level="warning",
+                                               access_log=False, lifespan="on"))
+        details = {"api_url": url, "db_url": dsn, "anon_key": tokens.api_key("anon"),
+                   "service_role_key": tokens.api_key("service_role"), "jwt_secret": tokens.secret,
+                   "storage_dir": str(storage_dir)}
+        return asyncio.run(_serve(server, details, args.json))
+    finally:
+        if cluster is not None:
+            cluster.stop()
+
+
+async def _serve(server, details: dict, as_json: bool) -> int:
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            await task
+            return 1
+        await asyncio.sleep(0.05)
+    if as_json:
+        print(json.dumps(details), flush=True)
+    else:
+        print("dstudio-backend is running.\n", flush=True)
+        for label, key in (("API URL", "api_url"), ("DB URL", "db_url"), ("anon key", "anon_key"),
+                           ("service_role key", "service_role_key"), ("JWT secret", "jwt_secret")):
+            print(f"{label:>17}: {details[key]}", flush=True)
+    await task
+    return 0

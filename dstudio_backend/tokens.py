@@ -1,0 +1,69 @@
+"""JWTs as Supabase signs them (HS256 with the project's secret): the anon and
+service-role API keys, users' access tokens, and signed storage URLs."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+import jwt
+
+ROLES = ("anon", "authenticated", "service_role")
+
+
+class TokenError(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class Tokens:
+    def __init__(self, secret: str | None = None, issuer: str = "dstudio-backend"):
+        self.secret = secret or secrets.token_urlsafe(48)
+        self.issuer = issuer
+
+    def sign(self, claims: dict[str, Any]) -> str:
+        return jwt.encode(claims, self.secret, algorithm="HS256")
+
+    def api_key(self, role: str, years: int = 10) -> str:
+        now = int(time.time())
+        return self.sign({"iss": self.issuer, "role": role, "iat": now, "exp": now + years * 365 * 86400})
+
+    def access_token(self, user: dict[str, Any], session_id: str, expires_in: int) -> tuple[str, int]:
+        now = int(time.time())
+        expires_at = now + expires_in
+        claims = {
+            "iss": f"{self.issuer}/auth/v1", "aud": "authenticated", "sub": str(user["id"]),
+            "email": user.get("email") or "", "phone": "", "role": "authenticated",
+            "app_metadata": user.get("raw_app_meta_data") or {}, "user_metadata": user.get("raw_user_meta_data") or {},
+            "aal": "aal1", "amr": [{"method": "password", "timestamp": now}], "session_id": session_id,
+            "is_anonymous": False, "iat": now, "exp": expires_at,
+        }
+        return self.sign(claims), expires_at
+
+    def sign_url(self, url: str, expires_in: int) -> str:
+        now = int(time.time())
+        return self.sign({"url": url, "iat": now, "exp": now + expires_in})
+
+    def verify_url(self, token: str, url: str) -> None:
+        try:
+            claims = jwt.decode(token, self.secret, algorithms=["HS256"])
+        except jwt.ExpiredSignatureError as exc:
+            raise TokenError("InvalidJWT", "the signed URL has expired") from exc
+        except jwt.InvalidTokenError as exc:
+            raise TokenError("InvalidJWT", f"invalid signed URL token: {exc}") from exc
+        if claims.get("url") != url:
+            raise TokenError("InvalidSignature", "the signed URL was made for another object")
+
+    def verify(self, token: str) -> dict[str, Any]:
+        try:
+            claims = jwt.decode(token, self.secret, algorithms=["HS256"], options={"verify_aud": False})
+        except jwt.ExpiredSignatureError as exc:
+            raise TokenError("PGRST303", "JWT expired") from exc
+        except jwt.InvalidTokenError as exc:
+            raise TokenError("PGRST301", f"invalid JWT: {exc}") from exc
+        if claims.get("role") not in ROLES:
+            raise TokenError("PGRST301", f"JWT role {claims.get('role')!r} is not one of {', '.join(ROLES)}")
+        return claims
