@@ -23,8 +23,8 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 6
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"code": code, "error_code": code, "msg": message, "message": message},
+def _error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"code": code, "error_code": code, "msg": message, "message": message, **extra},
                         status_code=status, headers=API_VERSION)
 
 
@@ -65,7 +65,8 @@ async def signup(request: Request) -> Response:
     if not _EMAIL.match(email):
         return _error(400, "validation_failed", f"Unable to validate email address: invalid format ({email!r})")
     if len(password) < MIN_PASSWORD:
-        return _error(422, "weak_password", f"Password should be at least {MIN_PASSWORD} characters.")
+        return _error(422, "weak_password", f"Password should be at least {MIN_PASSWORD} characters.",
+                      weak_password={"reasons": ["length"]})
     data = body.get("data") if isinstance(body.get("data"), dict) else {}
     try:
         async with backend.db.as_owner() as conn:

@@ -1,0 +1,122 @@
+"""A real local backend for the tests: ``dstudio-backend start`` with its own throwaway
+PostgreSQL cluster, talked to over HTTP like any client would."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+
+@dataclass
+class Server:
+    url: str
+    anon_key: str
+    service_role_key: str
+    db_url: str
+    storage_dir: Path
+    jwt_secret: str
+
+
+class Api:
+    """A thin HTTP client holding one token (a user's, the anon key or the service key)."""
+
+    def __init__(self, server: Server, token: str, user: dict[str, Any] | None = None):
+        self.server = server
+        self.token = token
+        self.user = user or {}
+        self.http = httpx.Client(base_url=server.url, timeout=60,
+                                 headers={"apikey": server.anon_key, "Authorization": f"Bearer {token}"})
+
+    def __enter__(self) -> Api:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.http.close()
+
+    @property
+    def id(self) -> str:
+        return self.user["id"]
+
+    def get(self, table: str, **params: str) -> httpx.Response:
+        return self.http.get(f"/rest/v1/{table}", params=params)
+
+    def insert(self, table: str, row: Any, **params: str) -> httpx.Response:
+        return self.http.post(f"/rest/v1/{table}", params=params, json=row,
+                              headers={"Prefer": "return=representation"})
+
+    def update(self, table: str, values: dict, **params: str) -> httpx.Response:
+        return self.http.patch(f"/rest/v1/{table}", params=params, json=values,
+                               headers={"Prefer": "return=representation"})
+
+    def delete(self, table: str, **params: str) -> httpx.Response:
+        return self.http.delete(f"/rest/v1/{table}", params=params, headers={"Prefer": "return=representation"})
+
+    def rpc(self, fn: str, **args: Any) -> httpx.Response:
+        return self.http.post(f"/rest/v1/rpc/{fn}", json=args)
+
+    def ok(self, response: httpx.Response) -> Any:
+        assert response.status_code < 300, f"{response.status_code}: {response.text}"
+        return response.json() if response.content else None
+
+    def personal_org(self) -> str:
+        rows = self.ok(self.get("org_members", user_id=f"eq.{self.id}", role="eq.owner", select="org_id"))
+        return rows[0]["org_id"]
+
+
+def _start_server(tmp: Path) -> tuple[subprocess.Popen, Server]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dstudio_backend", "start", "--port", "0", "--json", "--storage-dir", str(tmp)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    line = proc.stdout.readline()
+    if not line:
+        raise RuntimeError(f"backend did not start: {proc.stderr.read()[-3000:]}")
+    info = json.loads(line)
+    return proc, Server(info["api_url"], info["anon_key"], info["service_role_key"], info["db_url"],
+                        Path(info["storage_dir"]), info["jwt_secret"])
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory) -> Server:
+    proc, info = _start_server(tmp_path_factory.mktemp("storage"))
+    try:
+        yield info
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def signup(server: Server, email: str | None = None, password: str = "correct horse") -> Api:
+    email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"
+    response = httpx.post(f"{server.url}/auth/v1/signup", json={"email": email, "password": password},
+                          headers={"apikey": server.anon_key}, timeout=30)
+    assert response.status_code == 200, response.text
+    session = response.json()
+    return Api(server, session["access_token"], {**session["user"], "session": session})
+
+
+@pytest.fixture
+def service(server) -> Api:
+    return Api(server, server.service_role_key)
+
+
+@pytest.fixture
+def anon(server) -> Api:
+    return Api(server, server.anon_key)
+
+
+@pytest.fixture
+def new_user(server):
+    return lambda email=None: signup(server, email)
