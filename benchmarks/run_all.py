@@ -7,6 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import backend_bench  # noqa: E402
 import import_bench  # noqa: E402
 import slice_bench  # noqa: E402
 import viewport_bench  # noqa: E402
@@ -17,3 +18,5 @@ if __name__ == "__main__":
     slice_bench.main()
     print()
     viewport_bench.main()
+    print()
+    backend_bench.main()

@@ -3,34 +3,19 @@ PostgreSQL cluster, talked to over HTTP like any client would."""
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import sys
 import uuid
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-
-@dataclass
-class Server:
-    url: str
-    anon_key: str
-    service_role_key: str
-    db_url: str
-    storage_dir: Path
-    jwt_secret: str
+from dstudio_backend.process import RunningServer, start_server
 
 
 class Api:
     """A thin HTTP client holding one token (a user's, the anon key or the service key)."""
 
-    def __init__(self, server: Server, token: str, user: dict[str, Any] | None = None):
+    def __init__(self, server: RunningServer, token: str, user: dict[str, Any] | None = None):
         self.server = server
         self.token = token
         self.user = user or {}
@@ -73,32 +58,16 @@ class Api:
         return rows[0]["org_id"]
 
 
-def _start_server(tmp: Path) -> tuple[subprocess.Popen, Server]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dstudio_backend", "start", "--port", "0", "--json", "--storage-dir", str(tmp)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    line = proc.stdout.readline()
-    if not line:
-        raise RuntimeError(f"backend did not start: {proc.stderr.read()[-3000:]}")
-    info = json.loads(line)
-    return proc, Server(info["api_url"], info["anon_key"], info["service_role_key"], info["db_url"],
-                        Path(info["storage_dir"]), info["jwt_secret"])
-
-
 @pytest.fixture(scope="session")
-def server(tmp_path_factory) -> Server:
-    proc, info = _start_server(tmp_path_factory.mktemp("storage"))
+def server(tmp_path_factory) -> RunningServer:
+    running = start_server(tmp_path_factory.mktemp("storage"))
     try:
-        yield info
+        yield running
     finally:
-        os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        running.stop()
 
 
-def signup(server: Server, email: str | None = None, password: str = "correct horse") -> Api:
+def signup(server: RunningServer, email: str | None = None, password: str = "correct horse") -> Api:
     email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"
     response = httpx.post(f"{server.url}/auth/v1/signup", json={"email": email, "password": password},
                           headers={"apikey": server.anon_key}, timeout=30)

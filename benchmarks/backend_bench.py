@@ -1,0 +1,102 @@
+"""Requests per second of the local backend on this machine: a simple authenticated
+select and ``consume_credits``, driven by wrk over loopback. The peer is the database
+alone: pgbench running the same statements (role switch, claims, query) that the REST
+layer sends, with the same concurrency, in the same run. The ratio is our HTTP and
+Python overhead on top of PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import httpx
+
+from dstudio_backend.process import start_server
+
+SECONDS = 8
+CONNECTIONS = 16
+PGBENCH = shutil.which("pgbench") or "/usr/lib/postgresql/15/bin/pgbench"
+
+
+def _wrk(url: str, headers: dict[str, str], body: str | None = None) -> tuple[float, int]:
+    args = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{SECONDS}s"]
+    for k, v in headers.items():
+        args += ["-H", f"{k}: {v}"]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        if body is not None:
+            script.write(f"wrk.method = 'POST'\nwrk.body = {json.dumps(body)}\n"
+                         "wrk.headers['Content-Type'] = 'application/json'\n")
+    out = subprocess.run(args + ["-s", script.name, url], capture_output=True, text=True, check=True).stdout
+    Path(script.name).unlink()
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return rps, int(bad.group(1)) if bad else 0
+
+
+def _pgbench(db_url: str, sql: str) -> float:
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
+        script.write(sql)
+    out = subprocess.run([PGBENCH, "-n", "-c", str(CONNECTIONS), "-j", "1", "-T", str(SECONDS), "-f", script.name,
+                          db_url], capture_output=True, text=True, check=True).stdout
+    Path(script.name).unlink()
+    return float(re.search(r"tps = ([\d.]+)", out).group(1))
+
+
+def main() -> None:
+    if not shutil.which("wrk"):
+        raise SystemExit("backend_bench needs wrk (Debian: apt-get install wrk); ./dev bench installs it")
+    storage = Path(tempfile.mkdtemp(prefix="dstudio-bench-storage-"))
+    server = start_server(storage)
+    try:
+        anon = {"apikey": server.anon_key}
+        session = httpx.post(f"{server.url}/auth/v1/signup", headers=anon,
+                             json={"email": "bench@example.com", "password": "benchmark"}).json()
+        token, user_id = session["access_token"], session["user"]["id"]
+        auth = {**anon, "Authorization": f"Bearer {token}"}
+        rest = f"{server.url}/rest/v1"
+        org = httpx.get(f"{rest}/org_members", headers=auth, params={"select": "org_id"}).json()[0]["org_id"]
+        service = {"apikey": server.anon_key, "Authorization": f"Bearer {server.service_role_key}"}
+        httpx.post(f"{rest}/rpc/add_purchased_credits", headers=service, json={"org_id": org, "amount": 10**9})
+        httpx.post(f"{rest}/design_studio_projects", headers=auth,
+                   json=[{"org_id": org, "name": f"project {i:03d}"} for i in range(50)]).raise_for_status()
+
+        select_url = f"{rest}/design_studio_projects?select=id,name,updated_at&org_id=eq.{org}&order=name&limit=10"
+        consume_body = json.dumps({"org_id": org, "amount": 1, "reason": "bench"})
+        claims = json.dumps({"sub": user_id, "role": "authenticated"}).replace("'", "''")
+        prelude = (f"begin;\nselect set_config('role', 'authenticated', true), "
+                   f"set_config('request.jwt.claims', '{claims}', true);\n")
+        select_sql = (prelude + "select coalesce(json_agg(_r), '[]')::text, count(*) from (select id, name, updated_at "
+                      f"from public.design_studio_projects where org_id = '{org}'::uuid order by name limit 10) _r;\n"
+                      "commit;\n")
+        consume_sql = (prelude + f"select to_json(public.consume_credits(org_id => '{org}'::uuid, amount => 1, "
+                       "reason => 'bench'))::text;\ncommit;\n")
+
+        rows = []
+        for label, url, body, sql in (("authenticated select (10 rows, RLS)", select_url, None, select_sql),
+                                      ("consume_credits (RPC, 1 credit)", f"{rest}/rpc/consume_credits",
+                                       consume_body, consume_sql)):
+            rps, bad = _wrk(url, auth, body)
+            tps = _pgbench(server.db_url, sql)
+            rows.append((label, rps, bad, tps))
+        balance = httpx.post(f"{rest}/rpc/get_credit_balance", headers=auth, json={"org_id": org}).json()
+        ledger = httpx.get(f"{rest}/credit_ledger", headers=auth,
+                           params={"select": "delta", "org_id": f"eq.{org}"}).json()
+    finally:
+        server.stop()
+        shutil.rmtree(storage, ignore_errors=True)
+
+    print(f"Backend: {CONNECTIONS} concurrent connections for {SECONDS} s each over loopback "
+          "(wrk for HTTP, pgbench for the database alone)")
+    print(f"{'request':<40} {'HTTP req/s':>11} {'errors':>7} {'SQL alone tx/s':>15} {'ratio':>7}")
+    for label, rps, bad, tps in rows:
+        print(f"{label:<40} {rps:>11.0f} {bad:>7} {tps:>15.0f} {rps / tps:>6.2f}×")
+    consistent = sum(e["delta"] for e in ledger) == balance["balance"]
+    print(f"after the run: balance {balance['balance']}, ledger sums to it: {consistent}")
+
+
+if __name__ == "__main__":
+    main()
