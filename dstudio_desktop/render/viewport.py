@@ -18,7 +18,7 @@ from vispy import scene
 from ..core import CameraView, Project
 from ..core import camera_math as cm
 from .camera import ViewCamera
-from .views import MeshSource, SceneView
+from .views import MeshSource, PreparedAsset, SceneView
 
 
 def msaa_samples() -> int:
@@ -54,12 +54,13 @@ class Viewport:
         if self.on_frame is not None:
             self.on_frame(self.frame_ms)
 
-    def set_project(self, project: Optional[Project], mesh_source: Optional[MeshSource] = None) -> None:
+    def set_project(self, project: Optional[Project], mesh_source: Optional[MeshSource] = None,
+                    prepared: Optional[dict[str, PreparedAsset]] = None) -> None:
         if self.scene_view is not None:
             self.scene_view.close()
             self.scene_view = None
         if project is not None and mesh_source is not None:
-            self.scene_view = SceneView(project, mesh_source, self.view.scene)
+            self.scene_view = SceneView(project, mesh_source, self.view.scene, prepared)
             default = project.camera_presets.default()
             start = project.canvas_state.camera or (default.view() if default else None)
             self.camera.set_view(start or self.fit_view(CameraView()))

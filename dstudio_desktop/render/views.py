@@ -50,6 +50,21 @@ def prepare_display(mesh: MeshData) -> DisplayData:
     return DisplayData(vertices, faces, np.ascontiguousarray(normals[faces].reshape(-1, 3), dtype=np.float32))
 
 
+@dataclass
+class PreparedAsset:
+    """Everything showing and picking one asset needs, made off the GUI thread when it is large."""
+
+    mesh: MeshData
+    display: Optional[DisplayData]
+    picker: Optional[MeshPicker]
+
+
+def prepare_asset(mesh: MeshData) -> PreparedAsset:
+    if mesh.is_pointcloud:
+        return PreparedAsset(mesh, None, None)
+    return PreparedAsset(mesh, prepare_display(mesh), MeshPicker(mesh.positions, mesh.faces))
+
+
 def display_arrays(mesh: MeshData) -> tuple[np.ndarray, np.ndarray]:
     """float32 vertices and uint32 faces for drawing, split at hard edges so they shade crisply."""
     if mesh.triangle_count <= SMOOTH_SHADING_LIMIT:
@@ -217,7 +232,8 @@ def make_view(model: Any, context: SceneView) -> Any:
 class SceneView:
     """All the views of one project under a vispy scene node."""
 
-    def __init__(self, project: Project, mesh_source: MeshSource, parent: scene.Node) -> None:
+    def __init__(self, project: Project, mesh_source: MeshSource, parent: scene.Node,
+                 prepared: Optional[dict[str, PreparedAsset]] = None) -> None:
         self.project = project
         self._load_mesh = mesh_source
         self._meshes: dict[str, MeshData] = {}
@@ -231,6 +247,8 @@ class SceneView:
         self._display: dict[str, DisplayData] = {}
         self._pickers: dict[str, MeshPicker] = {}
         self.camera_view = None
+        for asset_id, asset in (prepared or {}).items():
+            self.preload(asset_id, asset)
         project.changed.connect(self._document_replaced)
         self.reset()
 
@@ -254,11 +272,13 @@ class SceneView:
             self._display[asset_id] = prepare_display(mesh)
         return self._display[asset_id]
 
-    def preload(self, asset_id: str, mesh: MeshData, display: Optional[DisplayData]) -> None:
+    def preload(self, asset_id: str, prepared: PreparedAsset) -> None:
         """Hand over geometry a worker thread already loaded and prepared."""
-        self._meshes[asset_id] = mesh
-        if display is not None:
-            self._display[asset_id] = display
+        self._meshes[asset_id] = prepared.mesh
+        if prepared.display is not None:
+            self._display[asset_id] = prepared.display
+        if prepared.picker is not None:
+            self._pickers[asset_id] = prepared.picker
 
     def _mesh(self, asset_id: str) -> MeshData:
         """The asset's geometry, loaded once (or handed over by ``preload``)."""

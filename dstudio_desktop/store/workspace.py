@@ -208,6 +208,15 @@ class Workspace:
         ).fetchall()
         return [validate_model(Asset, json.loads(r["body"]), "asset") for r in rows]
 
+    def assets_size(self, asset_ids: list[str]) -> int:
+        """Total stored bytes of these assets (unknown ids count nothing)."""
+        if not asset_ids:
+            return 0
+        marks = ",".join("?" * len(asset_ids))
+        row = self._db.execute(f"SELECT COALESCE(SUM(file_size), 0) FROM assets WHERE id IN ({marks})",
+                               list(asset_ids)).fetchone()
+        return int(row[0])
+
     def asset_bytes(self, asset: Asset) -> bytes:
         path = self.blobs.path(asset.sha256)
         if not path.is_file():

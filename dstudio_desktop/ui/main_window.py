@@ -13,17 +13,35 @@ from ..core import SNAPSHOT_DOCUMENTS, CameraView, Project
 from ..core import camera_math as cm
 from ..core.commands import AddMaterial, AddNodes, Macro
 from ..core.progress import check
+from ..errors import DStudioError
 from ..meshio import FORMATS
 from ..meshio.formats import MODEL_EXTENSIONS
 from ..project_io import export_project, import_assets, load_mesh, read_imports
 from ..render.viewport import Viewport
-from ..render.views import prepare_display
+from ..render.views import PreparedAsset, prepare_asset
 from ..store import Workspace
 from .outliner import Outliner
 from .tasks import run_task
 from .undo import Editor
 
 STANDARD_VIEWS = ["front", "back", "left", "right", "top", "bottom", "iso"]
+# a project whose meshes take less than this opens at once; a larger one loads on a worker with progress
+INLINE_OPEN_BYTES = 16 * 1024 * 1024
+
+
+def prepare_assets(ws: Workspace, asset_ids: list[str], progress=None, token=None) -> dict[str, PreparedAsset]:
+    """Load and prepare the meshes of a project. One that fails to load is left out here; its
+    node's view reports the problem when it asks for the mesh itself."""
+    prepared = {}
+    for i, asset_id in enumerate(asset_ids):
+        check(token, "opening the project")
+        if progress is not None:
+            progress(i / max(len(asset_ids), 1), f"loading part {i + 1} of {len(asset_ids)}")
+        try:
+            prepared[asset_id] = prepare_asset(load_mesh(ws, asset_id))
+        except DStudioError:
+            continue
+    return prepared
 
 
 def _file_filter() -> str:
@@ -35,6 +53,7 @@ def _file_filter() -> str:
 class MainWindow(QMainWindow):
     selection_changed = Signal(list)
     project_changed = Signal(str)
+    project_opened = Signal(str)
 
     def __init__(self, ws: Workspace) -> None:
         super().__init__()
@@ -91,20 +110,40 @@ class MainWindow(QMainWindow):
     # -- project ------------------------------------------------------------
 
     def open_project(self, key: str) -> None:
+        """Open a project; its meshes are loaded and prepared for drawing on a worker thread
+        (with progress and Cancel) unless they are small enough to be there at once."""
+        if self.project is not None and self.editor.dirty:  # never write a stale copy over what the workspace holds
+            self.editor.save()
+        project = self.ws.load_project(key)
+        asset_ids = sorted({n.asset_id for n, _ in project.scene_graph.walk() if n.asset_id})
+        size = self.ws.assets_size(asset_ids)
+        if size <= INLINE_OPEN_BYTES:
+            self._show_project(project, prepare_assets(self.ws, asset_ids))
+            return
+        home = self.ws.home
+
+        def work(progress, token):
+            with Workspace(home) as ws:
+                return prepare_assets(ws, asset_ids, progress, token)
+
+        run_task(self, f"Opening {project.name}", work, lambda prepared: self._show_project(project, prepared),
+                 self.show_error)
+
+    def _show_project(self, project: Project, prepared: dict[str, PreparedAsset]) -> None:
         if self.project is not None:
-            if self.editor.dirty:  # never write a stale copy over what the workspace now holds
+            if self.editor.dirty:
                 self.editor.save()
             self.project.changed.disconnect(self._document_replaced)
-        project = self.ws.load_project(key)
         self.project = project
         self.editor.open(project)
         self.outliner.set_project(project)
-        self.viewport.set_project(project, lambda asset_id: load_mesh(self.ws, asset_id))
+        self.viewport.set_project(project, lambda asset_id: load_mesh(self.ws, asset_id), prepared)
         project.changed.connect(self._document_replaced)
         for name in SNAPSHOT_DOCUMENTS:  # a newly opened project is a change to every document
             self._document_replaced(name)
         self.setWindowTitle(f"{project.name}[*] — Design Studio")
         self._remember_recent(project.id)
+        self.project_opened.emit(project.id)
 
     def _document_replaced(self, name: str) -> None:
         if name == "scene_graph":
@@ -197,23 +236,22 @@ class MainWindow(QMainWindow):
             scenes = read_imports(paths, progress=progress, cancel=token)
             with Workspace(home) as ws:  # bytes first; the nodes arrive through an undoable command
                 ws.add_assets(import_assets(project_id, scenes))
-            # drawing data too is made here, so a large part does not freeze the window when it lands
-            displays = {}
+            # drawing and picking data too is made here, so a large part does not freeze the window
+            prepared = {}
             for scene in scenes:
                 for asset_id, mesh in scene.meshes.items():
                     check(token, "import")
                     progress(0.9, f"preparing {mesh.name} for display")
-                    displays[asset_id] = None if mesh.is_pointcloud else prepare_display(mesh)
-            return scenes, displays
+                    prepared[asset_id] = prepare_asset(mesh)
+            return scenes, prepared
 
         def land(result) -> None:
-            scenes, displays = result
+            scenes, prepared = result
             if self.project is None or self.project.id != project_id:
                 return
             if self.viewport.scene_view is not None:
-                for scene in scenes:
-                    for asset_id, mesh in scene.meshes.items():
-                        self.viewport.scene_view.preload(asset_id, mesh, displays[asset_id])
+                for asset_id, asset in prepared.items():
+                    self.viewport.scene_view.preload(asset_id, asset)
             steps = [AddMaterial(m.to_json()) for s in scenes for m in s.materials]
             steps.append(AddNodes(nodes=[n.to_json() for s in scenes for n in s.nodes]))
             names = ", ".join(Path(p).name for p in paths)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QDockWidget,
     QHBoxLayout,
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
 from ..errors import DStudioError
 
 THUMBNAIL_SIZE = (256, 160)
+ICON_SIZE = (80, 50)
 
 
 class VersionsDock(QDockWidget):
@@ -30,7 +32,10 @@ class VersionsDock(QDockWidget):
         self.list = QTreeWidget()
         self.list.setHeaderLabels(["#", "Saved", "Notes"])
         self.list.setRootIsDecorated(False)
+        self.list.setIconSize(QSize(*ICON_SIZE))
         layout.addWidget(self.list)
+        self._icons: dict[str, QIcon] = {}  # by the thumbnail's sha256
+        self._restored = None
         row = QHBoxLayout()
         save = QPushButton("Save version…")
         save.clicked.connect(lambda: self.save())
@@ -41,15 +46,43 @@ class VersionsDock(QDockWidget):
         layout.addLayout(row)
         self.setWidget(body)
         window.project_changed.connect(lambda name: self.refresh() if name == "scene_graph" else None)
+        window.project_opened.connect(self._opened)
         self.refresh()
+
+    def _opened(self, _project_id: str) -> None:
+        if self._restored is not None:  # the restored state is on screen now: that is its thumbnail
+            self._thumbnail(self._restored)
+            self._restored = None
+        self.refresh()
+
+    def _thumbnail_icons(self) -> dict[str, QIcon]:
+        """Each version's thumbnail as an icon, by version id."""
+        icons = {}
+        ws = self.window.ws
+        for asset in ws.list_assets(self.window.project.id):
+            version_id = asset.metadata.get("version_id") if asset.asset_type == "thumbnail" else None
+            if version_id is None:
+                continue
+            if asset.sha256 not in self._icons:
+                pixmap = QPixmap()
+                try:
+                    pixmap.loadFromData(ws.asset_bytes(asset))
+                except DStudioError:
+                    continue
+                self._icons[asset.sha256] = QIcon(pixmap)
+            icons[version_id] = self._icons[asset.sha256]
+        return icons
 
     def refresh(self) -> None:
         self.list.clear()
         if self.window.project is None:
             return
+        icons = self._thumbnail_icons()
         for v in reversed(self.window.ws.list_versions(self.window.project.id)):
             item = QTreeWidgetItem([str(v.version_number), v.created_at[:16].replace("T", " "), v.notes])
             item.setData(0, Qt.UserRole, v.version_number)
+            if v.id in icons:
+                item.setIcon(0, icons[v.id])
             self.list.addTopLevelItem(item)
         self.list.resizeColumnToContents(0)
 
@@ -103,6 +136,6 @@ class VersionsDock(QDockWidget):
         except DStudioError as err:
             self.window.show_error(str(err))
             return
+        self._restored = version
         self.window.open_project(self.window.project.id)
         self.window.statusBar().showMessage(f"Restored version {number} as version {version.version_number}", 5000)
-        self.refresh()

@@ -105,10 +105,13 @@ def test_save_and_restore_a_version(window, qtbot) -> None:
     thumb = np.asarray(Image.open(BytesIO(window.ws.asset_bytes(thumbs[0]))))
     assert thumb.shape[:2] == (160, 256) and thumb.std() > 10
     assert window.viewport.canvas.size != (256, 160)  # the window was not resized to make it
+    items = [window.versions_dock.list.topLevelItem(i) for i in range(3)]
+    assert [not item.icon(0).isNull() for item in items] == [True, True, False]  # the sample's v1 has none
     window.versions_dock.restore(2)
     names = [n.name for n, _ in window.project.scene_graph.walk()]
     assert "Shade" in names and "Lampshade" not in names
     assert window.versions_dock.list.topLevelItem(0).text(0) == "4"
+    assert not window.versions_dock.list.topLevelItem(0).icon(0).isNull()  # the restored state's own thumbnail
     assert window.ws.get_version(window.project.id, 4).snapshot == window.ws.get_version(window.project.id, 2).snapshot
 
 
@@ -215,7 +218,6 @@ def test_import_prepares_drawing_data_off_the_gui_thread(window, qtbot, tmp_path
     import threading
 
     from dstudio_desktop.render import views
-    from dstudio_desktop.ui import main_window
 
     threads: list[str] = []
     real = views.prepare_display
@@ -224,7 +226,6 @@ def test_import_prepares_drawing_data_off_the_gui_thread(window, qtbot, tmp_path
         threads.append(threading.current_thread().name)
         return real(mesh)
 
-    monkeypatch.setattr(main_window, "prepare_display", spy)
     monkeypatch.setattr(views, "prepare_display", spy)
     part = tmp_path / "ball.stl"
     trimesh.creation.icosphere(subdivisions=4, radius=40).export(part)

@@ -126,3 +126,36 @@ def test_a_failed_import_shows_one_message_and_changes_nothing(window, qtbot, mo
     qtbot.waitUntil(lambda: bool(messages), timeout=20000)
     assert "truncated.glb" in messages[0] and "truncated" in messages[0]
     assert window.ws.load_project(window.project.id).to_json()["scene_graph"] == before
+
+
+def test_a_large_project_opens_on_a_worker_and_the_window_keeps_running(window, qtbot, monkeypatch,
+                                                                         tmp_path: Path) -> None:
+    from PySide6.QtCore import QTimer
+
+    from dstudio_desktop import project_io
+    from dstudio_desktop.ui import main_window
+
+    part = tmp_path / "dome.stl"
+    trimesh.creation.icosphere(subdivisions=6).export(part)  # 81,920 triangles
+    big = window.ws.create_project("Big")
+    project_io.import_files(window.ws, big.id, [part])
+    monkeypatch.setattr(main_window, "INLINE_OPEN_BYTES", 0)  # this project counts as large
+    opened: list[str] = []
+    window.project_opened.connect(opened.append)
+    ticks: list[int] = []
+    timer = QTimer(window)
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start(5)
+    window.open_project(big.id)
+    assert window.project.name != "Big"  # returned at once; the meshes load on a worker
+    qtbot.waitUntil(lambda: opened == [big.id], timeout=30000)
+    timer.stop()
+    assert ticks, "the GUI thread kept handling events while the project loaded"
+    assert window.project.name == "Big"
+    dome = window.project.scene_graph.nodes[0]
+    scene_view = window.viewport.scene_view
+    assert dome.asset_id in scene_view._pickers, "picking data arrived prepared"
+    window.viewport.camera.set_view(window.viewport.fit_view(window.viewport.camera.view))
+    centre = window.viewport.canvas.size[0] // 2, window.viewport.canvas.size[1] // 2
+    window.pick_at(*centre)
+    assert window.selected_nodes() == [dome]
