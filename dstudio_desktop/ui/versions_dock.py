@@ -85,6 +85,7 @@ class VersionsDock(QDockWidget):
                 item.setIcon(0, icons[v.id])
             self.list.addTopLevelItem(item)
         self.list.resizeColumnToContents(0)
+        self.list.resizeColumnToContents(1)
 
     def save(self, notes: str | None = None) -> None:
         if notes is None:
@@ -105,14 +106,16 @@ class VersionsDock(QDockWidget):
         """A small render of the viewport, kept as a thumbnail asset of the version."""
         import io
 
-        from PIL import Image
+        from PIL import Image, ImageOps
 
         from ..core import Asset
         from ..store import sha256_bytes
 
-        image = self.window.viewport.render(THUMBNAIL_SIZE)
+        # the whole view, scaled to fit (rendering at another size would crop the scene instead)
+        pixels = self.window.viewport.render()[..., :3]
         buf = io.BytesIO()
-        Image.fromarray(image[..., :3]).save(buf, format="PNG")
+        ImageOps.pad(Image.fromarray(pixels), THUMBNAIL_SIZE, Image.LANCZOS,
+                     color=tuple(int(c) for c in pixels[0].mean(axis=0))).save(buf, format="PNG")
         data = buf.getvalue()
         self.window.ws.add_asset(Asset(
             project_id=version.project_id, asset_type="thumbnail", name=f"version {version.version_number}.png",

@@ -104,6 +104,12 @@ def test_save_and_restore_a_version(window, qtbot) -> None:
     from PIL import Image
     thumb = np.asarray(Image.open(BytesIO(window.ws.asset_bytes(thumbs[0]))))
     assert thumb.shape[:2] == (160, 256) and thumb.std() > 10
+    # it is the whole view on screen, scaled down (not a crop of it)
+    from PIL import ImageOps
+
+    pixels = window.viewport.render()[..., :3]
+    screen = ImageOps.pad(Image.fromarray(pixels), (256, 160), Image.LANCZOS, color=tuple(pixels[0, 0]))
+    assert np.abs(np.asarray(screen, float) - thumb[..., :3]).mean() < 3
     assert window.viewport.canvas.size != (256, 160)  # the window was not resized to make it
     items = [window.versions_dock.list.topLevelItem(i) for i in range(3)]
     assert [not item.icon(0).isNull() for item in items] == [True, True, False]  # the sample's v1 has none
