@@ -77,11 +77,26 @@ class ViewCamera(BaseCamera):
         # BaseCamera ignores resizes; without this the projection keeps the old aspect ratio
         self.view_changed()
 
+    def _wheel(self, event) -> None:
+        """A mouse wheel zooms. Two fingers on a trackpad orbit, with Shift pan, with Ctrl zoom
+        (pinching zooms too, as a gesture)."""
+        modifiers = event.mouse_event.modifiers
+        if not _from_trackpad(event.mouse_event.native) or keys.CONTROL in modifiers:
+            self._change(cm.zoom(self._view, 1.1 ** -event.delta[1]))
+            return
+        h = max(self._viewbox.size[1], 1)
+        pixels = event.mouse_event.native.pixelDelta()
+        dx, dy = (pixels.x(), pixels.y()) if not pixels.isNull() else (event.delta[0] * 20, event.delta[1] * 20)
+        if keys.SHIFT in modifiers:
+            self._change(cm.pan(self._view, dx / h, -dy / h))
+        else:
+            self._change(cm.orbit(self._view, -dx / h * math.pi, -dy / h * math.pi))
+
     def viewbox_mouse_event(self, event) -> None:
         if event.handled or not self.interactive:
             return
         if event.type == "mouse_wheel":
-            self._change(cm.zoom(self._view, 1.1 ** -event.delta[1]))
+            self._wheel(event)
             event.handled = True
         elif event.type == "gesture_zoom":
             self._change(cm.zoom(self._view, max(0.1, 1 - event.scale)))
@@ -106,3 +121,12 @@ class ViewCamera(BaseCamera):
             elif 2 in event.buttons:
                 self._change(cm.zoom(self._drag_start, math.exp(d[1] * 2)))
             event.handled = True
+
+
+def _from_trackpad(native) -> bool:
+    """Trackpads scroll in phases with pixel deltas; a wheel clicks in angle steps with neither."""
+    if native is None or not hasattr(native, "phase"):
+        return False
+    from PySide6.QtCore import Qt
+
+    return native.phase() != Qt.ScrollPhase.NoScrollPhase or not native.pixelDelta().isNull()

@@ -101,6 +101,38 @@ def test_mouse_drag_orbits_the_camera(window, qtbot) -> None:
     assert window.project.canvas_state.camera == moved
 
 
+def _wheel(window, angle: tuple[int, int] = (0, 0), pixels: tuple[int, int] = (0, 0),
+           phase=Qt.ScrollPhase.NoScrollPhase, modifiers=Qt.NoModifier) -> None:
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QWheelEvent
+
+    native = window.viewport.canvas.native
+    pos = QPointF(native.width() / 2, native.height() / 2)
+    QApplication.sendEvent(native, QWheelEvent(pos, native.mapToGlobal(pos), QPoint(*pixels), QPoint(*angle),
+                                               Qt.NoButton, modifiers, phase, False))
+
+
+def test_mouse_wheel_zooms_and_trackpad_scroll_orbits_or_pans(window) -> None:
+    dist = lambda v: np.linalg.norm(np.subtract(v.eye, v.target))  # noqa: E731
+    start = window.viewport.camera.view
+    _wheel(window, angle=(0, 120))  # one click of a mouse wheel
+    zoomed = window.viewport.camera.view
+    assert dist(zoomed) < dist(start) and np.allclose(zoomed.target, start.target)
+
+    _wheel(window, pixels=(40, 0), phase=Qt.ScrollPhase.ScrollUpdate)  # two fingers sideways
+    orbited = window.viewport.camera.view
+    assert not np.allclose(orbited.eye, zoomed.eye) and np.allclose(orbited.target, zoomed.target)
+    assert abs(dist(orbited) - dist(zoomed)) < 1e-9
+
+    _wheel(window, pixels=(0, 40), phase=Qt.ScrollPhase.ScrollUpdate, modifiers=Qt.ShiftModifier)
+    panned = window.viewport.camera.view
+    assert not np.allclose(panned.target, orbited.target)
+    assert np.allclose(np.subtract(panned.eye, panned.target), np.subtract(orbited.eye, orbited.target))
+
+    _wheel(window, angle=(0, 120), pixels=(0, 30), phase=Qt.ScrollPhase.ScrollUpdate, modifiers=Qt.ControlModifier)
+    assert dist(window.viewport.camera.view) < dist(panned)
+
+
 def test_fit_all_frames_the_model(window) -> None:
     window.apply_camera(CameraView(eye=(30.0, 30.0, 30.0), target=(10.0, 0.0, 0.0)))
     window.fit_all()
