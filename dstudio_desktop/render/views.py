@@ -307,17 +307,18 @@ class SceneView:
         return best[1], origin + direction * best[0]
 
     def effectively_visible(self, node: Node) -> bool:
-        graph: SceneGraph = self.project.scene_graph
         current: Optional[Node] = node
         while current is not None:
             if not current.visible:
                 return False
-            current = graph.parent_of(current.id)
+            current = self._parents.get(current.id)
         return True
 
     def reset(self) -> None:
         """Rebuild every view from the model (after a project or version is loaded)."""
         self._close_views()
+        # the tree's shape only changes by replacing the scene graph, which comes back here
+        self._parents: dict[str, Optional[Node]] = {n.id: p for n, p in self.project.scene_graph.walk()}
         for node, _ in self.project.scene_graph.walk():
             node.events.transform.connect(self.place_all)
             node.events.visible.connect(self._visibility)
