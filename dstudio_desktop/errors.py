@@ -46,3 +46,7 @@ class Cancelled(DStudioError):
 
     def __init__(self, what: str = "operation") -> None:
         super().__init__(f"{what} cancelled")
+
+
+class PermissionDenied(DStudioError):
+    """The user's role on the project does not allow this (a reviewer editing the scene)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import signal
 import sys
 import traceback
@@ -71,6 +72,7 @@ def cmd_import(args: argparse.Namespace, out: Output) -> int:
     from ..project_io import import_files
 
     with _workspace() as ws:
+        _require_edit(ws, args.project)
         result = _run_cancellable(
             out,
             lambda token: import_files(ws, args.project, args.files, units=args.units, up=args.up,
@@ -142,8 +144,16 @@ def _version_json(v: Any) -> dict[str, Any]:
     return {"id": v.id, "version_number": v.version_number, "notes": v.notes, "created_at": v.created_at}
 
 
+def _require_edit(ws, key: str) -> None:
+    from ..core.permissions import require
+
+    require(ws.role(key), "edit", f"project {key!r}")
+
+
 def cmd_version(args: argparse.Namespace, out: Output) -> int:
     with _workspace() as ws:
+        if args.version_cmd in ("save", "restore"):
+            _require_edit(ws, args.project)
         if args.version_cmd == "save":
             v = ws.save_version(args.project, notes=args.message)
             out.result(_version_json(v), f"saved version {v.version_number}")
@@ -155,6 +165,82 @@ def cmd_version(args: argparse.Namespace, out: Output) -> int:
             v = ws.restore_version(args.project, args.number)
             out.result({**_version_json(v), "restored_from": args.number},
                        f"restored version {args.number} as version {v.version_number}")
+    return 0
+
+
+def cmd_version_diff(args: argparse.Namespace, out: Output) -> int:
+    from ..review import version_diff
+
+    with _workspace() as ws:
+        changes = version_diff(ws, args.project, args.a, args.b)
+    text = "\n".join(c.describe() for c in changes) or f"versions {args.a} and {args.b} are the same"
+    out.result({"from": args.a, "to": args.b, "changes": [c.to_json() for c in changes]}, text)
+    return 0
+
+
+def _point(text: str) -> tuple[float, float, float]:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 3 or not all(map(math.isfinite, values)):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected X,Y,Z (three numbers, metres)")
+    return values
+
+
+def _annotation_json(a: Any, number: Optional[int] = None) -> dict[str, Any]:
+    data = a.to_json()
+    if number is not None:
+        data["number"] = number
+    return data
+
+
+def cmd_annotate(args: argparse.Namespace, out: Output) -> int:
+    from .. import review
+
+    with _workspace() as ws:
+        project = ws.load_project(args.project)
+        if args.annotate_cmd == "add":
+            camera = None
+            if args.camera is not None:
+                preset = project.camera_presets.get(args.camera)
+                if preset is None:
+                    raise DStudioError(f"project {project.name!r} has no camera preset {args.camera!r}")
+                camera = preset.view()
+            else:
+                default = project.camera_presets.default()
+                camera = project.canvas_state.camera or (default.view() if default else None)
+            position = review.surface_point(ws, project, args.point, args.node)
+            a = review.add(ws, project, args.text, position, camera)
+            out.result(_annotation_json(a), f"added annotation {a.id[:8]} on {project.scene_graph.find(position.node_id).name}")
+        elif args.annotate_cmd == "list":
+            found = review.threads(ws.list_annotations(project.id))
+            if args.open:
+                found = [t for t in found if not t.annotation.resolved]
+            lines = []
+            for t in found:
+                a = t.annotation
+                state = "resolved" if a.resolved else "open"
+                lines.append(f"#{t.number} {a.id[:8]} [{state}] {a.content}")
+                lines += [f"    ↳ {r.content}" for r in t.replies]
+            data = [{**_annotation_json(t.annotation, t.number), "replies": [r.to_json() for r in t.replies]}
+                    for t in found]
+            out.result(data, "\n".join(lines) or "no annotations")
+        elif args.annotate_cmd == "reply":
+            a = review.reply(ws, project, args.id, args.text)
+            out.result(_annotation_json(a), f"replied to {a.parent_id[:8]}")
+        else:
+            a = review.set_resolved(ws, project, args.id, args.annotate_cmd == "resolve")
+            out.result(_annotation_json(a), f"annotation {a.id[:8]} is {'resolved' if a.resolved else 'open'}")
+    return 0
+
+
+def cmd_role(args: argparse.Namespace, out: Output) -> int:
+    with _workspace() as ws:
+        if args.role is not None:
+            ws.set_role(args.project, args.role)
+        role = ws.role(args.project)
+    out.result({"project": args.project, "role": role}, f"your role on {args.project}: {role}")
     return 0
 
 
@@ -289,6 +375,33 @@ def build_parser() -> argparse.ArgumentParser:
     v = vsub.add_parser("restore", help="make version N current again (as a new version)", parents=[common])
     v.add_argument("project")
     v.add_argument("number", type=int)
+    v = vsub.add_parser("diff", help="what changed from version A to version B", parents=[common])
+    v.add_argument("project")
+    v.add_argument("a", type=int)
+    v.add_argument("b", type=int)
+    v.set_defaults(func=cmd_version_diff)
+    p = add("annotate", cmd_annotate, "pin review comments to a project's surface, reply, resolve")
+    asub = p.add_subparsers(dest="annotate_cmd", metavar="ACTION", required=True)
+    a = asub.add_parser("add", help="pin a comment at a point on a part's surface", parents=[common])
+    a.add_argument("project")
+    a.add_argument("--text", required=True)
+    a.add_argument("--point", required=True, type=_point, help="X,Y,Z in metres, on a part's surface")
+    a.add_argument("--node", help="the part (id or name); default: the part nearest the point")
+    a.add_argument("--camera", help="the view to remember (a camera preset; default: the current view)")
+    a = asub.add_parser("list", help="list annotations and their replies", parents=[common])
+    a.add_argument("project")
+    a.add_argument("--open", action="store_true", help="only those not resolved")
+    a = asub.add_parser("reply", help="reply to an annotation", parents=[common])
+    a.add_argument("project")
+    a.add_argument("id", help="the annotation's id (or the start of it)")
+    a.add_argument("--text", required=True)
+    for action, what in (("resolve", "mark an annotation resolved"), ("reopen", "open a resolved annotation again")):
+        a = asub.add_parser(action, help=what, parents=[common])
+        a.add_argument("project")
+        a.add_argument("id", help="the annotation's id (or the start of it)")
+    p = add("role", cmd_role, "show or set your role on a project (owner, editor, reviewer, viewer)")
+    p.add_argument("project")
+    p.add_argument("role", nargs="?", choices=["owner", "editor", "reviewer", "viewer"])
     p = add("slice", cmd_slice, "check a part and slice it to G-code with the attached slicer", [frame])
     p.add_argument("target", metavar="MODEL_OR_PROJECT[:NODE]", help="a model file, a project, or project:node")
     p.add_argument("-o", "--output", required=True, help="the G-code file to write")

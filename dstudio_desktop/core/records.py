@@ -72,6 +72,7 @@ class Annotation(Record):
     camera_state: Optional[CameraView] = None
     resolved: bool = False
     created_at: str = Field(default_factory=utc_now)
+    updated_at: Optional[str] = None
 
 
 class PrintJob(Record):

@@ -78,3 +78,15 @@ CREATE TABLE IF NOT EXISTS print_jobs (
     created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS print_jobs_project ON print_jobs(design_project_id);
+
+-- schema 3: the local profile (stands in for the signed-in user until sign-in exists)
+-- and the user's role on each project (owner unless told otherwise)
+CREATE TABLE IF NOT EXISTS profile (
+    id TEXT PRIMARY KEY,
+    display_name TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS project_roles (
+    project_id TEXT PRIMARY KEY REFERENCES projects(id),
+    role TEXT NOT NULL CHECK (role IN ('owner', 'editor', 'reviewer', 'viewer'))
+);

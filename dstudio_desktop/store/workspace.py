@@ -25,7 +25,7 @@ from ..errors import DStudioError, NotFoundError, WorkspaceError
 from .blobs import BlobStore
 from .paths import workspace_home
 
-DB_SCHEMA_VERSION = 2
+DB_SCHEMA_VERSION = 3
 
 
 def _dumps(value: Any) -> str:
@@ -299,9 +299,54 @@ class Workspace:
 
     def list_annotations(self, project_id: str) -> list[Annotation]:
         rows = self._db.execute(
-            "SELECT body FROM annotations WHERE project_id = ? ORDER BY created_at", (project_id,)
+            "SELECT body FROM annotations WHERE project_id = ? ORDER BY created_at, rowid", (project_id,)
         ).fetchall()
         return [validate_model(Annotation, json.loads(r["body"]), "annotation") for r in rows]
+
+    def get_annotation(self, project_id: str, annotation_id: str) -> Annotation:
+        """By id, or by a unique prefix of it (as the CLI prints them)."""
+        prefix = annotation_id.strip().lower()
+        rows = [] if not prefix or not all(c in "0123456789abcdef-" for c in prefix) else self._db.execute(
+            "SELECT body FROM annotations WHERE project_id = ? AND substr(id, 1, ?) = ?",
+            (project_id, len(prefix), prefix)).fetchall()
+        if len(rows) != 1:
+            problem = "no annotation" if not rows else "more than one annotation starts with"
+            raise NotFoundError(f"{problem} {annotation_id!r} in this project")
+        return validate_model(Annotation, json.loads(rows[0]["body"]), "annotation")
+
+    def update_annotation(self, annotation: Annotation, **changes: Any) -> Annotation:
+        """Change fields of an annotation (resolve, reopen, edit text); queued for sync."""
+        updated = validate_model(Annotation, {**annotation.to_json(), **changes, "updated_at": utc_now()}, "annotation")
+        with self.transaction() as db:
+            db.execute("UPDATE annotations SET body = ? WHERE id = ?", (_dumps(updated.to_json()), updated.id))
+            self._enqueue(db, "annotation", updated.id, "update",
+                          {"id": updated.id, **{k: updated.to_json()[k] for k in [*changes, "updated_at"]}})
+        return updated
+
+    # -- the local profile and roles ----------------------------------------
+
+    def local_profile(self) -> dict[str, str]:
+        """The person using this workspace: stands in for the signed-in user until sign-in exists."""
+        row = self._db.execute("SELECT id, display_name FROM profile LIMIT 1").fetchone()
+        if row is None:
+            import getpass
+
+            with self.transaction() as db:
+                db.execute("INSERT INTO profile (id, display_name, created_at) VALUES (?,?,?)",
+                           (new_id(), getpass.getuser() or "me", utc_now()))
+            row = self._db.execute("SELECT id, display_name FROM profile LIMIT 1").fetchone()
+        return {"id": row["id"], "display_name": row["display_name"]}
+
+    def role(self, key: str) -> str:
+        row = self._db.execute("SELECT role FROM project_roles WHERE project_id = ?",
+                               (self.resolve_project(key),)).fetchone()
+        return row["role"] if row else "owner"
+
+    def set_role(self, key: str, role: str) -> None:
+        project_id = self.resolve_project(key)
+        with self.transaction() as db:
+            db.execute("INSERT INTO project_roles (project_id, role) VALUES (?, ?) "
+                       "ON CONFLICT (project_id) DO UPDATE SET role = excluded.role", (project_id, role))
 
     # -- print jobs ---------------------------------------------------------
 

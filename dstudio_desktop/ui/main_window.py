@@ -135,7 +135,7 @@ class MainWindow(QMainWindow):
                 self.editor.save()
             self.project.changed.disconnect(self._document_replaced)
         self.project = project
-        self.editor.open(project)
+        self.editor.open(project, self.ws.role(project.id))
         self.outliner.set_project(project)
         self.viewport.set_project(project, lambda asset_id: load_mesh(self.ws, asset_id), prepared)
         project.changed.connect(self._document_replaced)

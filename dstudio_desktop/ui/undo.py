@@ -9,6 +9,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from ..core import Project
 from ..core.commands import Command
+from ..core.permissions import require
 from ..errors import DStudioError
 
 AUTOSAVE_MS = 2000
@@ -43,6 +44,7 @@ class Editor(QObject):
         super().__init__(parent)
         self.stack = QUndoStack(self)
         self.project: Project | None = None
+        self.role = "owner"  # the user's role on the open project: every scene edit is checked against it
         self._save = save
         self._autosave = QTimer(self)
         self._autosave.setSingleShot(True)
@@ -55,8 +57,9 @@ class Editor(QObject):
     def dirty(self) -> bool:
         return not self.stack.isClean()
 
-    def open(self, project: Project) -> None:
+    def open(self, project: Project, role: str = "owner") -> None:
         self.project = project
+        self.role = role
         self.stack.clear()
         self.stack.setClean()
 
@@ -65,6 +68,7 @@ class Editor(QObject):
         if self.project is None:
             return False
         try:
+            require(self.role, "edit", f"project {self.project.name!r}")
             command.do(self.project)
         except (DStudioError, ValueError) as err:
             self.failed.emit(str(err).splitlines()[0])

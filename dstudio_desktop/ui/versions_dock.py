@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.permissions import require
 from ..errors import DStudioError
 
 THUMBNAIL_SIZE = (256, 160)
@@ -94,6 +95,7 @@ class VersionsDock(QDockWidget):
                 return
         self.window.editor.save()  # the version snapshots what is stored, so store the edits first
         try:
+            require(self.window.editor.role, "edit", f"project {self.window.project.name!r}")
             version = self.window.ws.save_version(self.window.project.id, notes=notes)
         except DStudioError as err:
             self.window.show_error(str(err))
@@ -135,6 +137,7 @@ class VersionsDock(QDockWidget):
     def restore(self, number: int) -> None:
         self.window.editor.save()
         try:
+            require(self.window.editor.role, "edit", f"project {self.window.project.name!r}")
             version = self.window.ws.restore_version(self.window.project.id, number)
         except DStudioError as err:
             self.window.show_error(str(err))
