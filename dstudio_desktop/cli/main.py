@@ -235,6 +235,16 @@ def cmd_annotate(args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
+def cmd_review_report(args: argparse.Namespace, out: Output) -> int:
+    from ..report import write_report
+
+    with _workspace() as ws:
+        result = write_report(ws, args.project, Path(args.output))
+    out.result(result, f"wrote {args.output}: {result['annotations']} annotations "
+                       f"({result['open']} open, {result['resolved']} resolved)")
+    return 0
+
+
 def cmd_role(args: argparse.Namespace, out: Output) -> int:
     with _workspace() as ws:
         if args.role is not None:
@@ -399,6 +409,9 @@ def build_parser() -> argparse.ArgumentParser:
         a = asub.add_parser(action, help=what, parents=[common])
         a.add_argument("project")
         a.add_argument("id", help="the annotation's id (or the start of it)")
+    p = add("review-report", cmd_review_report, "write a review report (summary, then a page per annotation)")
+    p.add_argument("project")
+    p.add_argument("-o", "--output", required=True, help="report.pdf or report.html")
     p = add("role", cmd_role, "show or set your role on a project (owner, editor, reviewer, viewer)")
     p.add_argument("project")
     p.add_argument("role", nargs="?", choices=["owner", "editor", "reviewer", "viewer"])

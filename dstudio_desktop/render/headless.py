@@ -10,7 +10,10 @@ import numpy as np
 from ..errors import DStudioError, NotFoundError
 
 
-def render_project(ws, key: str, size: tuple[int, int] = (960, 640), camera: Optional[str] = None) -> np.ndarray:
+def render_project(ws, key: str, size: tuple[int, int] = (960, 640), camera: Optional[str] = None,
+                   view=None, pins=None, selected_pin: Optional[str] = None) -> np.ndarray:
+    """An image of the project from a camera preset (by name), an explicit ``view``, or the
+    project's default view; with annotation ``pins`` drawn when given."""
     from vispy import app as vispy_app
 
     from ..project_io import load_mesh
@@ -28,6 +31,10 @@ def render_project(ws, key: str, size: tuple[int, int] = (960, 640), camera: Opt
                 names = ", ".join(p.name for p in project.camera_presets.presets) or "none saved"
                 raise NotFoundError(f"project {project.name!r} has no camera preset {camera!r} ({names})")
             viewport.camera.set_view(preset.view())
+        if view is not None:
+            viewport.camera.set_view(view)
+        if pins:
+            viewport.show_pins(pins, selected_pin)
         return viewport.render(size)
     finally:
         viewport.close()

@@ -18,6 +18,7 @@ from vispy import scene
 from ..core import CameraView, Project
 from ..core import camera_math as cm
 from .camera import ViewCamera
+from .pins import PinLayer
 from .views import MeshSource, PreparedAsset, SceneView
 
 
@@ -38,13 +39,34 @@ class Viewport:
         self.view = self.canvas.central_widget.add_view()
         self.camera = ViewCamera()
         self.view.camera = self.camera
-        self.camera.on_view = lambda view: self.scene_view.apply_camera(view) if self.scene_view else None
+        self.camera.on_view = self._view_changed
         self.scene_view: Optional[SceneView] = None
+        self.pins = PinLayer(self.view.scene)
         self.frame_ms = 0.0
         self._draw_started = 0.0
         self.canvas.events.draw.connect(self._before_draw, position="first")
         self.canvas.events.draw.connect(self._after_draw, position="last")
         self.on_frame: Optional[Callable[[float], None]] = None
+
+    def _view_changed(self, view: CameraView) -> None:
+        if self.scene_view is not None:
+            self.scene_view.apply_camera(view)
+        self.occlude_pins()
+
+    def occlude_pins(self) -> None:
+        """Dim the pins that a part hides from the current eye."""
+        if self.pins.pins and self.scene_view is not None:
+            self.pins.occlude(np.asarray(self.camera.view.eye, float), self._cast)
+
+    def _cast(self, origin: np.ndarray, direction: np.ndarray) -> Optional[float]:
+        hit = self.scene_view.pick(origin, direction, include_locked=True)
+        return None if hit is None else float(np.linalg.norm(hit[1] - origin) / np.linalg.norm(direction))
+
+    def show_pins(self, pins, selected: Optional[str] = None) -> None:
+        self.pins.set_pins(pins, self.scene_size())
+        self.pins.select(selected)
+        self.occlude_pins()
+        self.canvas.update()
 
     def _before_draw(self, event=None) -> None:
         self._draw_started = time.perf_counter()
@@ -78,6 +100,11 @@ class Viewport:
             return self.canvas.render(alpha=False)
         return self.canvas.render(size=tuple(size), alpha=False)
 
+    def scene_size(self) -> float:
+        bounds = self.scene_view.bounds() if self.scene_view else None
+        return float(np.linalg.norm(np.subtract(bounds[1], bounds[0]))) if bounds is not None else 1.0
+
     def close(self) -> None:
+        self.pins.close()
         self.set_project(None)
         self.canvas.close()

@@ -286,12 +286,13 @@ class SceneView:
             self._meshes[asset_id] = self._load_mesh(asset_id)
         return self._meshes[asset_id]
 
-    def pick(self, origin: np.ndarray, direction: np.ndarray) -> Optional[tuple[str, np.ndarray]]:
-        """The nearest visible, unlocked mesh node the world ray hits, and the hit point."""
+    def pick(self, origin: np.ndarray, direction: np.ndarray,
+             include_locked: bool = False) -> Optional[tuple[str, np.ndarray]]:
+        """The nearest visible mesh node the world ray hits (locked ones only when asked), and the hit point."""
         best: Optional[tuple[float, str]] = None
         for node, world in self.project.scene_graph.world_matrices():
             view = self.node_views.get(node.id)
-            if view is None or view.filter is None or not view.visual.visible or node.locked:
+            if view is None or view.filter is None or not view.visual.visible or (node.locked and not include_locked):
                 continue
             inv = np.linalg.inv(world)
             local_origin = inv[:3, :3] @ origin + inv[:3, 3]
