@@ -76,7 +76,9 @@ class PinLayer:
         if not self.pins:
             return
         colours = np.array([SELECTED if p.key == self.selected else BRIGHT for p in self.pins])
-        alpha = np.array([(DIM_ALPHA if p.hidden else 1.0) * (1.0 if p.current else OTHER_VERSION_ALPHA)
+        # the highlighted pin is never dimmed: it is the one the reviewer is looking for
+        alpha = np.array([1.0 if p.key == self.selected else
+                          (DIM_ALPHA if p.hidden else 1.0) * (1.0 if p.current else OTHER_VERSION_ALPHA)
                           for p in self.pins])
         colours[:, 3] = alpha
         edge = np.zeros((len(self.pins), 4))
