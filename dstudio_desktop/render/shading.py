@@ -76,7 +76,9 @@ LIGHTS
     c *= $exposure;
     c = tone_map(c);
     c = pow(c, vec3(1.0 / 2.2));
-    c = mix(c, $highlight.rgb, $highlight.a);
+    // selection glows at the silhouette and only tints the middle, so the part's own colour still reads
+    float rim = pow(1.0 - max(dot(N, V), 0.0), 1.5);
+    c = mix(c, $highlight.rgb, $highlight.a * ($highlight_centre + (1.0 - $highlight_centre) * rim));
     gl_FragColor = vec4(c, alpha);
 }
 
@@ -188,9 +190,10 @@ class LitMaterialFilter(Filter):
         else:
             self._set(eye=tuple(float(v) for v in np.subtract(view.target, view.eye)) + (0.0,))
 
-    def set_highlight(self, rgba: Optional[tuple[float, float, float, float]]) -> None:
-        """Blend a selection tint over the shaded colour (alpha is the blend amount)."""
-        self._set(highlight=rgba or (0.0, 0.0, 0.0, 0.0))
+    def set_highlight(self, rgba: Optional[tuple[float, float, float, float]], centre: float = 0.3) -> None:
+        """Blend a selection tint over the shaded colour: alpha is the amount at the silhouette,
+        ``centre`` the fraction of it facing the eye (0: an outline glow that keeps the colour)."""
+        self._set(highlight=rgba or (0.0, 0.0, 0.0, 0.0), highlight_centre=float(centre))
 
     def _update_normals(self) -> None:
         if self._given_normals is not None:

@@ -17,7 +17,7 @@ from vispy.visuals import Visual
 from vispy.visuals.transforms import MatrixTransform
 
 from ..core import EnvironmentConfig, LightingConfig, Node, Project, SceneGraph
-from ..core.picking import MeshPicker
+from ..core.picking import MeshPicker, face_normal
 from ..meshio import MeshData
 from .shading import LitMaterialFilter
 
@@ -25,7 +25,7 @@ MeshSource = Callable[[str], MeshData]
 # Crease-aware normals (trimesh's smooth_shaded) take ~7 s per million triangles; above this
 # size meshes are drawn with averaged normals so they open quickly.
 SMOOTH_SHADING_LIMIT = 300_000
-HIGHLIGHT = (1.0, 0.62, 0.1, 0.35)
+HIGHLIGHT = (1.0, 0.62, 0.1, 0.6)
 
 
 @dataclass
@@ -123,7 +123,7 @@ class NodeView:
 
     def set_highlight(self, on: bool) -> None:
         if self.filter is not None:
-            self.filter.set_highlight(HIGHLIGHT if on else None)
+            self.filter.set_highlight(*(self.context.highlight if on else (None,)))
             self.visual.update()
 
     def close(self) -> None:
@@ -247,6 +247,7 @@ class SceneView:
         self._display: dict[str, DisplayData] = {}
         self._pickers: dict[str, MeshPicker] = {}
         self.camera_view = None
+        self.highlight: tuple = (HIGHLIGHT, 0.3)  # colour and centre tint of selected parts
         for asset_id, asset in (prepared or {}).items():
             self.preload(asset_id, asset)
         project.changed.connect(self._document_replaced)
@@ -287,9 +288,10 @@ class SceneView:
         return self._meshes[asset_id]
 
     def pick(self, origin: np.ndarray, direction: np.ndarray,
-             include_locked: bool = False) -> Optional[tuple[str, np.ndarray]]:
-        """The nearest visible mesh node the world ray hits (locked ones only when asked), and the hit point."""
-        best: Optional[tuple[float, str]] = None
+             include_locked: bool = False) -> Optional[tuple[str, np.ndarray, np.ndarray]]:
+        """The nearest visible mesh node the world ray hits (locked ones only when asked), the
+        hit point and the surface normal there (facing the ray), in world coordinates."""
+        best: Optional[tuple[float, str, int, np.ndarray]] = None
         for node, world in self.project.scene_graph.world_matrices():
             view = self.node_views.get(node.id)
             if view is None or view.filter is None or not view.visual.visible or (node.locked and not include_locked):
@@ -302,10 +304,16 @@ class SceneView:
                 self._pickers[node.asset_id] = MeshPicker(mesh.positions, mesh.faces)
             hit = self._pickers[node.asset_id].intersect(local_origin, local_dir)
             if hit is not None and (best is None or hit[0] < best[0]):
-                best = (hit[0], node.id)
+                best = (hit[0], node.id, hit[1], world)
         if best is None:
             return None
-        return best[1], origin + direction * best[0]
+        t, node_id, face, world = best
+        mesh = self.mesh_source(self.project.scene_graph.find(node_id).asset_id)
+        normal = np.linalg.inv(world[:3, :3]).T @ face_normal(mesh.positions, mesh.faces, face)
+        normal /= np.linalg.norm(normal)
+        if normal @ direction > 0:  # a face seen from behind (open or double-sided surfaces)
+            normal = -normal
+        return node_id, origin + direction * t, normal
 
     def effectively_visible(self, node: Node) -> bool:
         current: Optional[Node] = node

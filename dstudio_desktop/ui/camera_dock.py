@@ -124,8 +124,12 @@ class CameraDock(QDockWidget):
         preset = self._presets().get(key)
         if preset is None:
             return
-        target = preset.view()
+        self.fly_to(preset.view(), animate)
+
+    def fly_to(self, target: CameraView, animate: bool = True) -> None:
+        """Move the camera to ``target``, smoothly unless ``animate`` is off; it ends exactly there."""
         if not animate:
+            self.animation.stop()
             self.window.apply_camera(target)
             return
         self._from, self._to = self.window.viewport.camera.view, target

@@ -9,7 +9,8 @@ from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox
 
-from ..core import SNAPSHOT_DOCUMENTS, CameraView, Project
+from .. import review
+from ..core import SNAPSHOT_DOCUMENTS, CameraView, Project, SurfacePoint
 from ..core import camera_math as cm
 from ..core.commands import AddMaterial, AddNodes, Macro
 from ..core.progress import check
@@ -17,6 +18,7 @@ from ..errors import DStudioError
 from ..meshio import FORMATS
 from ..meshio.formats import MODEL_EXTENSIONS
 from ..project_io import export_project, import_assets, load_mesh, read_imports
+from ..render.pins import annotation_pins
 from ..render.viewport import Viewport
 from ..render.views import PreparedAsset, prepare_asset
 from ..store import Workspace
@@ -65,7 +67,7 @@ class MainWindow(QMainWindow):
         self.viewport = Viewport(parent=self)
         self.setCentralWidget(self.viewport.canvas.native)
         self.viewport.camera.on_change = self._camera_moved
-        self.viewport.camera.on_click = self.pick_at
+        self.viewport.camera.on_click = self._clicked
         self.editor = Editor(save=self.ws.save_project, parent=self)
         self.editor.failed.connect(lambda message: self.statusBar().showMessage(message, 8000))
         self.editor.dirty_changed.connect(self.setWindowModified)
@@ -83,6 +85,7 @@ class MainWindow(QMainWindow):
         from .lighting_dock import LightingDock
         from .material_dock import MaterialDock
         from .properties_dock import PropertiesDock
+        from .review_dock import ReviewDock
         from .versions_dock import VersionsDock
 
         self.properties_dock = PropertiesDock(self)
@@ -92,6 +95,7 @@ class MainWindow(QMainWindow):
         self.environment_dock = EnvironmentDock(self)
         self.camera_dock = CameraDock(self)
         self.versions_dock = VersionsDock(self)
+        self.review_dock = ReviewDock(self)
         for dock in (self.material_dock, self.lighting_dock, self.environment_dock):
             self.addDockWidget(Qt.RightDockWidgetArea, dock)
         self.tabifyDockWidget(self.material_dock, self.lighting_dock)
@@ -99,8 +103,11 @@ class MainWindow(QMainWindow):
         self.material_dock.raise_()
         for dock in (self.camera_dock, self.versions_dock):
             self.addDockWidget(Qt.RightDockWidgetArea, dock)
+        self.addDockWidget(Qt.LeftDockWidgetArea, self.review_dock)
+        self.tabifyDockWidget(self.properties_dock, self.review_dock)
+        self.properties_dock.raise_()
         for dock in (self.properties_dock, self.material_dock, self.lighting_dock, self.environment_dock,
-                     self.camera_dock, self.versions_dock):
+                     self.camera_dock, self.versions_dock, self.review_dock):
             self.docks_menu.addAction(dock.toggleViewAction())
         settings = QSettings()
         if settings.value("main_window/geometry") is not None:
@@ -168,6 +175,54 @@ class MainWindow(QMainWindow):
     def selected_nodes(self) -> list:
         ids = self.viewport.scene_view.selection if self.viewport.scene_view else set()
         return [n for n, _ in self.project.scene_graph.walk() if n.id in ids] if self.project else []
+
+    def _clicked(self, x: float, y: float) -> None:
+        if self.annotate_action.isChecked():
+            self.place_pin(x, y)
+        else:
+            self.pick_at(x, y)
+
+    def place_pin(self, x: float, y: float, text: Optional[str] = None) -> None:
+        """Annotate mode: pin a note where the ray under (x, y) meets a part, with the current view."""
+        if self.viewport.scene_view is None or self.project is None:
+            return
+        w, h = self.viewport.canvas.size
+        origin, direction = cm.ray_through(self.viewport.camera.view, x, y, w, h)
+        hit = self.viewport.scene_view.pick(origin, direction, include_locked=True)
+        if hit is None:
+            self.statusBar().showMessage("Click on a part to pin a note to it", 4000)
+            return
+        if text is None:
+            text, ok = QInputDialog.getText(self, "Annotate", "Note:")
+            if not ok or not text.strip():
+                return
+        node_id, point, normal = hit
+        try:
+            made = review.add(self.ws, self.project, text,
+                              SurfacePoint(point=tuple(point), normal=tuple(normal), node_id=node_id),
+                              self.viewport.camera.view)
+        except DStudioError as err:
+            self.show_error(str(err))
+            return
+        self.review_dock.refresh()
+        self.viewport.pins.select(made.id)
+        self.statusBar().showMessage("Pinned a note", 4000)
+
+    def refresh_pins(self) -> None:
+        if self.project is None:
+            return
+        dock = self.review_dock
+        versions = self.ws.list_versions(self.project.id)
+        pins = annotation_pins(dock.threads, self.project, dock.version_numbers, versions[-1].id if versions else None)
+        self.viewport.show_pins(pins, self.viewport.pins.selected)
+
+    def compare_versions(self) -> None:
+        if self.project is None:
+            return
+        from .compare_dialog import CompareDialog
+
+        dialog = CompareDialog(self)
+        dialog.open()
 
     def pick_at(self, x: float, y: float) -> None:
         if self.viewport.scene_view is None:
@@ -382,6 +437,11 @@ class MainWindow(QMainWindow):
             act.setChecked(projection == "perspective")
             group.addAction(act)
         self.camera_menu = bar.addMenu("&Cameras")
+        review_menu = bar.addMenu("&Review")
+        self.annotate_action = self._action(review_menu, "&Annotate (click a part to pin a note)", lambda _=False: None,
+                                            "Shift+A")
+        self.annotate_action.setCheckable(True)
+        self._action(review_menu, "&Compare Versions…", self.compare_versions)
         view_menu.addSeparator()
         self.docks_menu = view_menu.addMenu("&Panels")
         self.docks_menu.addAction(self.outliner.toggleViewAction())
