@@ -346,16 +346,15 @@ create table public.idempotency_keys (
   primary key (scope, key)
 );
 
+-- every table with an updated_at column keeps it current
 do $$
 declare
   t text;
 begin
-  foreach t in array array[
-    'tier_limits', 'profiles', 'organizations', 'org_members', 'design_studio_projects',
-    'design_studio_versions', 'design_studio_assets', 'design_studio_annotations',
-    'design_studio_annotation_replies', 'design_studio_exports', 'design_studio_sessions',
-    'credits', 'credit_ledger', 'credit_purchases', 'model_processing_jobs', 'print_jobs',
-    'supported_formats']
+  for t in
+    select c.table_name from information_schema.columns c
+     join information_schema.tables tb on tb.table_schema = c.table_schema and tb.table_name = c.table_name
+    where c.table_schema = 'public' and c.column_name = 'updated_at' and tb.table_type = 'BASE TABLE'
   loop
     execute format('create trigger set_updated_at before update on public.%I
                     for each row execute function public.set_updated_at()', t);

@@ -53,16 +53,12 @@ begin
 end
 $$;
 
+-- row-level security on every table of the schema; a table no policy opens stays closed
 do $$
 declare
   t text;
 begin
-  foreach t in array array[
-    'tier_limits', 'profiles', 'organizations', 'org_members', 'design_studio_projects',
-    'design_studio_versions', 'design_studio_assets', 'design_studio_annotations',
-    'design_studio_annotation_replies', 'design_studio_exports', 'design_studio_sessions',
-    'credits', 'credit_ledger', 'credit_purchases', 'model_processing_jobs', 'print_jobs',
-    'supported_formats', 'applied_mutations', 'idempotency_keys']
+  for t in select tablename from pg_tables where schemaname = 'public'
   loop
     execute format('alter table public.%I enable row level security', t);
   end loop;
