@@ -46,3 +46,15 @@ def cli(home: Path):
         return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """The local Supabase-style backend over its own throwaway PostgreSQL, for the whole run."""
+    from dstudio_backend.process import start_server
+
+    running = start_server(tmp_path_factory.mktemp("storage"))
+    try:
+        yield running
+    finally:
+        running.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import os
 import signal
 import sys
 import traceback
@@ -26,8 +27,11 @@ EPILOG = (
 
 def _workspace():
     from ..store import Workspace
+    from ..sync.runner import attach_fetcher
 
-    return Workspace()
+    ws = Workspace()
+    attach_fetcher(ws)  # assets pulled as metadata are fetched when first needed
+    return ws
 
 
 # -- commands ------------------------------------------------------------------
@@ -245,6 +249,40 @@ def cmd_review_report(args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
+def cmd_login(args: argparse.Namespace, out: Output) -> int:
+    import getpass
+
+    from ..sync.runner import sign_in
+
+    email = args.email or input("Email: ").strip()
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
+    session = sign_in(args.url, email, password, args.anon_key or os.environ.get("DSTUDIO_ANON_KEY", ""))
+    out.result({"url": session.url, "user_id": session.user_id, "email": session.email},
+               f"signed in to {session.url} as {session.email}")
+    return 0
+
+
+def cmd_logout(args: argparse.Namespace, out: Output) -> int:
+    from ..sync.runner import sign_out
+
+    session = sign_out()
+    out.result({"signed_out": session is not None}, "signed out" if session else "was not signed in")
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace, out: Output) -> int:
+    from ..sync.runner import engine_for
+
+    with _workspace() as ws:
+        engine = engine_for(ws)
+        try:
+            report = _run_cancellable(out, lambda token: engine.run(progress=out.progress, cancel=token))
+        finally:
+            engine.client.close()
+    out.result(report.to_json(), report.summary())
+    return 0 if report.state == "up to date" else (3 if report.state == "offline" else 1)
+
+
 def cmd_role(args: argparse.Namespace, out: Output) -> int:
     with _workspace() as ws:
         if args.role is not None:
@@ -412,6 +450,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("review-report", cmd_review_report, "write a review report (summary, then a page per annotation)")
     p.add_argument("project")
     p.add_argument("-o", "--output", required=True, help="report.pdf or report.html")
+    p = add("login", cmd_login, "sign in to a Supabase-style backend (the session is kept in the system keyring)")
+    p.add_argument("--url", required=True, help="the backend's URL")
+    p.add_argument("--email")
+    p.add_argument("--anon-key", help="the project's anon key (or $DSTUDIO_ANON_KEY)")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add("logout", cmd_logout, "sign out and forget the session")
+    add("sync", cmd_sync, "run one sync cycle: send local changes, fetch the server's (exit 3 when offline)")
     p = add("role", cmd_role, "show or set your role on a project (owner, editor, reviewer, viewer)")
     p.add_argument("project")
     p.add_argument("role", nargs="?", choices=["owner", "editor", "reviewer", "viewer"])

@@ -90,3 +90,30 @@ CREATE TABLE IF NOT EXISTS project_roles (
     project_id TEXT PRIMARY KEY REFERENCES projects(id),
     role TEXT NOT NULL CHECK (role IN ('owner', 'editor', 'reviewer', 'viewer'))
 );
+
+-- schema 4: sync bookkeeping. Server version numbers (a version saved offline has none until
+-- it is pushed), the server's updated_at last seen per row (the base for conflict checks),
+-- refused mutations with the server's reason, and cursors and other sync state.
+CREATE TABLE IF NOT EXISTS version_numbers (
+    version_id TEXT PRIMARY KEY REFERENCES versions(id),
+    server_number INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS remote_seen (
+    entity TEXT NOT NULL,
+    id TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (entity, id)
+);
+CREATE TABLE IF NOT EXISTS sync_rejections (
+    mutation_id TEXT PRIMARY KEY,
+    entity TEXT NOT NULL,
+    entity_id TEXT NOT NULL,
+    op TEXT NOT NULL,
+    code TEXT NOT NULL,
+    message TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sync_state (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);

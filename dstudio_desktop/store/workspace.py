@@ -15,7 +15,7 @@ import threading
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 from ..core import Annotation, Asset, Project, Version
 from ..core.project import ALL_DOCUMENTS, load_snapshot
@@ -25,7 +25,7 @@ from ..errors import DStudioError, NotFoundError, WorkspaceError
 from .blobs import BlobStore
 from .paths import workspace_home
 
-DB_SCHEMA_VERSION = 3
+DB_SCHEMA_VERSION = 4
 
 
 def _dumps(value: Any) -> str:
@@ -37,6 +37,8 @@ class Workspace:
 
     def __init__(self, home: Optional[Path] = None) -> None:
         self.home = Path(home) if home is not None else workspace_home()
+        # set by the sync layer: bytes of an asset known only by its metadata (the store has no network)
+        self.fetch_blob: Optional[Callable[[Asset], bytes]] = None
         try:
             self.home.mkdir(parents=True, exist_ok=True)
             self.blobs = BlobStore(self.home / "blobs")
@@ -219,6 +221,9 @@ class Workspace:
 
     def asset_bytes(self, asset: Asset) -> bytes:
         path = self.blobs.path(asset.sha256)
+        if not path.is_file() and self.fetch_blob is not None and asset.url:
+            # pulled from the server as metadata only: fetch the bytes once, keep them by sha256
+            self._stage_blob(asset, self.fetch_blob(asset))
         if not path.is_file():
             raise WorkspaceError(f"asset {asset.name!r}: its file {path} is missing from the workspace")
         return path.read_bytes()

@@ -68,7 +68,7 @@ create table public.design_studio_projects (
   lighting_config jsonb not null default '{}',
   camera_presets jsonb not null default '{}',
   environment_config jsonb not null default '{}',
-  status text not null default 'draft' check (status in ('draft', 'active', 'review', 'archived')),
+  status text not null default 'draft' check (status in ('draft', 'in_review', 'approved', 'archived')),
   is_template boolean not null default false,
   template_category text,
   source_project_id uuid references public.design_studio_projects (id) on delete set null,
@@ -361,6 +361,23 @@ begin
   end loop;
 end
 $$;
+
+-- A project's updated_at is the time of its last *content* change: numbering a version
+-- (version_count, current_version_id) does not count, or every save would look to other
+-- clients like an edit of the working scene they must not overwrite.
+create or replace function public.set_project_updated_at() returns trigger
+language plpgsql as $$
+begin
+  if (to_jsonb(new) - 'version_count' - 'current_version_id' - 'updated_at')
+     is distinct from (to_jsonb(old) - 'version_count' - 'current_version_id' - 'updated_at') then
+    new.updated_at := now();
+  end if;
+  return new;
+end
+$$;
+drop trigger set_updated_at on public.design_studio_projects;
+create trigger set_updated_at before update on public.design_studio_projects
+  for each row execute function public.set_project_updated_at();
 
 -- security_invoker: the view shows only what the caller may see of `credits`
 create view public.org_credit_summary with (security_invoker = true) as

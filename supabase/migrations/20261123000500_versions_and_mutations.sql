@@ -68,6 +68,7 @@ declare
   v_cols text;
   v_sets text;
   v_row jsonb;
+  v_conflict boolean;
   v_version public.design_studio_versions;
 begin
   if v_payload is null or jsonb_typeof(v_payload) <> 'object' then
@@ -97,6 +98,17 @@ begin
    where a.attrelid = format('public.%I', v_table)::regclass
      and a.attnum > 0 and not a.attisdropped and a.attgenerated = ''
      and v_payload ? a.attname;
+  -- optimistic concurrency: a client that says which server state it last saw is refused
+  -- (409) when the row has changed since, so neither side's edits are silently overwritten
+  if p_mutation ? 'base_updated_at' and p_mutation ->> 'base_updated_at' is not null then
+    execute format('select exists (select 1 from public.%I where id = ($1 ->> ''id'')::uuid and updated_at > $2)',
+                   v_table)
+      into v_conflict using v_payload, (p_mutation ->> 'base_updated_at')::timestamptz;
+    if v_conflict then
+      raise exception '% % changed on the server since this client last saw it', v_entity, v_payload ->> 'id'
+        using errcode = 'PT409';
+    end if;
+  end if;
   if v_op in ('insert', 'upsert') then
     execute format(
       'insert into public.%1$I as t (%2$s) select %2$s from jsonb_populate_record(null::public.%1$I, $1) '

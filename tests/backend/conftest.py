@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from dstudio_backend.process import RunningServer, start_server
+from dstudio_backend.process import RunningServer
 
 
 class Api:
@@ -56,15 +56,6 @@ class Api:
     def personal_org(self) -> str:
         rows = self.ok(self.get("org_members", user_id=f"eq.{self.id}", role="eq.owner", select="org_id"))
         return rows[0]["org_id"]
-
-
-@pytest.fixture(scope="session")
-def server(tmp_path_factory) -> RunningServer:
-    running = start_server(tmp_path_factory.mktemp("storage"))
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 def signup(server: RunningServer, email: str | None = None, password: str = "correct horse") -> Api:

@@ -1,0 +1,103 @@
+"""HTTP to the backend (PostgREST, GoTrue and Storage wire protocols) with httpx over HTTP/1.1.
+
+Errors come in two kinds: ``Offline`` (the network, a timeout, a 5xx: try again later) and
+``Rejected`` (a 4xx: the server refused this request and will refuse it again)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Optional
+
+import httpx
+
+from ..errors import DStudioError
+from .session import Session
+
+
+class Offline(DStudioError):
+    """The server cannot be reached (or failed): nothing was refused, try again later."""
+
+
+class Rejected(DStudioError):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{message} ({code or status})")
+        self.status, self.code, self.reason = status, code, message
+
+
+class BackendClient:
+    def __init__(self, url: str, anon_key: str = "", transport: Optional[httpx.BaseTransport] = None,
+                 timeout: float = 30.0) -> None:
+        self.url = url.rstrip("/")
+        self.anon_key = anon_key
+        self.http = httpx.Client(base_url=self.url, timeout=timeout, transport=transport, http2=False)
+        self.token: Optional[str] = None
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _headers(self, extra: Optional[dict] = None) -> dict[str, str]:
+        headers = {"apikey": self.anon_key} if self.anon_key else {}
+        if self.token or self.anon_key:
+            headers["Authorization"] = f"Bearer {self.token or self.anon_key}"
+        return {**headers, **(extra or {})}
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = self._headers(kwargs.pop("headers", None))
+        try:
+            response = self.http.request(method, path, headers=headers, **kwargs)
+        except httpx.HTTPError as err:
+            raise Offline(f"{self.url}: {type(err).__name__}: {err}") from None
+        if response.status_code >= 500:
+            raise Offline(f"{self.url}: the server failed ({response.status_code})")
+        if response.status_code >= 400:
+            try:
+                body = response.json()
+            except ValueError:
+                body = {}
+            body = body if isinstance(body, dict) else {}
+            raise Rejected(response.status_code, str(body.get("code") or body.get("error_code") or body.get("error") or ""),
+                           str(body.get("message") or body.get("msg") or response.reason_phrase))
+        return response
+
+    # -- auth ----------------------------------------------------------------------
+
+    def _session(self, body: dict[str, Any]) -> Session:
+        return Session(url=self.url, anon_key=self.anon_key, access_token=body["access_token"],
+                       refresh_token=body["refresh_token"],
+                       expires_at=int(body.get("expires_at") or time.time() + int(body["expires_in"])),
+                       user_id=body["user"]["id"], email=body["user"].get("email") or "")
+
+    def sign_in(self, email: str, password: str) -> Session:
+        response = self.request("POST", "/auth/v1/token", params={"grant_type": "password"},
+                                json={"email": email, "password": password})
+        return self._session(response.json())
+
+    def refresh(self, refresh_token: str) -> Session:
+        response = self.request("POST", "/auth/v1/token", params={"grant_type": "refresh_token"},
+                                json={"refresh_token": refresh_token})
+        return self._session(response.json())
+
+    def sign_out(self) -> None:
+        self.request("POST", "/auth/v1/logout", params={"scope": "local"})
+
+    # -- data ------------------------------------------------------------------------
+
+    def rpc(self, fn: str, **args: Any) -> Any:
+        return self.request("POST", f"/rest/v1/rpc/{fn}", json=args).json()
+
+    def select(self, table: str, **params: str) -> list[dict[str, Any]]:
+        return self.request("GET", f"/rest/v1/{table}", params=params).json()
+
+    def upload(self, bucket: str, name: str, data: bytes, content_type: str) -> bool:
+        """Upload once: True if sent, False if the object was already there."""
+        try:
+            self.request("POST", f"/storage/v1/object/{bucket}/{name}",
+                         files={"file": (name.rsplit("/", 1)[-1], data, content_type)})
+        except Rejected as err:
+            if err.status == 409 or err.code == "Duplicate":
+                return False
+            raise
+        return True
+
+    def download(self, bucket: str, name: str) -> bytes:
+        return self.request("GET", f"/storage/v1/object/{bucket}/{name}").content

@@ -1,0 +1,63 @@
+"""Wiring for the CLI and the app: a sync engine for the stored session, sign-in and -out,
+and on-demand fetching of asset bytes."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from ..errors import DStudioError
+from .client import BackendClient, Offline
+from .engine import SyncEngine
+from .session import Session, clear_session, load_session, save_session
+
+
+def sign_in(url: str, email: str, password: str, anon_key: str = "") -> Session:
+    client = BackendClient(url, anon_key)
+    try:
+        session = client.sign_in(email, password)
+    finally:
+        client.close()
+    save_session(session)
+    return session
+
+
+def sign_out() -> Optional[Session]:
+    """Forget the session here, and end it on the server when the server can be reached."""
+    session = load_session()
+    if session is None:
+        return None
+    client = BackendClient(session.url, session.anon_key)
+    client.token = session.access_token
+    try:
+        client.sign_out()
+    except (Offline, DStudioError):
+        pass  # signing out works offline too: the tokens are gone from this machine either way
+    finally:
+        client.close()
+    clear_session()
+    return session
+
+
+def engine_for(ws, client: Optional[BackendClient] = None) -> SyncEngine:
+    session = load_session()
+    if session is None:
+        raise DStudioError("not signed in: run 'dstudio login --url URL' first")
+    client = client or BackendClient(session.url, session.anon_key)
+    return SyncEngine(ws, client, session)
+
+
+def attach_fetcher(ws) -> None:
+    """Let the workspace fetch bytes of pulled assets from storage when it first needs them."""
+
+    def fetch(asset) -> bytes:
+        session = load_session()
+        if session is None:
+            raise DStudioError(f"asset {asset.name!r} is on the server; sign in to fetch it")
+        client = BackendClient(session.url, session.anon_key)
+        client.token = session.access_token
+        try:
+            return client.download("assets", asset.url)
+        finally:
+            client.close()
+
+    ws.fetch_blob = fetch
