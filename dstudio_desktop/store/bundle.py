@@ -11,6 +11,7 @@ It is how the sample project ships and how a project travels between machines.
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -67,10 +68,20 @@ def read_bundle(folder: Path) -> tuple[Project, list[tuple[Asset, bytes]]]:
 
 
 def install_bundle(ws: Workspace, folder: Path) -> Project:
-    """Add the bundled project to the workspace, or return it if it is already there."""
+    """Add the bundled project to the workspace, or return it if it is already there.
+
+    Its project and asset ids are made this workspace's own (derived from the local profile),
+    so two people who both sync the sample never collide on the server."""
     project, assets = read_bundle(folder)
+    namespace = uuid.UUID(ws.local_profile()["id"])
+    own = {old: str(uuid.uuid5(namespace, old)) for old in [project.id, *(a.id for a, _ in assets)]}
+    project.id = own[project.id]
     if any(row["id"] == project.id for row in ws.list_projects()):
         return ws.load_project(project.id)
+    assets = [(a.model_copy(update={"id": own[a.id], "project_id": project.id}), data) for a, data in assets]
+    for node, _ in project.scene_graph.walk():
+        if node.asset_id in own:
+            node.asset_id = own[node.asset_id]
     ws.create_project(project)
     ws.save_project(project, assets)
     ws.save_version(project.id, notes="Sample project as shipped")

@@ -96,6 +96,9 @@ class MainWindow(QMainWindow):
         self.camera_dock = CameraDock(self)
         self.versions_dock = VersionsDock(self)
         self.review_dock = ReviewDock(self)
+        from .sync_status import SyncStatus
+
+        self.sync_status = SyncStatus(self)
         for dock in (self.material_dock, self.lighting_dock, self.environment_dock):
             self.addDockWidget(Qt.RightDockWidgetArea, dock)
         self.tabifyDockWidget(self.material_dock, self.lighting_dock)
@@ -417,6 +420,10 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Import…", self.import_dialog, "Ctrl+I")
         self._action(file_menu, "&Export…", self.export_dialog, "Ctrl+E")
         self._action(file_menu, "&Print…", self.print_dialog, QKeySequence.Print)
+        file_menu.addSeparator()
+        self._action(file_menu, "Sign &In…", lambda _=False: self.sync_status.sign_in_dialog())
+        self._action(file_menu, "Sign &Out", lambda _=False: self.sync_status.sign_out())
+        self._action(file_menu, "S&ync Now", lambda _=False: self.sync_status.sync_now(), "Ctrl+Shift+S")
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.Quit)
         edit_menu = bar.addMenu("&Edit")

@@ -1,0 +1,146 @@
+"""Sign-in and background sync in the window: a status in the status bar (offline, syncing,
+up to date, or the error), the credit balance when signed in, a sync every half minute on a
+worker thread (editing never waits for it), and the Sign In dialog."""
+
+from __future__ import annotations
+
+import threading
+from typing import Optional
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLineEdit, QMessageBox
+
+from ..errors import DStudioError
+from ..store import Workspace
+from ..sync.session import Session, load_session
+
+INTERVAL_MS = 30_000
+
+
+class SyncStatus(QObject):
+    finished = Signal(object)   # a SyncReport, from the worker thread
+    failed = Signal(str)
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.session: Optional[Session] = None
+        self.running = False
+        self.last_report = None
+        self.timer = QTimer(self)
+        self.timer.setInterval(INTERVAL_MS)
+        self.timer.timeout.connect(self.sync_now)
+        self.finished.connect(self._landed)
+        self.failed.connect(self._failed)
+        try:
+            self.session = load_session()
+        except DStudioError as err:
+            self._show(f"Offline · {err}")
+            return
+        if self.session is not None:
+            self.timer.start()
+            QTimer.singleShot(0, self.sync_now)
+        self._show_idle()
+
+    def _show(self, text: str) -> None:
+        self.window.sync_label.setText(text)
+
+    def _show_idle(self) -> None:
+        if self.session is None:
+            self._show("Offline · local workspace")
+        elif self.last_report is None:
+            self._show(f"Signed in as {self.session.email}")
+
+    # -- sign in and out -----------------------------------------------------------
+
+    def sign_in_dialog(self) -> None:
+        dialog = QDialog(self.window)
+        dialog.setWindowTitle("Sign in")
+        form = QFormLayout(dialog)
+        fields = {name: QLineEdit() for name in ("url", "email", "password", "anon_key")}
+        fields["password"].setEchoMode(QLineEdit.Password)
+        fields["url"].setPlaceholderText("https://your-project.supabase.co")
+        for label, name in (("Server", "url"), ("Email", "email"), ("Password", "password"),
+                            ("Anon key (optional)", "anon_key")):
+            form.addRow(label, fields[name])
+        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        buttons.accepted.connect(dialog.accept)
+        buttons.rejected.connect(dialog.reject)
+        form.addRow(buttons)
+        if dialog.exec() == QDialog.Accepted:
+            self.sign_in(*(fields[n].text().strip() for n in ("url", "email", "password", "anon_key")))
+
+    def sign_in(self, url: str, email: str, password: str, anon_key: str = "") -> None:
+        from ..sync.runner import sign_in
+        from .tasks import run_task
+
+        def done(session: Session) -> None:
+            self.session = session
+            self.timer.start()
+            self.sync_now()
+
+        run_task(self.window, "Signing in", lambda progress, token: sign_in(url, email, password, anon_key), done,
+                 self.window.show_error)
+
+    def sign_out(self) -> None:
+        from ..sync.runner import sign_out
+
+        sign_out()
+        self.session, self.last_report = None, None
+        self.timer.stop()
+        self._show_idle()
+
+    # -- the background cycle ----------------------------------------------------------
+
+    def sync_now(self) -> None:
+        if self.session is None or self.running:
+            return
+        if self.window.editor.dirty:
+            self.window.editor.save()  # what is on screen goes up with this cycle
+        self.running = True
+        self._show("Syncing…")
+        home = self.window.ws.home
+
+        def work() -> None:
+            from ..sync.runner import engine_for
+
+            try:
+                with Workspace(home) as ws:
+                    engine = engine_for(ws)
+                    try:
+                        report = engine.run(progress=lambda f, m: None)
+                    finally:
+                        engine.client.close()
+                self.finished.emit(report)
+            except DStudioError as err:
+                self.failed.emit(str(err))
+
+        threading.Thread(target=work, name="sync", daemon=True).start()
+
+    def _landed(self, report) -> None:
+        self.running = False
+        self.last_report = report
+        self.session = load_session() or self.session  # a refresh may have renewed it
+        credits = report.credits or {}
+        balance = (f" · {credits['balance']:,} credits ({credits['monthly_remaining']:,} monthly + "
+                   f"{credits['purchased_balance']:,} purchased)") if credits else ""
+        if report.state == "up to date":
+            self._show(f"Up to date{balance}")
+        elif report.state == "offline":
+            self._show(f"Offline · {report.waiting} change(s) waiting{balance}")
+        else:
+            self._show(f"Sync error: {report.message}")
+        for refused in report.rejected:
+            self.window.statusBar().showMessage(f"The server refused a change to {refused['entity']}: "
+                                                f"{refused['message']}", 10000)
+        if report.conflicts:
+            QMessageBox.information(self.window, "Changed in two places", "\n\n".join(report.conflicts))
+        project = self.window.project
+        if project is not None and sum(report.pulled.values()) and not self.window.editor.dirty:
+            self.window.open_project(project.id)  # show what arrived
+        elif project is not None:
+            self.window.review_dock.refresh()
+
+    def _failed(self, message: str) -> None:
+        self.running = False
+        self._show(f"Sync error: {message}")
