@@ -10,6 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import backend_bench  # noqa: E402
 import import_bench  # noqa: E402
 import slice_bench  # noqa: E402
+import sync_bench  # noqa: E402
 import viewport_bench  # noqa: E402
 
 if __name__ == "__main__":
@@ -20,3 +21,5 @@ if __name__ == "__main__":
     viewport_bench.main()
     print()
     backend_bench.main()
+    print()
+    sync_bench.main()
