@@ -141,33 +141,42 @@ async def upload(request: Request, backend) -> Response:
     claims = backend.claims(request)
     staged, size, md5, content_type, cache_control = await _stage_upload(request, backend.files)
     try:
-        if content_type == "application/octet-stream":
-            content_type = mimetypes.guess_type(name)[0] or content_type
-        upsert = request.headers.get("x-upsert", "").lower() == "true"
-        version = uuid.uuid4().hex
-        metadata = Jsonb({"size": size, "mimetype": content_type, "eTag": f'"{md5}"', "cacheControl": cache_control,
-                          "contentLength": size, "lastModified": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
-        async with backend.db.as_request(claims) as conn:
-            if request.method == "PUT":
-                cur = await conn.execute("update storage.objects set metadata = %s, version = %s, updated_at = now() "
-                                         "where bucket_id = %s and name = %s returning id",
-                                         (metadata, version, bucket, name))
-            else:
-                conflict = ("on conflict (bucket_id, name) do update set metadata = excluded.metadata, "
-                            "version = excluded.version, owner = excluded.owner, updated_at = now()") if upsert else ""
-                cur = await conn.execute(
-                    "insert into storage.objects (bucket_id, name, owner, owner_id, metadata, version) "
-                    "values (%s, %s, auth.uid(), auth.uid()::text, %s, %s) " + conflict + " returning id",
-                    (bucket, name, metadata, version))
-            row = await cur.fetchone()
-            if row is None:
-                raise ApiError(404, "not_found", "Object not found")
-            object_id = str(row[0])
-            backend.files.place(staged, object_id, version)
+        object_id = await store_object(backend, claims, bucket, name, staged, size, md5, content_type, cache_control,
+                                       upsert=request.headers.get("x-upsert", "").lower() == "true",
+                                       replace_only=request.method == "PUT")
     finally:
         staged.unlink(missing_ok=True)
-    backend.files.drop_other_versions(object_id, version)
     return JSONResponse({"Key": f"{bucket}/{name}", "Id": object_id})
+
+
+async def store_object(backend, claims: dict[str, Any], bucket: str, name: str, staged: Path, size: int, md5: str,
+                       content_type: str, cache_control: str, upsert: bool, replace_only: bool = False) -> str:
+    """Write the object's row as the caller (RLS and the database's limits decide) and put its
+    bytes in place before the row commits. Returns the object id."""
+    if content_type == "application/octet-stream":
+        content_type = mimetypes.guess_type(name)[0] or content_type
+    version = uuid.uuid4().hex
+    metadata = Jsonb({"size": size, "mimetype": content_type, "eTag": f'"{md5}"', "cacheControl": cache_control,
+                      "contentLength": size, "lastModified": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+    async with backend.db.as_request(claims) as conn:
+        if replace_only:
+            cur = await conn.execute("update storage.objects set metadata = %s, version = %s, updated_at = now() "
+                                     "where bucket_id = %s and name = %s returning id",
+                                     (metadata, version, bucket, name))
+        else:
+            conflict = ("on conflict (bucket_id, name) do update set metadata = excluded.metadata, "
+                        "version = excluded.version, owner = excluded.owner, updated_at = now()") if upsert else ""
+            cur = await conn.execute(
+                "insert into storage.objects (bucket_id, name, owner, owner_id, metadata, version) "
+                "values (%s, %s, auth.uid(), auth.uid()::text, %s, %s) " + conflict + " returning id",
+                (bucket, name, metadata, version))
+        row = await cur.fetchone()
+        if row is None:
+            raise ApiError(404, "not_found", "Object not found")
+        object_id = str(row[0])
+        backend.files.place(staged, object_id, version)
+    backend.files.drop_other_versions(object_id, version)
+    return object_id
 
 
 async def _find_object(backend, claims: dict[str, Any] | None, bucket: str, name: str) -> dict[str, Any]:

@@ -58,14 +58,14 @@ def test_signup_refuses_duplicates_and_weak_passwords(client):
 
 def test_postgrest_table_calls(client):
     org = _org(client)
-    rows = [{"org_id": org, "name": f"part {i}", "status": "draft" if i % 2 else "active",
+    rows = [{"org_id": org, "name": f"part {i}", "status": "draft" if i % 2 else "approved",
              "description": "lamp" if i < 3 else "chair"} for i in range(6)]
     inserted = client.table("design_studio_projects").insert(rows).execute().data
     assert len(inserted) == 6
     table = client.table("design_studio_projects")
     names = lambda q: sorted(r["name"] for r in q.execute().data)  # noqa: E731
-    assert names(table.select("name").eq("status", "active")) == ["part 0", "part 2", "part 4"]
-    assert names(table.select("name").neq("status", "active")) == ["part 1", "part 3", "part 5"]
+    assert names(table.select("name").eq("status", "approved")) == ["part 0", "part 2", "part 4"]
+    assert names(table.select("name").neq("status", "approved")) == ["part 1", "part 3", "part 5"]
     assert names(table.select("name").in_("name", ["part 1", "part 5", "nope"])) == ["part 1", "part 5"]
     assert names(table.select("name").like("description", "la*")) == ["part 0", "part 1", "part 2"]
     assert names(table.select("name").ilike("description", "%CHAIR%")) == ["part 3", "part 4", "part 5"]
