@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import auth, rest, storage
+from . import auth, rest, resumable, storage
 from .db import Database
 from .errors import ApiError, from_database
 from .schema_cache import SchemaCache
@@ -202,6 +202,7 @@ def create_app(config: Config) -> Starlette:
             Route("/rest/v1/{path:path}", rest_endpoint, methods=methods),
             *auth.routes(),
             *storage.routes(),
+            *resumable.routes(),
         ],
         lifespan=_lifespan,
         exception_handlers={ApiError: _api_error},

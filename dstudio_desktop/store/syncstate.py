@@ -28,6 +28,10 @@ class SyncState:
             db.execute("INSERT INTO sync_state (key, value) VALUES (?, ?) "
                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
 
+    def forget(self, key: str) -> None:
+        with self.ws.transaction() as db:
+            db.execute("DELETE FROM sync_state WHERE key = ?", (key,))
+
     # -- the outbox ------------------------------------------------------------
 
     def pending(self, limit: int) -> list[dict[str, Any]]:

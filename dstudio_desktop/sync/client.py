@@ -5,6 +5,7 @@ Errors come in two kinds: ``Offline`` (the network, a timeout, a 5xx: try again 
 
 from __future__ import annotations
 
+import base64
 import time
 from typing import Any, Optional
 
@@ -97,6 +98,38 @@ class BackendClient:
             if err.status == 409 or err.code == "Duplicate":
                 return False
             raise
+        return True
+
+    def upload_resumable(self, bucket: str, name: str, data: bytes, content_type: str,
+                         resume_url: Optional[str] = None, on_url=None, chunk: int = 6 * 1024 * 1024) -> bool:
+        """Upload in chunks with the TUS protocol, as Supabase Storage takes large files. Given the
+        URL of an upload begun earlier (kept by the caller through ``on_url``), it goes on from the
+        offset the server has. True if sent, False if the object was already there."""
+        tus = {"Tus-Resumable": "1.0.0"}
+        offset = None
+        if resume_url:
+            try:
+                offset = int(self.request("HEAD", resume_url, headers=tus).headers["Upload-Offset"])
+            except Rejected:
+                resume_url = None  # gone (finished, or forgotten by the server): begin again
+        if resume_url is None:
+            meta = ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in
+                            (("bucketName", bucket), ("objectName", name), ("contentType", content_type)))
+            try:
+                created = self.request("POST", "/storage/v1/upload/resumable",
+                                       headers={**tus, "Upload-Length": str(len(data)), "Upload-Metadata": meta})
+            except Rejected as err:
+                if err.status == 409 or err.code == "Duplicate":
+                    return False
+                raise
+            resume_url, offset = created.headers["Location"], 0
+            if on_url is not None:
+                on_url(resume_url)
+        while offset < len(data):
+            part = data[offset:offset + chunk]
+            response = self.request("PATCH", resume_url, content=part, headers={
+                **tus, "Upload-Offset": str(offset), "Content-Type": "application/offset+octet-stream"})
+            offset = int(response.headers["Upload-Offset"])
         return True
 
     def download(self, bucket: str, name: str) -> bytes:

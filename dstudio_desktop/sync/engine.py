@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 BATCH = 100
 OVERLAP = timedelta(seconds=10)   # rows committed late carry an earlier now(): look back this far
 PAGE = 500
+RESUMABLE_FROM = 6 * 1024 * 1024  # Supabase's advice: files above 6 MB go up in resumable chunks
 PULL_TABLES = ("design_studio_projects", "design_studio_versions", "design_studio_assets",
                "design_studio_annotations", "design_studio_annotation_replies")
 RETRYABLE_SQLSTATES = ("40001", "40P01", "55P03", "57014")  # serialization, deadlock, lock, cancel
@@ -208,7 +209,7 @@ class SyncEngine:
                 data = self.ws.asset_bytes(asset)
             except DStudioError:
                 data = None  # pulled metadata whose bytes were never needed here: nothing to upload
-            if data is not None and self.client.upload("assets", path, data, asset.media_type):
+            if data is not None and self._upload(path, data, asset.media_type):
                 report.uploaded += 1
             mutation.update(entity="asset", op="upsert", payload={
                 "id": asset.id, "project_id": asset.project_id, "asset_type": asset.asset_type, "name": asset.name,
@@ -220,6 +221,17 @@ class SyncEngine:
             log.warning("outbox entity %s is not synced", entity)
             return None
         return mutation
+
+    def _upload(self, path: str, data: bytes, content_type: str) -> bool:
+        """Small files in one request; large ones resumably, remembering the upload so a later
+        cycle (even after a crash) goes on from where the server got to."""
+        if len(data) < RESUMABLE_FROM:
+            return self.client.upload("assets", path, data, content_type)
+        key = f"upload:{path}"
+        sent = self.client.upload_resumable("assets", path, data, content_type, resume_url=self.state.get(key),
+                                            on_url=lambda url: self.state.set(key, url))
+        self.state.forget(key)
+        return sent
 
     def _adopt_org(self, project_id: str, payload: dict, org: str) -> None:
         """A project made before sign-in joins the signed-in user's organisation."""

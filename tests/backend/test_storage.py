@@ -105,3 +105,40 @@ def test_removing_objects_deletes_their_bytes(new_user, server):
     removed = user.ok(user.http.request("DELETE", "/storage/v1/object/thumbnails", json={"prefixes": [name]}))
     assert [r["name"] for r in removed] == [name]
     assert _files_of(server, uploaded["Id"]) == []
+
+
+def _tus_create(api: Api, bucket: str, name: str, length: int, content_type: str) -> httpx.Response:
+    import base64
+
+    meta = ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in
+                    (("bucketName", bucket), ("objectName", name), ("contentType", content_type)))
+    return api.http.post("/storage/v1/upload/resumable", headers={"Tus-Resumable": "1.0.0", "Upload-Length": str(length),
+                                                                   "Upload-Metadata": meta})
+
+
+def test_resumable_upload_continues_where_it_stopped(new_user, server):
+    import os
+
+    user, other = new_user(), new_user()
+    org = user.personal_org()
+    data = os.urandom(3 * 1024 * 1024 + 123)
+    created = _tus_create(user, "assets", f"{org}/big.glb", len(data), "model/gltf-binary")
+    assert created.status_code == 201
+    location = created.headers["Location"]
+    first = user.http.patch(location, content=data[:1_000_000], headers={
+        "Tus-Resumable": "1.0.0", "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"})
+    assert first.status_code == 204 and first.headers["Upload-Offset"] == "1000000"
+    # the connection dropped; a new one asks where it got to and goes on from there
+    assert other.http.head(location, headers={"Tus-Resumable": "1.0.0"}).status_code == 404  # not theirs
+    offset = int(user.http.head(location, headers={"Tus-Resumable": "1.0.0"}).headers["Upload-Offset"])
+    assert offset == 1_000_000
+    wrong = user.http.patch(location, content=data[:10], headers={
+        "Tus-Resumable": "1.0.0", "Upload-Offset": "5", "Content-Type": "application/offset+octet-stream"})
+    assert wrong.status_code == 409
+    rest = user.http.patch(location, content=data[offset:], headers={
+        "Tus-Resumable": "1.0.0", "Upload-Offset": str(offset), "Content-Type": "application/offset+octet-stream"})
+    assert rest.status_code == 204
+    assert user.http.get(f"/storage/v1/object/assets/{org}/big.glb").content == data
+    # refused at creation, before a byte is sent: another org's path, a forbidden type
+    assert _tus_create(other, "assets", f"{org}/theirs.glb", 10, "model/gltf-binary").status_code == 403
+    assert _tus_create(user, "assets", f"{org}/tool.exe", 10, "application/octet-stream").status_code == 415

@@ -175,3 +175,39 @@ def test_cli_login_keeps_tokens_in_the_keyring_and_survives_kill_9_mid_sync(serv
             assert not any(secret in path.read_bytes() for secret in secrets), path
     assert dstudio("logout").returncode == 0
     assert "not signed in" in dstudio("sync").stderr
+
+
+def test_a_large_asset_upload_resumes_after_the_network_drops(team):
+    import hashlib
+
+    from dstudio_desktop.core import Asset
+
+    a, b, _ = team
+    project = a.ws.create_project("Big part")
+    data = os.urandom(20 * 1024 * 1024)
+    a.ws.add_asset(Asset(project_id=project.id, asset_type="mesh", name="scan", sha256=hashlib.sha256(data).hexdigest(),
+                         file_size=len(data), media_type="model/gltf-binary"), data)
+
+    class DropAfterChunks(httpx.HTTPTransport):
+        """Counts the bytes sent in chunks; the network goes after the second one."""
+
+        def __init__(self, fail_after: int | None) -> None:
+            super().__init__()
+            self.fail_after, self.chunks, self.sent = fail_after, 0, 0
+
+        def handle_request(self, request):
+            if request.method == "PATCH":
+                if self.fail_after is not None and self.chunks >= self.fail_after:
+                    raise httpx.ConnectError("the network went away", request=request)
+                self.chunks += 1
+                self.sent += len(request.read())
+            return super().handle_request(request)
+
+    first = DropAfterChunks(fail_after=2)
+    assert a.sync(transport=first).state == "offline"
+    second = DropAfterChunks(fail_after=None)
+    assert a.sync(transport=second).state == "up to date"
+    assert first.sent + second.sent == len(data)  # nothing sent twice: it went on where it stopped
+    assert b.sync().state == "up to date"
+    asset = b.ws.list_assets(project.id)[0]
+    assert b.ws.asset_bytes(asset) == data
