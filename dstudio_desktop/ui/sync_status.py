@@ -15,6 +15,7 @@ from ..store import Workspace
 from ..sync.session import Session, load_session
 
 INTERVAL_MS = 30_000
+MAX_INTERVAL_MS = 5 * 60_000  # offline, the wait between tries doubles up to this
 
 
 class SyncStatus(QObject):
@@ -126,8 +127,10 @@ class SyncStatus(QObject):
                    f"{credits['purchased_balance']:,} purchased)") if credits else ""
         if report.state == "up to date":
             self._show(f"Up to date{balance}")
+            self.timer.setInterval(INTERVAL_MS)
         elif report.state == "offline":
             self._show(f"Offline · {report.waiting} change(s) waiting{balance}")
+            self.timer.setInterval(min(self.timer.interval() * 2, MAX_INTERVAL_MS))  # back off
         else:
             self._show(f"Sync error: {report.message}")
         for refused in report.rejected:
@@ -140,6 +143,7 @@ class SyncStatus(QObject):
             self.window.open_project(project.id)  # show what arrived
         elif project is not None:
             self.window.review_dock.refresh()
+        self.window.versions_dock.refresh()  # pending versions have their server numbers now
 
     def _failed(self, message: str) -> None:
         self.running = False

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from ..core.permissions import require
 from ..errors import DStudioError
+from ..store.syncstate import SyncState
 
 THUMBNAIL_SIZE = (256, 160)
 ICON_SIZE = (80, 50)
@@ -79,8 +80,14 @@ class VersionsDock(QDockWidget):
         if self.window.project is None:
             return
         icons = self._thumbnail_icons()
+        synced = self.window.sync_status.session is not None if hasattr(self.window, "sync_status") else False
+        numbers = SyncState(self.window.ws)
         for v in reversed(self.window.ws.list_versions(self.window.project.id)):
-            item = QTreeWidgetItem([str(v.version_number), v.created_at[:16].replace("T", " "), v.notes])
+            # signed in, the server's number is the version's name; until it is pushed it is pending
+            server = numbers.server_number(v.id) if synced else None
+            label = str(server) if server is not None else (f"{v.version_number} (pending)" if synced
+                                                             else str(v.version_number))
+            item = QTreeWidgetItem([label, v.created_at[:16].replace("T", " "), v.notes])
             item.setData(0, Qt.UserRole, v.version_number)
             if v.id in icons:
                 item.setIcon(0, icons[v.id])

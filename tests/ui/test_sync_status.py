@@ -33,10 +33,12 @@ def test_signing_in_syncs_in_the_background_and_shows_the_balance(window, qtbot,
     assert [p["name"] for p in pushed] == ["Sample: desk lamp"]
 
     window.versions_dock.save("from the window")
+    assert window.versions_dock.list.topLevelItem(0).text(0) == "2 (pending)"  # not numbered by the server yet
     window.sync_status.sync_now()
     qtbot.waitUntil(lambda: not window.sync_status.running, timeout=30000)
     versions = api.ok(api.get("design_studio_versions", project_id=f"eq.{window.project.id}"))
     assert sorted(v["notes"] for v in versions) == ["Sample project as shipped", "from the window"]
+    assert window.versions_dock.list.topLevelItem(0).text(0) == "2"
 
     window.sync_status.sign_out()
     assert window.sync_label.text() == "Offline · local workspace"
