@@ -1,0 +1,131 @@
+"""Checking a photo set before any reconstruction runs: unreadable or non-image files, too
+few images, too low a resolution, blurred images (variance of the Laplacian, against the
+set's own median as well as an absolute floor), near-duplicates (difference hashes), and
+over- or under-exposure. Each finding names the file; fatal ones refuse the set."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"}
+MIN_IMAGES = 8            # fewer cannot give a model worth having
+FEW_IMAGES = 20           # fewer works on simple objects; warn
+MIN_SIDE = 320            # pixels, the shorter side; below this SIFT finds too little
+BLUR_ABSOLUTE = 12.0      # Laplacian variance (on 0..255 grey at a 640-pixel scale) below this is blurred
+BLUR_RELATIVE = 0.2       # or below this fraction of the set's median sharpness
+DUPLICATE_BITS = 3        # difference hashes this close (of 64 bits) are the same view
+DARK, BRIGHT, CLIPPED = 30.0, 225.0, 0.25
+
+
+@dataclass
+class Finding:
+    file: str
+    problem: str
+
+
+@dataclass
+class PhotoReport:
+    folder: str
+    images: list[str] = field(default_factory=list)        # usable images, sorted
+    findings: list[Finding] = field(default_factory=list)
+    refused: Optional[str] = None                         # why the set cannot be used, if it cannot
+
+    @property
+    def ok(self) -> bool:
+        return self.refused is None
+
+    def to_json(self) -> dict:
+        return {**asdict(self), "ok": self.ok}
+
+    def summary(self) -> str:
+        lines = [f"{len(self.images)} usable image(s) in {self.folder}"]
+        lines += [f"  {f.file}: {f.problem}" for f in self.findings]
+        if self.refused:
+            lines.append(f"refused: {self.refused}")
+        return "\n".join(lines)
+
+
+def _grey(image) -> np.ndarray:
+    """Grey levels at a 640-pixel longest side, so sharpness compares across resolutions."""
+    from PIL import Image
+
+    scale = 640 / max(image.size)
+    if scale < 1:
+        image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
+                             Image.BILINEAR)
+    return np.asarray(image.convert("L"), dtype=np.float64)
+
+
+def sharpness(grey: np.ndarray) -> float:
+    lap = (grey[:-2, 1:-1] + grey[2:, 1:-1] + grey[1:-1, :-2] + grey[1:-1, 2:] - 4 * grey[1:-1, 1:-1])
+    return float(lap.var())
+
+
+def difference_hash(grey: np.ndarray) -> int:
+    from PIL import Image
+
+    small = np.asarray(Image.fromarray(grey.astype(np.uint8)).resize((9, 8), Image.BILINEAR), dtype=np.int16)
+    bits = (small[:, 1:] > small[:, :-1]).flatten()
+    return int(sum(1 << i for i, b in enumerate(bits) if b))
+
+
+def check_photos(folder: Path) -> PhotoReport:
+    from PIL import Image, UnidentifiedImageError
+
+    folder = Path(folder)
+    report = PhotoReport(str(folder))
+    if not folder.is_dir():
+        report.refused = f"{folder} is not a folder"
+        return report
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    stats = {}
+    for path in files:
+        if path.suffix.lower() not in IMAGE_SUFFIXES:
+            report.findings.append(Finding(path.name, "not an image file (skipped)"))
+            continue
+        try:
+            with Image.open(path) as image:
+                image.load()
+                size = image.size
+                grey = _grey(image)
+        except (UnidentifiedImageError, OSError, ValueError) as err:
+            report.findings.append(Finding(path.name, f"cannot be read as an image ({type(err).__name__}: "
+                                                      f"{str(err)[:80]}); skipped"))
+            continue
+        if min(size) < MIN_SIDE:
+            report.findings.append(Finding(path.name, f"{size[0]}x{size[1]} is too small (the shorter side needs "
+                                                      f"{MIN_SIDE} pixels); skipped"))
+            continue
+        mean = float(grey.mean())
+        clipped = float(((grey < 3) | (grey > 252)).mean())
+        if mean < DARK or mean > BRIGHT or clipped > CLIPPED:
+            kind = "under-exposed" if mean < 128 else "over-exposed"
+            report.findings.append(Finding(path.name, f"{kind} (mean level {mean:.0f}, {clipped:.0%} clipped)"))
+        stats[path.name] = (sharpness(grey), difference_hash(grey))
+    if stats:
+        median = float(np.median([s for s, _ in stats.values()]))
+        for name, (sharp, _) in list(stats.items()):
+            if sharp < BLUR_ABSOLUTE or sharp < BLUR_RELATIVE * median:
+                report.findings.append(Finding(name, f"blurred (sharpness {sharp:.1f}, the set's median is "
+                                                     f"{median:.1f}); skipped"))
+                del stats[name]
+        seen: dict[str, int] = {}
+        for name, (_, dhash) in stats.items():
+            twin = next((other for other, h in seen.items() if bin(h ^ dhash).count("1") <= DUPLICATE_BITS), None)
+            if twin is not None:
+                report.findings.append(Finding(name, f"a near-duplicate of {twin} (adds no new view)"))
+            seen[name] = dhash
+    report.images = sorted(stats)
+    if not files:
+        report.refused = f"{folder} is empty"
+    elif len(report.images) < MIN_IMAGES:
+        report.refused = (f"{len(report.images)} usable image(s); a reconstruction needs at least {MIN_IMAGES} "
+                          "sharp photos from different viewpoints")
+    elif len(report.images) < FEW_IMAGES:
+        report.findings.append(Finding(".", f"only {len(report.images)} usable images; {FEW_IMAGES} or more give "
+                                            "a more complete model"))
+    return report

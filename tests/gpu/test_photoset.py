@@ -1,0 +1,73 @@
+"""Photo-set checks, on the synthetic set and on bad sets made from it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageFilter
+
+from gpu.photoset import check_photos
+from gpu.synthetic import cameras, render
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory) -> Path:
+    """Ten views of the synthetic scene (enough for the checks; reconstruction uses 24)."""
+    folder = tmp_path_factory.mktemp("photos")
+    for cam in cameras(24)[::2][:10]:
+        Image.fromarray(render(cam)).save(folder / f"{cam.name}.png")
+    return folder
+
+
+def test_a_good_set_passes_with_a_note_that_more_would_help(photos):
+    report = check_photos(photos)
+    assert report.ok and len(report.images) == 10
+    assert [f.problem for f in report.findings if f.file != "."] == []
+    assert any("only 10 usable images" in f.problem for f in report.findings)
+
+
+def test_three_images_are_refused(photos, tmp_path):
+    for name in sorted(p.name for p in photos.iterdir())[:3]:
+        shutil.copy(photos / name, tmp_path / name)
+    report = check_photos(tmp_path)
+    assert not report.ok and "3 usable image(s)" in report.refused
+
+
+def test_blurred_copies_duplicates_and_bad_exposure_are_named(photos, tmp_path):
+    for path in photos.iterdir():
+        shutil.copy(path, tmp_path / path.name)
+    first = sorted(photos.iterdir())[0]
+    Image.open(first).filter(ImageFilter.GaussianBlur(6)).save(tmp_path / "blurred.png")
+    shutil.copy(first, tmp_path / "copy.png")
+    dark = (np.asarray(Image.open(first)) * 0.08).astype(np.uint8)
+    Image.fromarray(dark).save(tmp_path / "dark.png")
+    report = check_photos(tmp_path)
+    problems: dict[str, str] = {}
+    for f in report.findings:
+        problems[f.file] = problems.get(f.file, "") + f.problem + "; "
+    assert problems["blurred.png"].startswith("blurred")
+    assert "blurred.png" not in report.images
+    duplicates = [(f.file, f.problem) for f in report.findings if "near-duplicate" in f.problem]
+    assert len(duplicates) == 1 and {"copy.png", first.name} == {duplicates[0][0], duplicates[0][1].split()[-5]}
+    assert problems["dark.png"].startswith("under-exposed")  # (and, at 8% contrast, too flat to be sharp)
+    assert report.ok  # warnings, and the blurred one left out: the rest is still a set
+
+
+def test_unreadable_and_foreign_files_and_empty_folders(photos, tmp_path):
+    (tmp_path / "empty").mkdir()
+    assert check_photos(tmp_path / "empty").refused.endswith("is empty")
+    assert "is not a folder" in check_photos(tmp_path / "nope").refused
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    (mixed / "notes.jpg").write_text("this is a text file, not a photo")
+    (mixed / "readme.txt").write_text("hello")
+    Image.new("RGB", (200, 150), "white").save(mixed / "tiny.png")
+    report = check_photos(mixed)
+    problems = {f.file: f.problem for f in report.findings}
+    assert problems["notes.jpg"].startswith("cannot be read as an image")
+    assert problems["readme.txt"].startswith("not an image file")
+    assert "too small" in problems["tiny.png"]
+    assert not report.ok and "0 usable image(s)" in report.refused
