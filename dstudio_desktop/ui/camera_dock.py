@@ -5,18 +5,16 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QEasingCurve, Qt, QVariantAnimation
 from PySide6.QtWidgets import (
-    QDockWidget,
     QHBoxLayout,
     QInputDialog,
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QVBoxLayout,
-    QWidget,
 )
 
 from ..core import CameraPreset, CameraView
 from ..core.commands import ReplaceDocument
+from .panel import Panel
 
 TRANSITION_MS = 400
 
@@ -40,13 +38,10 @@ def blend(a: CameraView, b: CameraView, t: float) -> CameraView:
         return b
 
 
-class CameraDock(QDockWidget):
+class CameraDock(Panel):
     def __init__(self, window) -> None:
-        super().__init__("Cameras", window)
-        self.setObjectName("camera_dock")
-        self.window = window
-        body = QWidget(self)
-        layout = QVBoxLayout(body)
+        super().__init__("Cameras", "camera_dock", window)
+        layout = self.body_layout
         self.list = QListWidget()
         self.list.itemDoubleClicked.connect(lambda item: self.apply(item.data(Qt.UserRole)))
         layout.addWidget(self.list)
@@ -57,7 +52,6 @@ class CameraDock(QDockWidget):
             button.clicked.connect(slot)
             row.addWidget(button)
         layout.addLayout(row)
-        self.setWidget(body)
         self.animation = QVariantAnimation(self)
         self.animation.setDuration(TRANSITION_MS)
         self.animation.setEasingCurve(QEasingCurve.InOutCubic)

@@ -9,23 +9,19 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QColorDialog,
     QComboBox,
-    QDockWidget,
     QDoubleSpinBox,
     QFormLayout,
     QPushButton,
-    QWidget,
 )
 
 from ..core.commands import ReplaceDocument
+from .panel import Panel
 
 
-class EnvironmentDock(QDockWidget):
+class EnvironmentDock(Panel):
     def __init__(self, window) -> None:
-        super().__init__("Environment", window)
-        self.setObjectName("environment_dock")
-        self.window = window
-        body = QWidget(self)
-        form = QFormLayout(body)
+        super().__init__("Environment", "environment_dock", window, QFormLayout)
+        form = self.body_layout
         self.mode = QComboBox()
         self.mode.addItems(["gradient", "solid"])
         self.mode.activated.connect(lambda _: self._set(("background", "mode"), self.mode.currentText()))
@@ -49,7 +45,6 @@ class EnvironmentDock(QDockWidget):
         form.addRow("Grid spacing", self.spacing)
         form.addRow("Exposure", self.exposure)
         form.addRow("Tone mapping", self.tone)
-        self.setWidget(body)
         window.project_changed.connect(lambda name: self.refresh() if name == "environment_config" else None)
         self.refresh()
 

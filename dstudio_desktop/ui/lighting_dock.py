@@ -9,20 +9,18 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QColorDialog,
     QComboBox,
-    QDockWidget,
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QVBoxLayout,
-    QWidget,
 )
 
 from ..core import Light
 from ..core.commands import ReplaceDocument
 from ..core.lighting import builtin_presets, preset_named
+from .panel import Panel
 
 
 def _vector_row(lo: float, hi: float, step: float, on_commit) -> tuple[QHBoxLayout, list[QDoubleSpinBox]]:
@@ -35,13 +33,10 @@ def _vector_row(lo: float, hi: float, step: float, on_commit) -> tuple[QHBoxLayo
     return row, spins
 
 
-class LightingDock(QDockWidget):
+class LightingDock(Panel):
     def __init__(self, window) -> None:
-        super().__init__("Lighting", window)
-        self.setObjectName("lighting_dock")
-        self.window = window
-        body = QWidget(self)
-        layout = QVBoxLayout(body)
+        super().__init__("Lighting", "lighting_dock", window)
+        layout = self.body_layout
         row = QHBoxLayout()
         self.presets = QComboBox()
         self.presets.addItems(sorted(builtin_presets()))
@@ -79,7 +74,6 @@ class LightingDock(QDockWidget):
         light_form.addRow("Direction", direction_row)
         light_form.addRow("Position (m)", position_row)
         layout.addLayout(light_form)
-        self.setWidget(body)
         window.project_changed.connect(lambda name: self.refresh() if name == "lighting_config" else None)
         self.refresh()
 

@@ -11,18 +11,16 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QColorDialog,
     QComboBox,
-    QDockWidget,
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QVBoxLayout,
-    QWidget,
 )
 
 from ..core import Material
 from ..core.commands import AddMaterial, Macro, SetMaterialField, SetNodeField
+from .panel import Panel
 
 LIBRARY = Path(__file__).resolve().parent.parent.parent / "resources" / "materials" / "library.json"
 
@@ -36,14 +34,11 @@ def _qcolor(rgb) -> QColor:
     return QColor.fromRgbF(*[min(max(c, 0.0), 1.0) for c in rgb[:3]])
 
 
-class MaterialDock(QDockWidget):
+class MaterialDock(Panel):
     def __init__(self, window) -> None:
-        super().__init__("Material", window)
-        self.setObjectName("material_dock")
-        self.window = window
+        super().__init__("Material", "material_dock", window)
         self.material: Optional[Material] = None
-        body = QWidget(self)
-        layout = QVBoxLayout(body)
+        layout = self.body_layout
         self.title = QLabel("Select a part to edit its material.")
         self.title.setWordWrap(True)
         layout.addWidget(self.title)
@@ -75,7 +70,6 @@ class MaterialDock(QDockWidget):
         layout.addWidget(QLabel("Library"))
         layout.addLayout(row)
         layout.addStretch(1)
-        self.setWidget(body)
         window.selection_changed.connect(self._changed)
         window.editor.stack.indexChanged.connect(self._changed)  # after every edit, undo and redo
         window.project_changed.connect(lambda name: self.refresh() if name in ("material_overrides", "scene_graph") else None)

@@ -6,11 +6,12 @@ import math
 from typing import Optional
 
 import numpy as np
-from PySide6.QtWidgets import QDockWidget, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel
 
 from ..core import Node, Transform
 from ..core.commands import SetNodeField
 from ..core.transform import matrix_to_quat, quat_to_matrix
+from .panel import Panel
 
 
 def euler_xyz_deg(q) -> tuple[float, float, float]:
@@ -32,14 +33,11 @@ def quat_from_euler_xyz_deg(angles) -> tuple[float, float, float, float]:
     return matrix_to_quat(rx @ ry @ rz)
 
 
-class PropertiesDock(QDockWidget):
+class PropertiesDock(Panel):
     def __init__(self, window) -> None:
-        super().__init__("Properties", window)
-        self.setObjectName("properties_dock")
-        self.window = window
+        super().__init__("Properties", "properties_dock", window)
         self.node: Optional[Node] = None
-        body = QWidget(self)
-        layout = QVBoxLayout(body)
+        layout = self.body_layout
         self.title = QLabel("Nothing selected")
         layout.addWidget(self.title)
         form = QFormLayout()
@@ -61,7 +59,6 @@ class PropertiesDock(QDockWidget):
         self.facts.setWordWrap(True)
         layout.addWidget(self.facts)
         layout.addStretch(1)
-        self.setWidget(body)
         window.selection_changed.connect(self._changed)
         window.editor.stack.indexChanged.connect(self._changed)  # bound method: Qt drops it with the dock
         self.refresh()

@@ -7,31 +7,26 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QDockWidget,
     QHBoxLayout,
     QInputDialog,
     QLineEdit,
     QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
-    QVBoxLayout,
-    QWidget,
 )
 
 from .. import review
 from ..errors import DStudioError
+from .panel import Panel
 
 ALL_VERSIONS = "All versions"
 ALL_AUTHORS = "All authors"
 
 
-class ReviewDock(QDockWidget):
+class ReviewDock(Panel):
     def __init__(self, window) -> None:
-        super().__init__("Review", window)
-        self.setObjectName("review_dock")
-        self.window = window
-        body = QWidget(self)
-        layout = QVBoxLayout(body)
+        super().__init__("Review", "review_dock", window)
+        layout = self.body_layout
         filters = QHBoxLayout()
         self.status = QComboBox()
         self.status.addItems(["Open and resolved", "Open", "Resolved"])
@@ -56,7 +51,6 @@ class ReviewDock(QDockWidget):
             button.clicked.connect(slot)
             buttons.addWidget(button)
         layout.addLayout(buttons)
-        self.setWidget(body)
         self.threads: list[review.Thread] = []
         self.version_numbers: dict[str, int] = {}
         self.names: dict[str, str] = {}

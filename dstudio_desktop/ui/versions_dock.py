@@ -5,32 +5,27 @@ from __future__ import annotations
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
-    QDockWidget,
     QHBoxLayout,
     QInputDialog,
     QMessageBox,
     QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
-    QVBoxLayout,
-    QWidget,
 )
 
 from ..core.permissions import require
 from ..errors import DStudioError
 from ..store.syncstate import SyncState
+from .panel import Panel
 
 THUMBNAIL_SIZE = (256, 160)
 ICON_SIZE = (80, 50)
 
 
-class VersionsDock(QDockWidget):
+class VersionsDock(Panel):
     def __init__(self, window) -> None:
-        super().__init__("Versions", window)
-        self.setObjectName("versions_dock")
-        self.window = window
-        body = QWidget(self)
-        layout = QVBoxLayout(body)
+        super().__init__("Versions", "versions_dock", window)
+        layout = self.body_layout
         self.list = QTreeWidget()
         self.list.setHeaderLabels(["#", "Saved", "Notes"])
         self.list.setRootIsDecorated(False)
@@ -46,7 +41,6 @@ class VersionsDock(QDockWidget):
         row.addWidget(save)
         row.addWidget(restore)
         layout.addLayout(row)
-        self.setWidget(body)
         window.project_changed.connect(lambda name: self.refresh() if name == "scene_graph" else None)
         window.project_opened.connect(self._opened)
         self.refresh()
