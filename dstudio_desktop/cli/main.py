@@ -162,9 +162,16 @@ def cmd_version(args: argparse.Namespace, out: Output) -> int:
             v = ws.save_version(args.project, notes=args.message)
             out.result(_version_json(v), f"saved version {v.version_number}")
         elif args.version_cmd == "list":
+            from ..store.syncstate import SyncState
+
             versions = ws.list_versions(args.project)
-            text = "\n".join(f"{v.version_number:4d}  {v.created_at[:19]}  {v.notes}" for v in versions)
-            out.result([_version_json(v) for v in versions], text or "no versions yet")
+            numbers = SyncState(ws)
+            server = {v.id: numbers.server_number(v.id) for v in versions}
+            synced = any(n is not None for n in server.values())  # this project has been synced
+            text = "\n".join(f"{v.version_number:4d}  {v.created_at[:19]}  {v.notes}" + (
+                f"  [server v{server[v.id]}]" if server[v.id] else "  [pending]" if synced else "") for v in versions)
+            out.result([{**_version_json(v), "server_number": server[v.id]} for v in versions],
+                       text or "no versions yet")
         else:
             v = ws.restore_version(args.project, args.number)
             out.result({**_version_json(v), "restored_from": args.number},

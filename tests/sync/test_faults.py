@@ -162,6 +162,8 @@ def test_cli_login_keeps_tokens_in_the_keyring_and_survives_kill_9_mid_sync(serv
     assert final.returncode == 0, final.stderr
     assert json.loads(final.stdout)["waiting"] == 0
     assert _server_counts(api, project.id) == (1, 260, [1])
+    listed = json.loads(dstudio("version", "list", project.id, "--json").stdout)
+    assert [v["server_number"] for v in listed] == [1]
     # the tokens live in the keyring's store, and in no file of the workspace
     import base64
     import configparser
