@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 WIDTH, HEIGHT, FOCAL = 640, 480, 560.0
-SPHERE_C, SPHERE_R = np.array([-0.35, 0.45, 0.0]), 0.45
-BOX_LO, BOX_HI = np.array([0.15, 0.0, -0.3]), np.array([0.75, 0.5, 0.3])
+SPHERE_C, SPHERE_R = np.array([-0.5, 0.45, 0.0]), 0.45
+BOX_LO, BOX_HI = np.array([0.2, 0.0, -0.3]), np.array([0.8, 0.5, 0.3])
 GROUND = 1.6          # half the side of the textured ground square
 LIGHT = np.array([0.4, 0.8, 0.45]) / np.linalg.norm([0.4, 0.8, 0.45])
 
@@ -53,7 +53,7 @@ def look_at(centre: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 def cameras(count: int = 24) -> list[Camera]:
     K = np.array([[FOCAL, 0, WIDTH / 2], [0, FOCAL, HEIGHT / 2], [0, 0, 1.0]])
-    target = np.array([0.2, 0.3, 0.0])
+    target = np.array([0.0, 0.3, 0.0])
     out = []
     for i in range(count):
         ring = i % 2
@@ -66,50 +66,57 @@ def cameras(count: int = 24) -> list[Camera]:
     return out
 
 
-def render(camera: Camera) -> np.ndarray:
-    """An 8-bit RGB image of the scene from ``camera``."""
-    u, v = np.meshgrid(np.arange(WIDTH) + 0.5, np.arange(HEIGHT) + 0.5)
-    pixels = np.stack([u.ravel(), v.ravel(), np.ones(u.size)], axis=1)
-    dirs = (np.linalg.inv(camera.K) @ pixels.T).T @ camera.R  # camera to world: R^T d
-    dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
-    o = camera.centre
+def _intersect(origins: np.ndarray, dirs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The first hit of each ray (unit ``dirs``): distance (inf for none), what was hit
+    (0 sphere, 1 box, 2 ground, -1 nothing) and the surface normal there."""
     n = len(dirs)
+    origins = np.broadcast_to(origins, dirs.shape)
     t_best = np.full(n, np.inf)
-    normal = np.zeros((n, 3))
     kind = np.full(n, -1)
     # sphere
-    oc = o - SPHERE_C
-    b = dirs @ oc
-    disc = b * b - (oc @ oc - SPHERE_R ** 2)
+    oc = origins - SPHERE_C
+    b = np.einsum("ij,ij->i", dirs, oc)
+    disc = b * b - (np.einsum("ij,ij->i", oc, oc) - SPHERE_R ** 2)
     hit = disc > 0
     t = np.where(hit, -b - np.sqrt(np.where(hit, disc, 0)), np.inf)
     take = (t > 1e-6) & (t < t_best)
     t_best[take], kind[take] = t[take], 0
     # box (slabs)
     with np.errstate(divide="ignore", invalid="ignore"):
-        t1, t2 = (BOX_LO - o) / dirs, (BOX_HI - o) / dirs
+        t1, t2 = (BOX_LO - origins) / dirs, (BOX_HI - origins) / dirs
     near, far = np.minimum(t1, t2).max(axis=1), np.maximum(t1, t2).min(axis=1)
     take = (far >= near) & (near > 1e-6) & (near < t_best)
     t_best[take], kind[take] = near[take], 1
     # ground
     with np.errstate(divide="ignore", invalid="ignore"):
-        tg = -o[1] / dirs[:, 1]
-    g = o + dirs * tg[:, None]
+        tg = -origins[:, 1] / dirs[:, 1]
+    g = origins + dirs * tg[:, None]
     take = (tg > 1e-6) & (tg < t_best) & (np.abs(g[:, 0]) < GROUND) & (np.abs(g[:, 2]) < GROUND)
     t_best[take], kind[take] = tg[take], 2
-    points = o + dirs * np.where(np.isfinite(t_best), t_best, 0)[:, None]
-    colour = np.zeros((n, 3))
-    sky = np.clip(0.55 + 0.35 * dirs[:, 1:2], 0, 1) * np.array([0.75, 0.82, 0.95])
-    colour[kind == -1] = sky[kind == -1]
+    points = origins + dirs * np.where(np.isfinite(t_best), t_best, 0)[:, None]
+    normal = np.zeros((n, 3))
     normal[kind == 0] = (points[kind == 0] - SPHERE_C) / SPHERE_R
     box = kind == 1
-    centre_box = (BOX_LO + BOX_HI) / 2
-    rel = (points[box] - centre_box) / ((BOX_HI - BOX_LO) / 2)
+    rel = (points[box] - (BOX_LO + BOX_HI) / 2) / ((BOX_HI - BOX_LO) / 2)
     axis = np.argmax(np.abs(rel), axis=1)
     nb = np.zeros((box.sum(), 3))
     nb[np.arange(len(axis)), axis] = np.sign(rel[np.arange(len(axis)), axis])
     normal[box] = nb
     normal[kind == 2] = [0, 1, 0]
+    return t_best, kind, normal
+
+
+def render(camera: Camera) -> np.ndarray:
+    """An 8-bit RGB image of the scene from ``camera``."""
+    u, v = np.meshgrid(np.arange(WIDTH) + 0.5, np.arange(HEIGHT) + 0.5)
+    pixels = np.stack([u.ravel(), v.ravel(), np.ones(u.size)], axis=1)
+    dirs = (np.linalg.inv(camera.K) @ pixels.T).T @ camera.R  # camera to world: R^T d
+    dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
+    t_best, kind, normal = _intersect(camera.centre, dirs)
+    points = camera.centre + dirs * np.where(np.isfinite(t_best), t_best, 0)[:, None]
+    colour = np.zeros((len(dirs), 3))
+    sky = np.clip(0.55 + 0.35 * dirs[:, 1:2], 0, 1) * np.array([0.75, 0.82, 0.95])
+    colour[kind == -1] = sky[kind == -1]
     for k, seed in ((0, 1), (1, 2), (2, 3)):
         mask = kind == k
         shade = 0.35 + 0.65 * np.clip(normal[mask] @ LIGHT, 0, 1)
@@ -117,8 +124,26 @@ def render(camera: Camera) -> np.ndarray:
     return (np.clip(colour, 0, 1) * 255).astype(np.uint8).reshape(HEIGHT, WIDTH, 3)
 
 
+def views_seeing(points: np.ndarray, cams: list[Camera]) -> np.ndarray:
+    """For each point on the scene's surface, how many cameras see it: inside the frame and
+    not hidden by anything (the first hit along the camera's ray is the point itself)."""
+    count = np.zeros(len(points), int)
+    for cam in cams:
+        rel = points - cam.centre
+        dist = np.linalg.norm(rel, axis=1)
+        dirs = rel / dist[:, None]
+        pix = (cam.K @ (cam.R @ rel.T)).T
+        with np.errstate(divide="ignore", invalid="ignore"):
+            u, v = pix[:, 0] / pix[:, 2], pix[:, 1] / pix[:, 2]
+        framed = (pix[:, 2] > 0) & (u >= 0) & (u < WIDTH) & (v >= 0) & (v < HEIGHT)
+        t, _, _ = _intersect(cam.centre, dirs)
+        count += framed & (t > dist - 1e-4 * (1 + dist))
+    return count
+
+
 def surface_samples(count: int = 20000, seed: int = 7) -> np.ndarray:
-    """Points on the true object surfaces (sphere above the ground, and the box), by area."""
+    """Points on the true object surfaces (the sphere, and the box with its underside), by area.
+    Recall should count only what cameras see (``views_seeing``); precision needs it all."""
     rng = np.random.default_rng(seed)
     sphere_area = 4 * np.pi * SPHERE_R ** 2
     size = BOX_HI - BOX_LO
@@ -136,8 +161,7 @@ def surface_samples(count: int = 20000, seed: int = 7) -> np.ndarray:
         p[:, b] = BOX_LO[b] + rng.uniform(size=n_face) * size[b]
         p[:, c] = BOX_LO[c] if rng.uniform() < 0.5 else BOX_HI[c]
         pts.append(p)
-    out = np.concatenate(pts)
-    return out[out[:, 1] > 1e-6]  # the box's underside sits on the ground: not visible, not scored
+    return np.concatenate(pts)
 
 
 def write_photo_set(folder: Path, count: int = 24) -> list[Camera]:

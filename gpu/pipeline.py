@@ -1,0 +1,205 @@
+"""Photos to a coloured mesh, as named stages that each report progress, can be cancelled,
+and are timed:
+
+    validate -> structure (SfM) -> dense (plane-sweep depth) -> fusion (TSDF)
+    -> surface (marching cubes) -> clean-up (floaters, crop, decimate) -> colour -> export
+
+The result is a GLB (one mesh with a colour per vertex, the ground at y = 0, +Y up) and a
+report. Nothing is written to ``output`` until the very end, and then atomically."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from dstudio_desktop.core.progress import CancelToken, ProgressCallback, no_progress
+from dstudio_desktop.errors import DStudioError
+
+from . import cleanup, dense, fusion, photoset, region, sfm
+
+
+@dataclass(frozen=True)
+class Quality:
+    max_image_size: int   # for feature extraction
+    max_features: int
+    dense_side: int       # the longer side of the images dense stereo works on
+    planes: int           # depth hypotheses per view
+    voxels: int           # along the longest side of the object's box
+    faces: int            # the decimation target
+
+
+QUALITIES = {
+    "draft": Quality(1000, 4096, 256, 40, 112, 60_000),
+    "normal": Quality(1600, 8192, 400, 64, 160, 200_000),
+    "high": Quality(3200, 16384, 720, 112, 280, 600_000),
+}
+
+# each stage's share of the whole run, for one progress bar
+STAGES = {"validate": 0.03, "structure": 0.17, "dense": 0.55, "fusion": 0.1, "surface": 0.04, "cleanup": 0.04,
+          "colour": 0.05, "export": 0.02}
+
+
+class PhotoSetRefused(DStudioError):
+    """The photo set cannot be reconstructed; carries the validation report."""
+
+    def __init__(self, report: photoset.PhotoReport) -> None:
+        self.report = report
+        super().__init__(report.summary())
+
+
+@dataclass
+class Result:
+    report: dict[str, Any]
+    output: Path
+
+
+@dataclass
+class _Stages:
+    """Runs the stages in order, timing each and mapping its progress onto the whole."""
+
+    progress: ProgressCallback
+    cancel: Optional[CancelToken]
+    timings: dict[str, float] = field(default_factory=dict)
+    _done: float = 0.0
+
+    def run(self, name: str, work: Callable[[Callable[[float, str], None]], Any]) -> Any:
+        self.check()
+        share = STAGES[name]
+        start = time.perf_counter()
+
+        def report(fraction: float, message: str) -> None:
+            self.progress(min(self._done + share * max(0.0, min(fraction, 1.0)), 1.0), f"{name}: {message}")
+
+        report(0.0, "starting")
+        result = work(report)
+        self.timings[name] = round(time.perf_counter() - start, 3)
+        self._done += share
+        self.check()
+        return result
+
+    def check(self) -> None:
+        if self.cancel is not None:
+            self.cancel.check("reconstruction")
+
+
+def resolve_device(requested: str) -> str:
+    """``auto`` is CUDA when torch sees a CUDA device, else the CPU."""
+    import torch
+
+    if requested not in ("auto", "cpu", "cuda"):
+        raise DStudioError(f"unknown device {requested!r}; use auto, cpu or cuda")
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise DStudioError("--device cuda: torch sees no CUDA device on this machine (a CPU-only build of torch, "
+                           "or no NVIDIA driver); use --device cpu or auto")
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return requested
+
+
+def _linear(srgb: np.ndarray) -> np.ndarray:
+    return np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
+
+
+def reconstruct(images: Path, output: Path, quality: str = "normal", device: str = "auto",
+                report_path: Optional[Path] = None, progress: ProgressCallback = no_progress,
+                cancel: Optional[CancelToken] = None) -> Result:
+    import pycolmap
+    import torch
+
+    images, output = Path(images), Path(output)
+    if quality not in QUALITIES:
+        raise DStudioError(f"unknown quality {quality!r}; use {', '.join(QUALITIES)}")
+    q = QUALITIES[quality]
+    device = resolve_device(device)
+    colmap_cuda = device == "cuda" and bool(pycolmap.has_cuda)
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    stages = _Stages(progress, cancel)
+    started = time.perf_counter()
+
+    checked = stages.run("validate", lambda report: photoset.check_photos(images))
+    if not checked.ok:
+        raise PhotoSetRefused(checked)
+
+    work = Path(tempfile.mkdtemp(prefix="dstudio-reconstruct-"))
+    try:
+        model = stages.run("structure", lambda report: sfm.run(
+            images, checked.images, work, max_image_size=q.max_image_size, max_features=q.max_features,
+            use_cuda=colmap_cuda, progress=report, cancel=cancel))
+        box = region.find(model.views, model.points)
+        placed = [box.view(v) for v in model.views]
+
+        def dense_stage(report):
+            views = dense.load_views(placed, box.lo, box.hi, box.apply(model.points), q.dense_side)
+            depths = []
+            for i in range(len(views)):
+                depth, _ = dense.depth_map(views, i, planes=q.planes, device=device, check=stages.check)
+                depths.append(depth)
+                report((i + 1) / (len(views) + 1), f"depth for {i + 1} of {len(views)} views")
+            masks = [dense.consistent(views, depths, i, q.planes) for i in range(len(views))]
+            report(1.0, "checked depths across views")
+            return views, [d * m for d, m in zip(depths, masks, strict=True)]
+
+        views, depths = stages.run("dense", dense_stage)
+        box = region.tighten(box, dense.points(views, depths))
+        volume = stages.run("fusion", lambda report: fusion.fuse(
+            views, depths, box.lo, box.hi, resolution=q.voxels, close_bottom=box.ground,
+            progress=lambda f: report(f, "fusing depth maps"), check=stages.check))
+
+        def cleanup_stage(report):
+            kept, dropped = cleanup.remove_floaters(surface)
+            report(0.4, f"removed {dropped} floating piece(s)")
+            return cleanup.decimate(kept, q.faces), dropped
+
+        surface = stages.run("surface", lambda report: fusion.surface(volume))
+        mesh, floaters = stages.run("cleanup", cleanup_stage)
+        colours = stages.run("colour", lambda report: cleanup.vertex_colours(mesh, views, depths))
+
+        centres = {v.name: v.centre for v in placed}
+        report = {
+            "images": [{"name": name, "registered": name in centres,
+                        "center": centres[name].tolist() if name in centres else None}
+                       for name in checked.images],
+            "num_images": len(checked.images),
+            "num_registered": len(centres),
+            "num_points": int(len(model.points)),
+            "mean_reprojection_error": model.mean_reprojection_error,
+            "dropped_models": model.dropped_models,
+            "findings": [{"file": f.file, "problem": f.problem} for f in checked.findings],
+            "device": device,
+            "feature_device": "cuda" if colmap_cuda else "cpu",
+            "quality": quality,
+            "region": box.to_json(),
+            "floaters_removed": floaters,
+            "vertices": int(len(mesh.vertices)),
+            "faces": int(len(mesh.faces)),
+            "timings": stages.timings,
+        }
+
+        def export_stage(stage_report):
+            from dstudio_desktop.atomic import atomic_write
+            from dstudio_desktop.meshio import MeshData
+            from dstudio_desktop.meshio.gltf_write import mesh_glb
+
+            rgba = np.concatenate([_linear(colours), np.ones((len(colours), 1))], axis=1).astype(np.float32)
+            data = MeshData(positions=np.asarray(mesh.vertices, np.float32), faces=np.asarray(mesh.faces, np.uint32),
+                            colors=rgba, name=images.name or "reconstruction")
+            blob = mesh_glb(data)
+            stages.check()  # the last point a cancel is honoured: after it the files appear whole
+            atomic_write(output, blob)
+            report["timings"] = dict(stages.timings, export=round(time.perf_counter() - export_start, 3))
+            report["seconds"] = round(time.perf_counter() - started, 3)
+            if report_path is not None:
+                atomic_write(Path(report_path), json.dumps(report, indent=1).encode())
+
+        export_start = time.perf_counter()
+        stages.run("export", export_stage)
+        return Result(report, output)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
