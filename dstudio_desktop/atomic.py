@@ -14,6 +14,9 @@ def atomic_write(path: Path, data: Union[bytes, Callable[[BinaryIO], None]], tmp
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=tmp_dir or path.parent, prefix=f".{path.name[:16]}.", suffix=".part")
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes 0600; the file should look like any other the user saves
         with os.fdopen(fd, "wb") as fh:
             if callable(data):
                 data(fh)

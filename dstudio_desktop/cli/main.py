@@ -333,6 +333,48 @@ def cmd_slice(args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
+def cmd_reconstruct(args: argparse.Namespace, out: Output) -> int:
+    from gpu.launch import ReconstructionRefused, run_worker
+
+    from ..project_io import import_files
+
+    output = Path(args.output)
+    if output.suffix.lower() != ".glb":
+        out.error(f"{output}: the output must be a .glb file")
+        return 2
+    if args.project:  # refuse before an hour of work, not after
+        with _workspace() as ws:
+            _require_edit(ws, args.project)
+    try:
+        report = _run_cancellable(out, lambda token: run_worker(
+            Path(args.images), output, args.quality, args.device, Path(args.report) if args.report else None,
+            progress=out.progress, cancel=token))
+    except ReconstructionRefused as err:
+        if not out.as_json:
+            for finding in err.photos.get("findings", []):
+                print(f"  {finding['file']}: {finding['problem']}", file=sys.stderr)
+        out.error(f"{args.images}: {err.photos.get('refused')}")
+        return 1
+    lines = [f"wrote {output}: {report['faces']} triangles from {report['num_registered']} of "
+             f"{report['num_images']} photos ({report['num_points']} points, "
+             f"{report['mean_reprojection_error']:.2f} px) on {report['device']} in {report['seconds']:.0f} s"]
+    lines += [f"  {stage}: {seconds:.1f} s" for stage, seconds in report["timings"].items()]
+    lines += [f"  warning: {f['file']}: {f['problem']}" for f in report["findings"]]
+    lines += [f"  not placed: {i['name']}" for i in report["images"] if not i["registered"]]
+    result = {"output": str(output), "report": report}
+    if args.project:
+        with _workspace() as ws:
+            imported = _run_cancellable(out, lambda token: import_files(ws, args.project, [output], progress=out.progress,
+                                                                         cancel=token))
+            version = ws.save_version(args.project, notes=f"Reconstructed from {report['num_registered']} photos "
+                                                          f"in {Path(args.images).name}")
+        node = imported.nodes[0]
+        lines.append(f"added node {node.id} ({node.name}) to {args.project}; saved version {version.version_number}")
+        result.update(node_id=node.id, asset_id=imported.assets[0].id, version=version.version_number)
+    out.result(result, "\n".join(lines))
+    return 0
+
+
 def _size(text: str) -> tuple[int, int]:
     try:
         w, h = (int(v) for v in text.lower().split("x"))
@@ -485,6 +527,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="PNG file to write")
     p.add_argument("--camera", help="a saved camera preset (default: the project's default view)")
     p.add_argument("--size", type=_size, default=(1280, 800), help="WIDTHxHEIGHT (default 1280x800)")
+    p = add("reconstruct", cmd_reconstruct, "reconstruct a coloured mesh from a folder of photos")
+    p.add_argument("images", metavar="IMAGES_DIR", help="a folder of photos of one object from all around")
+    p.add_argument("-o", "--output", required=True, help="the .glb file to write")
+    p.add_argument("--quality", choices=["draft", "normal", "high"], default="normal")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                   help="auto uses CUDA when torch sees a GPU (default)")
+    p.add_argument("--report", metavar="REPORT.json", help="write the reconstruction report here")
+    p.add_argument("--project", help="add the mesh to this project as an asset and a node, and save a version")
     add("printers", cmd_printers, "list slicers found on this machine, printer and material profiles")
     add("sample", cmd_sample, "add the bundled sample project to the workspace and print its id")
     p = add("open", cmd_open, "open the app on a project (default: the sample project)")

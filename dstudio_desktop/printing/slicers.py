@@ -13,7 +13,6 @@ import math
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ from typing import Any, Optional
 from ..atomic import atomic_write
 from ..core.progress import CancelToken, ProgressCallback, no_progress
 from ..errors import Cancelled, DStudioError
+from ..process import terminate_group
 from .profiles import MaterialProfile, PrinterProfile
 
 INSTALL_HINT = (
@@ -233,7 +233,7 @@ def run_cura(info: SlicerInfo, printer: PrinterProfile, settings: tuple[dict[str
     try:
         while proc.poll() is None:
             if cancel is not None and cancel.cancelled:
-                _kill(proc)
+                terminate_group(proc)
                 raise Cancelled("slicing")
             time.sleep(0.05)
         reader.join(timeout=5)
@@ -246,23 +246,11 @@ def run_cura(info: SlicerInfo, printer: PrinterProfile, settings: tuple[dict[str
         _write_fixed_gcode(raw, out, facts["time"], facts["volume"], printer.filament_diameter_mm)
     except BaseException:
         if proc.poll() is None:
-            _kill(proc)
+            terminate_group(proc)
         raise
     finally:
         raw.unlink(missing_ok=True)
     return CuraRun(facts["time"], facts["volume"], layers, time.monotonic() - start)
-
-
-def _kill(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    except ProcessLookupError:
-        pass
 
 
 def _layer_count(gcode: Path) -> int:

@@ -30,12 +30,14 @@ HIGHLIGHT = (1.0, 0.62, 0.1, 0.6)
 
 @dataclass
 class DisplayData:
-    """What drawing a mesh needs: float32 vertices, uint32 faces, and a normal per face corner
-    (the order vispy's de-indexed mesh uses). Made off the GUI thread for large imports."""
+    """What drawing a mesh needs: float32 vertices, uint32 faces, a normal per face corner
+    (the order vispy's de-indexed mesh uses), and a colour per vertex when the mesh has them
+    (a scan). Made off the GUI thread for large imports."""
 
     vertices: np.ndarray
     faces: np.ndarray
     normals: np.ndarray
+    colors: Optional[np.ndarray] = None
 
 
 def prepare_display(mesh: MeshData) -> DisplayData:
@@ -47,7 +49,8 @@ def prepare_display(mesh: MeshData) -> DisplayData:
         for axis in range(3):
             normals[:, axis] += np.bincount(faces[:, corner], weights=face_normals[:, axis], minlength=len(vertices))
     normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-30)
-    return DisplayData(vertices, faces, np.ascontiguousarray(normals[faces].reshape(-1, 3), dtype=np.float32))
+    colors = None if mesh.colors is None else np.ascontiguousarray(mesh.colors, np.float32)
+    return DisplayData(vertices, faces, np.ascontiguousarray(normals[faces].reshape(-1, 3), dtype=np.float32), colors)
 
 
 @dataclass
@@ -66,8 +69,9 @@ def prepare_asset(mesh: MeshData) -> PreparedAsset:
 
 
 def display_arrays(mesh: MeshData) -> tuple[np.ndarray, np.ndarray]:
-    """float32 vertices and uint32 faces for drawing, split at hard edges so they shade crisply."""
-    if mesh.triangle_count <= SMOOTH_SHADING_LIMIT:
+    """float32 vertices and uint32 faces for drawing, split at hard edges so they shade crisply
+    (not when the vertices carry colours: those stay one per vertex, as the file has them)."""
+    if mesh.triangle_count <= SMOOTH_SHADING_LIMIT and mesh.colors is None:
         smooth = trimesh.Trimesh(mesh.positions, mesh.faces, process=False).smooth_shaded
         return np.ascontiguousarray(smooth.vertices, np.float32), np.ascontiguousarray(smooth.faces, np.uint32)
     return mesh.positions, mesh.faces
@@ -89,7 +93,7 @@ class NodeView:
         else:
             display = context.display(node.asset_id, mesh)
             self.visual = scene.visuals.Mesh(vertices=display.vertices, faces=display.faces, color=(1, 1, 1, 1),
-                                             parent=context.root)
+                                             vertex_colors=display.colors, parent=context.root)
             self.filter = LitMaterialFilter(normals=display.normals)
             self.visual.attach(self.filter)
         self.visual.transform = MatrixTransform()
