@@ -161,11 +161,16 @@ def reconstruct(images: Path, output: Path, quality: str = "normal", device: str
         mesh, floaters = stages.run("cleanup", cleanup_stage)
         colours = stages.run("colour", lambda report: cleanup.vertex_colours(mesh, views, depths))
 
-        centres = {v.name: v.centre for v in placed}
+        # photos carry no scale: make the object's longest side 1 (metre, in the app) rather than
+        # whatever the first camera pair's baseline happened to be
+        scale = 1.0 / float(mesh.extents.max())
+        mesh.apply_scale(scale)
+        centres = {v.name: v.centre * scale for v in placed}
         report = {
             "images": [{"name": name, "registered": name in centres,
                         "center": centres[name].tolist() if name in centres else None}
                        for name in checked.images],
+            "images_folder": str(images),
             "num_images": len(checked.images),
             "num_registered": len(centres),
             "num_points": int(len(model.points)),
@@ -175,7 +180,9 @@ def reconstruct(images: Path, output: Path, quality: str = "normal", device: str
             "device": device,
             "feature_device": "cuda" if colmap_cuda else "cpu",
             "quality": quality,
-            "region": box.to_json(),
+            "region": {**box.to_json(), "lo": (box.lo * scale).tolist(), "hi": (box.hi * scale).tolist()},
+            "scale": "arbitrary: photos carry no scale, so the longest side of the object is 1; set its true size "
+                     "in the app",
             "floaters_removed": floaters,
             "vertices": int(len(mesh.vertices)),
             "faces": int(len(mesh.faces)),

@@ -141,6 +141,13 @@ def views_seeing(points: np.ndarray, cams: list[Camera]) -> np.ndarray:
     return count
 
 
+def object_size() -> float:
+    """The longest side of the box holding every object (not the ground)."""
+    lo = np.minimum(SPHERE_C - SPHERE_R, BOX_LO)
+    hi = np.maximum(SPHERE_C + SPHERE_R, BOX_HI)
+    return float((hi - lo).max())
+
+
 def surface_samples(count: int = 20000, seed: int = 7) -> np.ndarray:
     """Points on the true object surfaces (the sphere, and the box with its underside), by area.
     Recall should count only what cameras see (``views_seeing``); precision needs it all."""

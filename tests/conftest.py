@@ -58,3 +58,15 @@ def server(tmp_path_factory):
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="session")
+def synthetic_photos(tmp_path_factory) -> Path:
+    """The 24-view synthetic scene (sphere and box on a textured ground), rendered once per run;
+    its true cameras are in ``gpu.synthetic.cameras()``. Only images in the folder."""
+    from gpu.synthetic import write_photo_set
+
+    folder = tmp_path_factory.mktemp("synthetic") / "photos"
+    write_photo_set(folder)
+    (folder / "ground_truth.json").rename(folder.parent / "ground_truth.json")
+    return folder

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
@@ -13,6 +13,7 @@ from .. import review
 from ..core import SNAPSHOT_DOCUMENTS, CameraView, Project, SurfacePoint
 from ..core import camera_math as cm
 from ..core.commands import AddMaterial, AddNodes, Macro
+from ..core.permissions import require
 from ..core.progress import check
 from ..errors import DStudioError
 from ..meshio import FORMATS
@@ -283,7 +284,8 @@ class MainWindow(QMainWindow):
         if paths:
             self.import_paths(paths)
 
-    def import_paths(self, paths: list[str]) -> None:
+    def import_paths(self, paths: list[str], then: Optional[Callable[[], None]] = None, label: str = "") -> None:
+        """Import model files as one undoable step; ``then`` runs once the nodes are in."""
         if self.project is None:
             return
         project_id = self.project.id
@@ -313,7 +315,9 @@ class MainWindow(QMainWindow):
             steps = [AddMaterial(m.to_json()) for s in scenes for m in s.materials]
             steps.append(AddNodes(nodes=[n.to_json() for s in scenes for n in s.nodes]))
             names = ", ".join(Path(p).name for p in paths)
-            self.run(Macro(steps, f"Import {names}"))
+            self.run(Macro(steps, label or f"Import {names}"))
+            if then is not None:
+                then()
 
         run_task(self, "Importing models", work, land, self.show_error)
 
@@ -346,6 +350,36 @@ class MainWindow(QMainWindow):
         dialog.finished.connect(lambda _: self.open_project(self.project.id))  # a repair may have added a part
         dialog.show()
         self.print_window = dialog
+
+    def reconstruct_dialog(self, folder: str = "") -> None:
+        """Photos to a mesh, added to this project as an asset, a node and a new version."""
+        if self.project is None:
+            return
+        from .reconstruct_dialog import ReconstructDialog
+
+        try:
+            require(self.editor.role, "edit", f"project {self.project.name!r}")
+        except DStudioError as err:
+            self.show_error(str(err))
+            return
+        work = self.ws.home / "reconstructions"
+        work.mkdir(parents=True, exist_ok=True)
+        dialog = ReconstructDialog(work, folder, self)
+        dialog.reconstructed.connect(self._add_reconstruction)
+        dialog.show()
+        self.reconstruct_window = dialog
+
+    def _add_reconstruction(self, glb: str, report: dict) -> None:
+        name = Path(report.get("images_folder", "") or "reconstruction").name
+        notes = f"Reconstructed from {report['num_registered']} photos ({report['quality']} quality)"
+
+        def saved() -> None:
+            Path(glb).unlink(missing_ok=True)
+            self.set_selection([self.project.scene_graph.nodes[-1].id])  # show what came back...
+            self.fit_all()
+            self.versions_dock.save(notes=notes)  # ...so the version's thumbnail shows it too
+
+        self.import_paths([glb], then=saved, label=f"Reconstruct {name}")
 
     def open_dialog(self) -> None:
         rows = self.ws.list_projects()
@@ -420,6 +454,7 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Import…", self.import_dialog, "Ctrl+I")
         self._action(file_menu, "&Export…", self.export_dialog, "Ctrl+E")
         self._action(file_menu, "&Print…", self.print_dialog, QKeySequence.Print)
+        self._action(file_menu, "Reconstruct from &Photos…", lambda _=False: self.reconstruct_dialog())
         file_menu.addSeparator()
         self._action(file_menu, "Sign &In…", lambda _=False: self.sync_status.sign_in_dialog())
         self._action(file_menu, "Sign &Out", lambda _=False: self.sync_status.sign_out())
