@@ -9,6 +9,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import backend_bench  # noqa: E402
 import import_bench  # noqa: E402
+import reconstruct_bench  # noqa: E402
 import slice_bench  # noqa: E402
 import sync_bench  # noqa: E402
 import viewport_bench  # noqa: E402
@@ -23,3 +24,5 @@ if __name__ == "__main__":
     backend_bench.main()
     print()
     sync_bench.main()
+    print()
+    reconstruct_bench.main()
