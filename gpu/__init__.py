@@ -1,7 +1,7 @@
-"""Photo reconstruction: so far the photo-set checks (``photoset``) and a synthetic photo set
-with known cameras and surfaces (``synthetic``) to measure against. Structure from motion,
-dense geometry and meshing are not built yet.
-
-It will run as a subprocess entry point, the same one locally and as a cloud worker, and
-imports nothing from Qt.
+"""Photo reconstruction, with no Qt: photo-set checks (``photoset``), structure from motion
+(``sfm``), the object's region (``region``), plane-sweep depth (``dense``), TSDF fusion
+(``fusion``), clean-up and colour (``cleanup``), the staged pipeline (``pipeline``), and the
+worker process that runs it (``worker``, launched by ``launch``) — the same entry point
+locally and as a cloud worker. ``synthetic`` and ``evaluate`` render a scene with known
+answers and score a reconstruction against it.
 """

@@ -24,40 +24,46 @@ class Volume:
 
 
 def fuse(views: list[View], depths: list[np.ndarray], lo: np.ndarray, hi: np.ndarray, resolution: int = 160,
-         truncation_voxels: float = 3.0, close_bottom: bool = False,
-         progress: Callable[[float], None] = lambda f: None, check: Optional[Callable[[], None]] = None):
-    """The signed distance volume over the box ``lo``..``hi``, in the views' frame."""
+         truncation_voxels: float = 3.0, close_bottom: bool = False, device: str = "cpu",
+         progress: Callable[[float], None] = lambda f: None, check: Optional[Callable[[], None]] = None) -> Volume:
+    """The signed distance volume over the box ``lo``..``hi``, in the views' frame (on the
+    GPU when ``device`` is cuda)."""
+    import torch
+
+    dev = torch.device(device)
     voxel = float((hi - lo).max()) / resolution
-    shape = np.maximum(np.ceil((hi - lo) / voxel).astype(int), 2)
-    axes = [lo[i] + (np.arange(shape[i]) + 0.5) * voxel for i in range(3)]
-    grid = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3).astype(np.float32)
+    shape = tuple(int(s) for s in np.maximum(np.ceil((hi - lo) / voxel).astype(int), 2))
+    axes = [torch.tensor(lo[i] + (np.arange(shape[i]) + 0.5) * voxel, dtype=torch.float32, device=dev)
+            for i in range(3)]
+    grid = torch.stack(torch.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
     trunc = truncation_voxels * voxel
-    total = np.zeros(len(grid), np.float32)
-    weight = np.zeros(len(grid), np.float32)
-    hidden = np.zeros(len(grid), np.int32)   # views that see a surface in front of the voxel
+    total = torch.zeros(len(grid), device=dev)
+    weight = torch.zeros(len(grid), device=dev)
+    hidden = torch.zeros(len(grid), dtype=torch.int32, device=dev)   # views that see a surface in front of it
+    as_tensor = lambda a: torch.as_tensor(np.asarray(a, np.float32), device=dev)  # noqa: E731
     for i, (view, depth) in enumerate(zip(views, depths, strict=True)):
         if check is not None:
             check()
-        cam = grid @ view.R.T.astype(np.float32) + view.t.astype(np.float32)
+        cam = grid @ as_tensor(view.R).T + as_tensor(view.t)
         z = cam[:, 2]
-        uv = cam @ view.K.T.astype(np.float32)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            x = np.floor(uv[:, 0] / uv[:, 2])
-            y = np.floor(uv[:, 1] / uv[:, 2])
+        uv = cam @ as_tensor(view.K).T
         h, w = depth.shape
+        x = torch.floor(uv[:, 0] / uv[:, 2])
+        y = torch.floor(uv[:, 1] / uv[:, 2])
         ok = (z > 0) & (x >= 0) & (x < w) & (y >= 0) & (y < h)
-        idx = np.flatnonzero(ok)
-        measured = depth[y[idx].astype(int), x[idx].astype(int)]
+        idx = torch.nonzero(ok).squeeze(1)
+        measured = as_tensor(depth)[y[idx].long(), x[idx].long()]
         sdf = measured - z[idx]
         hidden[idx[(measured > 0) & (sdf <= -trunc)]] += 1
         use = (measured > 0) & (sdf > -trunc)  # far behind the surface: this view cannot say
         idx, sdf = idx[use], sdf[use]
-        total[idx] += np.clip(sdf / trunc, -1, 1)
+        total[idx] += torch.clamp(sdf / trunc, -1, 1)
         weight[idx] += 1
         progress((i + 1) / len(views))
-    # voxels no view saw near a surface or in free space: inside if some view saw them hidden
-    # behind a surface (an object's core, an underside on the ground), else outside (unseen)
-    tsdf = np.where(weight > 0, total / np.maximum(weight, 1), np.where(hidden > 0, -1.0, 1.0)).reshape(shape)
+    # a voxel only ever seen hidden (an object's core, an underside on the ground) is inside;
+    # one nothing saw is outside
+    tsdf = torch.where(weight > 0, total / weight.clamp_min(1),
+                       torch.where(hidden > 0, -1.0, 1.0)).reshape(shape).cpu().numpy()
     if close_bottom:
         tsdf = np.concatenate([np.ones_like(tsdf[:, :1]), tsdf], axis=1)
         lo = lo - np.array([0, voxel, 0])

@@ -149,7 +149,7 @@ def reconstruct(images: Path, output: Path, quality: str = "normal", device: str
         views, depths = stages.run("dense", dense_stage)
         box = region.tighten(box, dense.points(views, depths))
         volume = stages.run("fusion", lambda report: fusion.fuse(
-            views, depths, box.lo, box.hi, resolution=q.voxels, close_bottom=box.ground,
+            views, depths, box.lo, box.hi, resolution=q.voxels, close_bottom=box.ground, device=device,
             progress=lambda f: report(f, "fusing depth maps"), check=stages.check))
 
         def cleanup_stage(report):
