@@ -34,6 +34,7 @@ class _Relay(QObject):
     progress = Signal(float, str)
     finished = Signal(object)
     failed = Signal(str)
+    checked = Signal(str, object)
 
 
 class ReconstructDialog(QDialog):
@@ -111,14 +112,25 @@ class ReconstructDialog(QDialog):
             self.check_folder()
 
     def check_folder(self) -> None:
-        """The photo-set report, before anything runs (quick: no SfM, just the images)."""
+        """The photo-set report, before anything runs: every image is opened, so on a thread."""
         from gpu.photoset import check_photos
 
         self.findings.clear()
+        self.photos_ok = False
+        self.run_button.setEnabled(False)
         text = self.folder.text().strip()
         if not text:
             return
-        report = check_photos(Path(text))
+        self.status.setText("Checking the photos…")
+        relay = _Relay(self)
+        relay.checked.connect(self._checked)
+        threading.Thread(target=lambda: relay.checked.emit(text, check_photos(Path(text))), name="check photos",
+                         daemon=True).start()
+
+    def _checked(self, folder: str, report) -> None:
+        if folder != self.folder.text().strip():
+            return  # the folder changed while this one was being checked
+        self.findings.clear()
         for f in report.findings:
             self.findings.addItem(f"⚠ {f.file}: {f.problem}")
         if report.ok:

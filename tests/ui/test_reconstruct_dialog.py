@@ -19,6 +19,7 @@ def _dialog(window, qtbot, folder: Path):
     window.reconstruct_dialog(str(folder))
     dialog = window.reconstruct_window
     qtbot.waitExposed(dialog)
+    qtbot.waitUntil(lambda: dialog.findings.count() > 0, timeout=30000)  # the photo check runs on a thread
     return dialog
 
 
