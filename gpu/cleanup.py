@@ -28,31 +28,66 @@ def decimate(mesh, faces: int):
     return mesh.simplify_quadric_decimation(face_count=faces)
 
 
-def vertex_colours(mesh, views: list[View], depths: list[np.ndarray]) -> np.ndarray:
-    """sRGB colours (Nx3 in 0..1) averaged over the views that see each vertex, weighted by
-    how squarely they see it; vertices no view sees take their nearest seen neighbour's."""
+def _visible_depth(points: np.ndarray, view: View, shrink: int = 2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Project ``points`` into ``view``: (pixel coordinates, depth, whether each is the nearest
+    surface there). Visibility comes from a z-buffer of the points themselves on a grid
+    ``shrink`` times coarser than the view's image; cells no point landed in take their
+    neighbours' minimum, so gaps between projected points do not let hidden ones through."""
+    from scipy.ndimage import minimum_filter
+
+    cam = points @ view.R.T + view.t
+    z = cam[:, 2]
+    uv = cam @ view.K.T
+    with np.errstate(divide="ignore", invalid="ignore"):
+        xy = uv[:, :2] / uv[:, 2:3]
+    h, w = view.image.shape[:2]
+    inside = (z > 0) & (xy[:, 0] >= 0) & (xy[:, 0] < w - 1) & (xy[:, 1] >= 0) & (xy[:, 1] < h - 1)
+    gh, gw = h // shrink + 1, w // shrink + 1
+    cell = np.zeros(len(points), int)
+    cell[inside] = (xy[inside, 1] // shrink).astype(int) * gw + (xy[inside, 0] // shrink).astype(int)
+    zbuf = np.full(gh * gw, np.inf)
+    np.minimum.at(zbuf, cell[inside], z[inside])
+    zbuf = zbuf.reshape(gh, gw)
+    zbuf = np.where(np.isinf(zbuf), minimum_filter(zbuf, size=3), zbuf).ravel()
+    visible = inside & (z <= zbuf[cell] * 1.02)
+    return xy, z, visible
+
+
+def _sample(image: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """Bilinear samples of ``image`` (HxWx3) at pixel coordinates ``xy`` (corner origin)."""
+    x = np.clip(xy[:, 0] - 0.5, 0, image.shape[1] - 1.001)
+    y = np.clip(xy[:, 1] - 0.5, 0, image.shape[0] - 1.001)
+    x0, y0 = x.astype(int), y.astype(int)
+    fx, fy = (x - x0)[:, None], (y - y0)[:, None]
+    top = image[y0, x0] * (1 - fx) + image[y0, x0 + 1] * fx
+    bottom = image[y0 + 1, x0] * (1 - fx) + image[y0 + 1, x0 + 1] * fx
+    return top * (1 - fy) + bottom * fy
+
+
+def vertex_colours(mesh, views: list[View]) -> np.ndarray:
+    """sRGB colours (Nx3 in 0..1) averaged over the views that see each vertex, weighted by how
+    squarely they see it, from the full-resolution photos; vertices no view sees take their
+    nearest seen neighbour's."""
+    from PIL import Image
     from scipy.spatial import cKDTree
 
     points = np.asarray(mesh.vertices)
     normals = np.asarray(mesh.vertex_normals)
     total = np.zeros((len(points), 3))
     weight = np.zeros(len(points))
-    for view, depth in zip(views, depths, strict=True):
-        cam = points @ view.R.T + view.t
-        z = cam[:, 2]
-        uv = cam @ view.K.T
-        with np.errstate(divide="ignore", invalid="ignore"):
-            x, y = uv[:, 0] / uv[:, 2], uv[:, 1] / uv[:, 2]
-        h, w = depth.shape
-        ok = (z > 0) & (x >= 0) & (x < w - 1) & (y >= 0) & (y < h - 1)
-        xi, yi = x[ok].astype(int), y[ok].astype(int)
-        seen = depth[yi, xi]
-        towards = view.centre - points[ok]
-        facing = (normals[ok] * towards).sum(1) / np.maximum(np.linalg.norm(towards, axis=1), 1e-12)
-        visible = (seen > 0) & (np.abs(seen - z[ok]) < 0.02 * z[ok]) & (facing > 0.1)
-        idx = np.flatnonzero(ok)[visible]
-        wgt = facing[visible]
-        total[idx] += view.image[yi[visible], xi[visible]] * wgt[:, None]
+    for view in views:
+        xy, _, visible = _visible_depth(points, view)
+        towards = view.centre - points[visible]
+        facing = (normals[visible] * towards).sum(1) / np.maximum(np.linalg.norm(towards, axis=1), 1e-12)
+        keep = facing > 0.2
+        idx = np.flatnonzero(visible)[keep]
+        image, scale = view.image, 1.0
+        if view.source is not None and view.source.exists():
+            with Image.open(view.source) as im:
+                image = np.asarray(im.convert("RGB"), np.float32) / 255
+            scale = image.shape[1] / view.image.shape[1]
+        wgt = facing[keep] ** 2
+        total[idx] += _sample(image, xy[idx] * scale) * wgt[:, None]
         weight[idx] += wgt
     seen = weight > 0
     colours = np.full((len(points), 3), 0.7)

@@ -8,6 +8,7 @@ Depths that several neighbours' own depth maps confirm survive the consistency c
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Optional
 
 import numpy as np
@@ -22,6 +23,7 @@ class View:
     image: np.ndarray      # HxWx3 float32 in 0..1
     near: float
     far: float
+    source: Optional[Path] = None   # the full-resolution (undistorted) photo, for colour
 
     @property
     def centre(self) -> np.ndarray:
@@ -61,7 +63,7 @@ def load_views(registered, lo: np.ndarray, hi: np.ndarray, sparse: np.ndarray, m
             lo_z, hi_z = np.percentile(cam[framed, 2], [1, 99])
             spread = hi_z - lo_z
             near, far = max(near, lo_z - 0.25 * spread), min(far, hi_z + 0.25 * spread)
-        views.append(View(r.name, K, r.R, r.t, image, near * 0.97, far * 1.03))
+        views.append(View(r.name, K, r.R, r.t, image, near * 0.97, far * 1.03, r.image_path))
     return views
 
 

@@ -80,4 +80,5 @@ def surface(volume: Volume):
         raise DStudioError("the depth maps do not describe a surface in the object's region; the photos may "
                            "show too little texture, or the object may be too small in them")
     verts, faces, _, _ = marching_cubes(tsdf, level=0.0, spacing=(voxel, voxel, voxel))
-    return trimesh.Trimesh(verts + volume.origin + voxel / 2, faces[:, ::-1], process=True)
+    # negative inside, positive outside: skimage winds these faces with normals pointing outwards
+    return trimesh.Trimesh(verts + volume.origin + voxel / 2, faces, process=True)

@@ -162,7 +162,7 @@ def reconstruct(images: Path, output: Path, quality: str = "normal", device: str
 
         surface = stages.run("surface", lambda report: fusion.surface(volume))
         mesh, floaters = stages.run("cleanup", cleanup_stage)
-        colours = stages.run("colour", lambda report: cleanup.vertex_colours(mesh, views, depths))
+        colours = stages.run("colour", lambda report: cleanup.vertex_colours(mesh, views))
 
         # photos carry no scale: make the object's longest side 1 (metre, in the app) rather than
         # whatever the first camera pair's baseline happened to be

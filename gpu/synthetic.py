@@ -124,6 +124,31 @@ def render(camera: Camera) -> np.ndarray:
     return (np.clip(colour, 0, 1) * 255).astype(np.uint8).reshape(HEIGHT, WIDTH, 3)
 
 
+def surface_colour(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For points near the objects: the photos' colour (sRGB, 0..1) at the nearest point of the
+    sphere or box surface, and the distance to it."""
+    to_sphere = np.linalg.norm(points - SPHERE_C, axis=1)
+    d_sphere = np.abs(to_sphere - SPHERE_R)
+    on_sphere = SPHERE_C + SPHERE_R * (points - SPHERE_C) / np.maximum(to_sphere, 1e-12)[:, None]
+    half, mid = (BOX_HI - BOX_LO) / 2, (BOX_LO + BOX_HI) / 2
+    rel = (points - mid) / half
+    axis = np.argmax(np.abs(rel), axis=1)
+    rows = np.arange(len(points))
+    on_box = np.clip(points, BOX_LO, BOX_HI)
+    on_box[rows, axis] = mid[axis] + np.sign(rel[rows, axis]) * half[axis]   # onto the nearest face
+    d_box = np.linalg.norm(points - on_box, axis=1)
+    sphere = d_sphere < d_box
+    normal = np.zeros_like(points)
+    normal[sphere] = (on_sphere[sphere] - SPHERE_C) / SPHERE_R
+    normal[rows[~sphere], axis[~sphere]] = np.sign(rel[rows[~sphere], axis[~sphere]])
+    nearest = np.where(sphere[:, None], on_sphere, on_box)
+    colour = np.zeros_like(points)
+    for kind, seed in ((True, 1), (False, 2)):
+        mask = sphere == kind
+        colour[mask] = _texture(nearest[mask], seed) * (0.35 + 0.65 * np.clip(normal[mask] @ LIGHT, 0, 1))[:, None]
+    return np.clip(colour, 0, 1), np.where(sphere, d_sphere, d_box)
+
+
 def views_seeing(points: np.ndarray, cams: list[Camera]) -> np.ndarray:
     """For each point on the scene's surface, how many cameras see it: inside the frame and
     not hidden by anything (the first hit along the camera's ray is the point itself)."""

@@ -73,6 +73,25 @@ def test_the_mesh_matches_the_true_surface(run):
     assert score.f_score >= 0.9
 
 
+def test_normals_point_out_and_colours_match_the_photos(run):
+    """Outward winding (positive volume), and each vertex's colour is the photos' colour of the
+    true surface there: mean error under 0.05 on vertices within 0.5% of the size of it."""
+    mesh = trimesh.load(run["dir"] / "scan.glb", force="mesh")
+    assert mesh.volume > 0
+    centres = np.array([i["center"] for i in run["report"]["images"]])
+    s, R, t = evaluate.similarity(centres, np.array([c.centre for c in synthetic.cameras()]))
+    points = s * np.asarray(mesh.vertices) @ R.T + t
+    expected, distance = synthetic.surface_colour(points)
+    linear = np.asarray(mesh.visual.vertex_colors)[:, :3] / 255.0
+    srgb = np.where(linear <= 0.0031308, linear * 12.92, 1.055 * linear ** (1 / 2.4) - 0.055)
+    close = (distance < 0.005 * synthetic.object_size()) & (points[:, 1] > 0.1)   # not the unseen underside
+    assert close.sum() > 1000
+    error = np.abs(srgb[close] - expected[close]).mean()
+    spread = np.abs(expected[close] - expected[close].mean(0)).mean()   # what a flat grey would score
+    print(f"colour error {error:.3f} (a flat colour: {spread:.3f})")
+    assert error < 0.05 < spread
+
+
 def test_the_output_frame_stands_the_object_on_the_ground(run):
     """The ground is y = 0 with the cameras above it, as scenes in the app are."""
     mesh = trimesh.load(run["dir"] / "scan.glb", force="mesh")
