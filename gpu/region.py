@@ -47,9 +47,10 @@ def look_at_point(views: list[RegisteredView]) -> np.ndarray:
     return np.linalg.lstsq(A, b, rcond=None)[0]
 
 
-def dominant_plane(points: np.ndarray, threshold: float, rng: np.random.Generator,
+def dominant_plane(points: np.ndarray, threshold: float, rng: np.random.Generator, up: np.ndarray,
                    trials: int = 400) -> tuple[np.ndarray, float, np.ndarray]:
-    """RANSAC: (unit normal, d, inlier mask) of the plane n.x + d = 0 holding most points."""
+    """RANSAC: (unit normal, d, inlier mask) of the plane n.x + d = 0 holding most points,
+    among planes within 45 degrees of level (``up`` is roughly up): a floor or table, not a wall."""
     best = (np.array([0.0, 1.0, 0.0]), 0.0, np.zeros(len(points), bool))
     for _ in range(trials):
         a, b, c = points[rng.choice(len(points), 3, replace=False)]
@@ -58,6 +59,8 @@ def dominant_plane(points: np.ndarray, threshold: float, rng: np.random.Generato
         if norm < 1e-12:
             continue
         n /= norm
+        if abs(n @ up) < 0.7:
+            continue
         inliers = np.abs(points @ n - n @ a) < threshold
         if inliers.sum() > best[2].sum():
             best = (n, -n @ a, inliers)
@@ -82,7 +85,7 @@ def find(views: list[RegisteredView], points: np.ndarray, margin: float = 0.5, s
     up /= np.linalg.norm(up)
     height_of = None
     if len(points) >= 30:
-        n, d, inliers = dominant_plane(points, 0.006 * reach, rng)
+        n, d, inliers = dominant_plane(points, 0.006 * reach, rng, up)
         sides = np.sign(centres @ n + d)
         if inliers.mean() >= GROUND_MIN_SHARE and abs(sides.sum()) == len(sides):
             ground = True
