@@ -22,7 +22,7 @@ import numpy as np
 from dstudio_desktop.core.progress import CancelToken, ProgressCallback, no_progress
 from dstudio_desktop.errors import DStudioError
 
-from . import cleanup, dense, fusion, photoset, region, sfm
+from . import cleanup, dense, fusion, patchmatch, photoset, region, sfm
 
 
 @dataclass(frozen=True)
@@ -137,10 +137,15 @@ def reconstruct(images: Path, output: Path, quality: str = "normal", device: str
         box = region.find(model.views, model.points)
         placed = [box.view(v) for v in model.views]
 
+        use_patchmatch = patchmatch.available(device)
+
         def dense_stage(report):
             views = dense.load_views(placed, box.lo, box.hi, box.apply(model.points), q.dense_side)
             depths = []
-            for i in range(len(views)):
+            if use_patchmatch:
+                report(0.05, "PatchMatch stereo on the GPU")
+                depths = patchmatch.depth_maps(work / "undistorted", views, q.max_image_size, cancel)
+            for i in range(len(depths), len(views)):
                 depth, _ = dense.depth_map(views, i, planes=q.planes, window=q.window, device=device,
                                                 check=stages.check)
                 depths.append(depth)
@@ -182,6 +187,7 @@ def reconstruct(images: Path, output: Path, quality: str = "normal", device: str
             "findings": [{"file": f.file, "problem": f.problem} for f in checked.findings],
             "device": device,
             "feature_device": "cuda" if colmap_cuda else "cpu",
+            "dense_method": "PatchMatch stereo (pycolmap, CUDA)" if use_patchmatch else f"plane sweep (torch, {device})",
             "quality": quality,
             "region": {**box.to_json(), "lo": (box.lo * scale).tolist(), "hi": (box.hi * scale).tolist()},
             "scale": "arbitrary: photos carry no scale, so the longest side of the object is 1; set its true size "
