@@ -31,6 +31,7 @@ class ViewCamera(BaseCamera):
         self.on_change: Optional[Callable[[CameraView], None]] = None
         self.on_click: Optional[Callable[[float, float], None]] = None
         self.on_view: Optional[Callable[[CameraView], None]] = None  # every change, for the renderer
+        self.on_interaction: Optional[Callable[[], None]] = None  # the user is moving the camera
 
     @property
     def view(self) -> CameraView:
@@ -45,6 +46,9 @@ class ViewCamera(BaseCamera):
             self.on_change(view)
 
     def _change(self, view: CameraView) -> None:
+        """A change the user makes with the mouse, wheel or trackpad."""
+        if self.on_interaction is not None:
+            self.on_interaction()
         self.set_view(view, notify=True)
 
     # vispy calls this whenever the view or the viewbox size changes

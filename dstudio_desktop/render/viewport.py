@@ -21,6 +21,8 @@ from .camera import ViewCamera
 from .pins import PinLayer
 from .views import MeshSource, PreparedAsset, SceneView
 
+SETTLE_S = 0.3   # seconds the camera rests before large meshes are drawn in full again
+
 
 def msaa_samples() -> int:
     """4x antialiasing on a GPU; none for software GL, where it quadruples the cost of every pixel.
@@ -40,6 +42,8 @@ class Viewport:
         self.camera = ViewCamera()
         self.view.camera = self.camera
         self.camera.on_view = self._view_changed
+        self.camera.on_interaction = self._interacting
+        self._settle_timer = None
         self.scene_view: Optional[SceneView] = None
         self.pins = PinLayer(self.view.scene)
         self.frame_ms = 0.0
@@ -52,6 +56,23 @@ class Viewport:
         if self.scene_view is not None:
             self.scene_view.apply_camera(view)
         self.occlude_pins()
+
+    def _interacting(self) -> None:
+        """While the user moves the camera, large meshes draw their stand-ins; the full meshes
+        come back once the camera has rested for SETTLE_S."""
+        if self.scene_view is None:
+            return
+        self.scene_view.set_coarse(True)
+        if self._settle_timer is None:
+            from vispy import app
+
+            self._settle_timer = app.Timer(SETTLE_S, connect=self._settle, iterations=1, app=self.canvas.app)
+        self._settle_timer.stop()
+        self._settle_timer.start()
+
+    def _settle(self, event=None) -> None:
+        if self.scene_view is not None and self.scene_view.set_coarse(False):
+            self.canvas.update()
 
     def occlude_pins(self) -> None:
         """Dim the pins that a part hides from the current eye."""
@@ -73,6 +94,8 @@ class Viewport:
 
     def _after_draw(self, event=None) -> None:
         self.frame_ms = (time.perf_counter() - self._draw_started) * 1000
+        if self.scene_view is not None:
+            self.scene_view.prepare_stand_ins()
         if self.on_frame is not None:
             self.on_frame(self.frame_ms)
 
@@ -95,7 +118,10 @@ class Viewport:
         return cm.fit(base, *bounds)
 
     def render(self, size: Optional[tuple[int, int]] = None) -> np.ndarray:
-        """An RGB(A) uint8 image of the current view, off-screen; ``size`` does not resize the window."""
+        """An RGB(A) uint8 image of the current view, off-screen; ``size`` does not resize the window.
+        Always of the full meshes, never the stand-ins drawn while the camera moves."""
+        if self.scene_view is not None:
+            self.scene_view.set_coarse(False)
         if size is None or tuple(size) == tuple(self.canvas.size):
             return self.canvas.render(alpha=False)
         return self.canvas.render(size=tuple(size), alpha=False)
@@ -105,6 +131,9 @@ class Viewport:
         return float(np.linalg.norm(np.subtract(bounds[1], bounds[0]))) if bounds is not None else 1.0
 
     def close(self) -> None:
+        if self._settle_timer is not None:
+            self._settle_timer.stop()
+            self._settle_timer = None
         self.pins.close()
         self.set_project(None)
         self.canvas.close()

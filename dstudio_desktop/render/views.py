@@ -6,6 +6,7 @@ handler (after a bulk change), and ``close()`` disconnects and unparents it.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
@@ -25,6 +26,11 @@ MeshSource = Callable[[str], MeshData]
 # Crease-aware normals (trimesh's smooth_shaded) take ~7 s per million triangles; above this
 # size meshes are drawn with averaged normals so they open quickly.
 SMOOTH_SHADING_LIMIT = 300_000
+# Meshes above this size get a decimated stand-in, drawn while the user moves the camera, so
+# orbiting stays fluid; the full mesh is drawn again when the camera rests. Made in the
+# background after the mesh first appears, so it never delays opening.
+LOD_TRIANGLES = 500_000
+LOD_TARGET = 150_000
 HIGHLIGHT = (1.0, 0.62, 0.1, 0.6)
 
 
@@ -42,15 +48,16 @@ class DisplayData:
 
 def prepare_display(mesh: MeshData) -> DisplayData:
     vertices, faces = display_arrays(mesh)
-    tri = vertices[faces].astype(np.float64)
-    face_normals = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])  # length = 2 x area: area-weighted
+    a, b, c = (vertices[faces[:, k]] for k in range(3))   # float32 is plenty for a direction
+    face_normals = np.cross(b - a, c - a)  # length = 2 x area: area-weighted
     normals = np.zeros((len(vertices), 3))
     for corner in range(3):
         for axis in range(3):
             normals[:, axis] += np.bincount(faces[:, corner], weights=face_normals[:, axis], minlength=len(vertices))
     normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-30)
+    per_corner = normals.astype(np.float32)[faces].reshape(-1, 3)
     colors = None if mesh.colors is None else np.ascontiguousarray(mesh.colors, np.float32)
-    return DisplayData(vertices, faces, np.ascontiguousarray(normals[faces].reshape(-1, 3), dtype=np.float32), colors)
+    return DisplayData(vertices, faces, per_corner, colors)
 
 
 @dataclass
@@ -62,10 +69,30 @@ class PreparedAsset:
     picker: Optional[MeshPicker]
 
 
-def prepare_asset(mesh: MeshData) -> PreparedAsset:
+def coarse_display(mesh: MeshData, triangles: int) -> DisplayData:
+    """Drawing data for a quadric-decimated stand-in of ``mesh`` (about ``triangles``), with
+    each kept vertex's colour taken from the nearest original vertex."""
+    import fast_simplification
+
+    if triangles >= mesh.triangle_count:
+        return prepare_display(mesh)
+    positions, faces = fast_simplification.simplify(np.asarray(mesh.positions, np.float32), mesh.faces,
+                                                    target_count=triangles)
+    colors = None
+    if mesh.colors is not None:
+        from scipy.spatial import cKDTree
+
+        colors = mesh.colors[cKDTree(mesh.positions).query(positions)[1]]
+    return prepare_display(MeshData(positions=np.asarray(positions, np.float32), faces=np.asarray(faces, np.uint32),
+                                    colors=colors, name=mesh.name))
+
+
+def prepare_asset(mesh: MeshData, picker: bool = True) -> PreparedAsset:
+    """Drawing data, and the picking structure unless ``picker`` is False (then the scene
+    view builds it in the background once the part is on screen)."""
     if mesh.is_pointcloud:
         return PreparedAsset(mesh, None, None)
-    return PreparedAsset(mesh, prepare_display(mesh), MeshPicker(mesh.positions, mesh.faces))
+    return PreparedAsset(mesh, prepare_display(mesh), MeshPicker(mesh.positions, mesh.faces) if picker else None)
 
 
 def display_arrays(mesh: MeshData) -> tuple[np.ndarray, np.ndarray]:
@@ -77,8 +104,18 @@ def display_arrays(mesh: MeshData) -> tuple[np.ndarray, np.ndarray]:
     return mesh.positions, mesh.faces
 
 
+def _mesh_visual(display: DisplayData, parent: scene.Node) -> tuple[Any, LitMaterialFilter]:
+    visual = scene.visuals.Mesh(vertices=display.vertices, faces=display.faces, color=(1, 1, 1, 1),
+                                vertex_colors=display.colors, parent=parent)
+    shading = LitMaterialFilter(normals=display.normals)
+    visual.attach(shading)
+    visual.transform = MatrixTransform()
+    return visual, shading
+
+
 class NodeView:
-    """Draws one mesh or point-cloud node with its material under the project's lights."""
+    """Draws one mesh or point-cloud node with its material under the project's lights (and,
+    for a large mesh, a decimated stand-in while the camera moves)."""
 
     def __init__(self, node: Node, context: SceneView) -> None:
         self.node = node
@@ -86,21 +123,31 @@ class NodeView:
         mesh = context.mesh_source(node.asset_id)
         self.triangles = mesh.triangle_count
         self.filter: Optional[LitMaterialFilter] = None
+        self.coarse: Optional[tuple[Any, LitMaterialFilter]] = None   # (visual, filter), made when first used
+        self.coarse_on = False
+        self.shown = True
+        self._world = np.eye(4)
+        self._highlighted = False
         if mesh.is_pointcloud:
             self.visual = scene.visuals.Markers(parent=context.root)
             colors = mesh.colors if mesh.colors is not None else np.full((mesh.vertex_count, 4), 0.85, np.float32)
             self.visual.set_data(mesh.positions, face_color=colors, edge_width=0, size=3)
+            self.visual.transform = MatrixTransform()
         else:
-            display = context.display(node.asset_id, mesh)
-            self.visual = scene.visuals.Mesh(vertices=display.vertices, faces=display.faces, color=(1, 1, 1, 1),
-                                             vertex_colors=display.colors, parent=context.root)
-            self.filter = LitMaterialFilter(normals=display.normals)
-            self.visual.attach(self.filter)
-        self.visual.transform = MatrixTransform()
+            self.visual, self.filter = _mesh_visual(context.display(node.asset_id, mesh), context.root)
         self._material = None
         node.events.material_id.connect(self._bind_material)
         node.events.visible.connect(self._visible)
         self.reset()
+
+    @property
+    def filters(self) -> list[LitMaterialFilter]:
+        return [f for f in (self.filter, self.coarse[1] if self.coarse else None) if f is not None]
+
+    def update(self) -> None:
+        self.visual.update()
+        if self.coarse is not None:
+            self.coarse[0].update()
 
     def reset(self) -> None:
         self._bind_material()
@@ -115,20 +162,49 @@ class NodeView:
         self._material_changed()
 
     def _material_changed(self, *_: Any) -> None:
-        if self.filter is not None:
-            self.filter.set_material(self._material)
-            self.visual.update()
+        for shading in self.filters:
+            shading.set_material(self._material)
+        self.update()
 
     def _visible(self, *_: Any) -> None:
-        self.visual.visible = self.context.effectively_visible(self.node)
+        self.shown = self.context.effectively_visible(self.node)
+        self.visual.visible = self.shown and not self.coarse_on
+        if self.coarse is not None:
+            self.coarse[0].visible = self.shown and self.coarse_on
 
     def place(self, world: np.ndarray) -> None:
+        self._world = world
         self.visual.transform.matrix = world.T  # vispy matrices act on row vectors
+        if self.coarse is not None:
+            self.coarse[0].transform.matrix = world.T
 
     def set_highlight(self, on: bool) -> None:
-        if self.filter is not None:
-            self.filter.set_highlight(*(self.context.highlight if on else (None,)))
-            self.visual.update()
+        self._highlighted = on
+        for shading in self.filters:
+            shading.set_highlight(*(self.context.highlight if on else (None,)))
+        self.update()
+
+    def use_coarse(self, on: bool) -> bool:
+        """Draw the stand-in (when it is ready) or the full mesh; True if that changed anything."""
+        if on and self.coarse is None and self.filter is not None:
+            display = self.context.coarse_display(self.node.asset_id)
+            if display is None:
+                return False
+            visual, shading = _mesh_visual(display, self.context.root)
+            self.coarse = (visual, shading)
+            shading.set_lighting(self.context.project.lighting_config)
+            shading.set_environment(self.context.project.environment_config)
+            if self.context.camera_view is not None:
+                shading.set_camera(self.context.camera_view)
+            shading.set_material(self._material)
+            shading.set_highlight(*(self.context.highlight if self._highlighted else (None,)))
+            self.place(self._world)
+        on = on and self.coarse is not None
+        if on == self.coarse_on:
+            return False
+        self.coarse_on = on
+        self._visible()
+        return True
 
     def close(self) -> None:
         self.node.events.material_id.disconnect(self._bind_material)
@@ -136,6 +212,8 @@ class NodeView:
         if self._material is not None:
             self._material.events.all.disconnect(self._material_changed)
         self.visual.parent = None
+        if self.coarse is not None:
+            self.coarse[0].parent = None
 
 
 class _GradientVisual(Visual):
@@ -249,6 +327,7 @@ class SceneView:
         self.lighting: Optional[LightingView] = None
         self.selection: set[str] = set()
         self._display: dict[str, DisplayData] = {}
+        self._coarse: dict[str, Optional[DisplayData]] = {}   # None while a worker makes it
         self._pickers: dict[str, MeshPicker] = {}
         self.camera_view = None
         self.highlight: tuple = (HIGHLIGHT, 0.3)  # colour and centre tint of selected parts
@@ -277,6 +356,36 @@ class SceneView:
             self._display[asset_id] = prepare_display(mesh)
         return self._display[asset_id]
 
+    def coarse_display(self, asset_id: str) -> Optional[DisplayData]:
+        """The asset's decimated stand-in, or None until a background thread has made it."""
+        if asset_id not in self._coarse:
+            self._coarse[asset_id] = None
+            mesh, target = self._mesh(asset_id), LOD_TARGET
+
+            def make() -> None:
+                self._coarse[asset_id] = coarse_display(mesh, target)
+
+            threading.Thread(target=make, name=f"coarse {asset_id}", daemon=True).start()
+        return self._coarse[asset_id]
+
+    def prepare_stand_ins(self) -> None:
+        """Start making the stand-ins of large meshes (called once the scene has been drawn, so
+        the work does not compete with the first frame)."""
+        if self._stand_ins_asked:
+            return
+        self._stand_ins_asked = True
+        for view in self.node_views.values():
+            if view.filter is not None and view.triangles > LOD_TRIANGLES:
+                self.coarse_display(view.node.asset_id)
+
+    def set_coarse(self, on: bool) -> bool:
+        """Draw large meshes' stand-ins (while the camera moves) or the full meshes; True if
+        anything changed, so the caller knows to redraw."""
+        changed = False
+        for view in self.node_views.values():
+            changed |= view.use_coarse(on)
+        return changed
+
     def preload(self, asset_id: str, prepared: PreparedAsset) -> None:
         """Hand over geometry a worker thread already loaded and prepared."""
         self._meshes[asset_id] = prepared.mesh
@@ -284,6 +393,13 @@ class SceneView:
             self._display[asset_id] = prepared.display
         if prepared.picker is not None:
             self._pickers[asset_id] = prepared.picker
+        elif prepared.display is not None:
+            mesh = prepared.mesh
+
+            def build() -> None:  # a click before it is done builds its own (same result)
+                self._pickers.setdefault(asset_id, MeshPicker(mesh.positions, mesh.faces))
+
+            threading.Thread(target=build, name=f"picker {asset_id}", daemon=True).start()
 
     def _mesh(self, asset_id: str) -> MeshData:
         """The asset's geometry, loaded once (or handed over by ``preload``)."""
@@ -298,7 +414,7 @@ class SceneView:
         best: Optional[tuple[float, str, int, np.ndarray]] = None
         for node, world in self.project.scene_graph.world_matrices():
             view = self.node_views.get(node.id)
-            if view is None or view.filter is None or not view.visual.visible or (node.locked and not include_locked):
+            if view is None or view.filter is None or not view.shown or (node.locked and not include_locked):
                 continue
             inv = np.linalg.inv(world)
             local_origin = inv[:3, :3] @ origin + inv[:3, 3]
@@ -330,6 +446,7 @@ class SceneView:
     def reset(self) -> None:
         """Rebuild every view from the model (after a project or version is loaded)."""
         self._close_views()
+        self._stand_ins_asked = False
         # the tree's shape only changes by replacing the scene graph, which comes back here
         self._parents: dict[str, Optional[Node]] = {n.id: p for n, p in self.project.scene_graph.walk()}
         for node, _ in self.project.scene_graph.walk():
@@ -356,22 +473,22 @@ class SceneView:
 
     def apply_lighting(self, lighting: LightingConfig) -> None:
         for view in self.node_views.values():
-            if view.filter is not None:
-                view.filter.set_lighting(lighting)
-                view.visual.update()
+            for shading in view.filters:
+                shading.set_lighting(lighting)
+            view.update()
 
     def apply_camera(self, view) -> None:
         """Where the eye is, for the specular and reflection terms."""
         self.camera_view = view
         for node_view in self.node_views.values():
-            if node_view.filter is not None:
-                node_view.filter.set_camera(view)
+            for shading in node_view.filters:
+                shading.set_camera(view)
 
     def apply_environment(self, env: EnvironmentConfig) -> None:
         for view in self.node_views.values():
-            if view.filter is not None:
-                view.filter.set_environment(env)
-                view.visual.update()
+            for shading in view.filters:
+                shading.set_environment(env)
+            view.update()
 
     def set_selection(self, node_ids: set[str]) -> None:
         self.selection = set(node_ids)
@@ -385,7 +502,7 @@ class SceneView:
             view.set_highlight(node_id in lit)
 
     def triangle_count(self) -> int:
-        return sum(v.triangles for v in self.node_views.values() if v.visual.visible)
+        return sum(v.triangles for v in self.node_views.values() if v.shown)
 
     def bounds(self, node_ids: Optional[set[str]] = None) -> Optional[tuple[np.ndarray, np.ndarray]]:
         """World box of the visible geometry (under ``node_ids`` when given)."""
@@ -393,7 +510,7 @@ class SceneView:
         roots = [n for n in (graph.find(i) for i in node_ids) if n is not None] if node_ids else None
         lo, hi = np.full(3, np.inf), np.full(3, -np.inf)
         for node, world in self._world_under(roots):
-            if node.id in self.node_views and self.node_views[node.id].visual.visible:
+            if node.id in self.node_views and self.node_views[node.id].shown:
                 mesh = self.mesh_source(node.asset_id)
                 b = mesh.bounds()
                 corners = np.array(np.meshgrid(*zip(b[0], b[1], strict=True))).T.reshape(-1, 3)

@@ -41,7 +41,8 @@ def prepare_assets(ws: Workspace, asset_ids: list[str], progress=None, token=Non
         if progress is not None:
             progress(i / max(len(asset_ids), 1), f"loading part {i + 1} of {len(asset_ids)}")
         try:
-            prepared[asset_id] = prepare_asset(load_mesh(ws, asset_id))
+            # picking structures come later, in the background: the first frame does not need them
+            prepared[asset_id] = prepare_asset(load_mesh(ws, asset_id), picker=False)
         except DStudioError:
             continue
     return prepared

@@ -1,0 +1,45 @@
+"""Large meshes draw a decimated stand-in while the user moves the camera and the full mesh
+once it rests; images rendered for files and thumbnails are always of the full mesh. The
+threshold is lowered here so the sample lamp's parts count as large."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication
+
+from dstudio_desktop.render import views
+
+pytestmark = pytest.mark.gui
+
+
+def _wheel(widget) -> None:
+    centre = QPointF(widget.width() / 2, widget.height() / 2)
+    event = QWheelEvent(centre, widget.mapToGlobal(centre), QPoint(), QPoint(0, 120), Qt.NoButton, Qt.NoModifier,
+                        Qt.NoScrollPhase, False)
+    QApplication.sendEvent(widget, event)
+
+
+def test_stand_ins_while_moving_full_meshes_at_rest(window, qtbot, monkeypatch):
+    monkeypatch.setattr(views, "LOD_TRIANGLES", 100)
+    monkeypatch.setattr(views, "LOD_TARGET", 60)
+    scene_view = window.viewport.scene_view
+    scene_view.reset()   # rebuild the views under the lowered threshold: the stand-ins start now
+    large = [v for v in scene_view.node_views.values() if v.triangles > 100]
+    assert large
+    qtbot.waitUntil(lambda: all(scene_view._coarse.get(v.node.asset_id) is not None for v in large), timeout=20000)
+    assert all(len(scene_view._coarse[v.node.asset_id].faces) < v.triangles for v in large)
+
+    eye = window.viewport.camera.view.eye
+    _wheel(window.viewport.canvas.native)
+    assert window.viewport.camera.view.eye != eye            # the wheel zoomed
+    for view in large:
+        assert view.coarse_on and view.coarse[0].visible and not view.visual.visible
+    qtbot.waitUntil(lambda: not any(v.coarse_on for v in large), timeout=5000)   # the camera rested
+    assert all(v.visual.visible and not v.coarse[0].visible for v in large)
+
+    _wheel(window.viewport.canvas.native)
+    assert all(v.coarse_on for v in large)
+    window.viewport.render()                                   # an image is always of the full meshes
+    assert not any(v.coarse_on for v in large)
