@@ -113,7 +113,6 @@ def reconstruct(images: Path, output: Path, quality: str = "normal", device: str
                 report_path: Optional[Path] = None, progress: ProgressCallback = no_progress,
                 cancel: Optional[CancelToken] = None) -> Result:
     import pycolmap
-    import torch
 
     images, output = Path(images), Path(output)
     if quality not in QUALITIES:
@@ -121,7 +120,6 @@ def reconstruct(images: Path, output: Path, quality: str = "normal", device: str
     q = QUALITIES[quality]
     device = resolve_device(device)
     colmap_cuda = device == "cuda" and bool(pycolmap.has_cuda)
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     stages = _Stages(progress, cancel)
     started = time.perf_counter()
 
@@ -147,7 +145,7 @@ def reconstruct(images: Path, output: Path, quality: str = "normal", device: str
                 depths = patchmatch.depth_maps(work / "undistorted", views, q.max_image_size, cancel)
             for i in range(len(depths), len(views)):
                 depth, _ = dense.depth_map(views, i, planes=q.planes, window=q.window, device=device,
-                                                check=stages.check)
+                                           check=stages.check)
                 depths.append(depth)
                 report((i + 1) / (len(views) + 1), f"depth for {i + 1} of {len(views)} views")
             masks = [dense.consistent(views, depths, i, q.planes) for i in range(len(views))]
