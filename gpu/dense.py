@@ -112,7 +112,12 @@ def depth_map(views: list[View], index: int, planes: int = 96, window: int = 7, 
     inv_depths = torch.linspace(1 / ref.near, 1 / ref.far, planes, device=dev)
     R_r, t_r = (torch.from_numpy(a.astype(np.float32)).to(dev) for a in (ref.R, ref.t))
     # the neighbours as one batch: N images, their intrinsics and poses stacked
-    J = torch.cat([grey(views[j].image) for j in others])
+    # neighbours may differ in size (photos from two cameras): pad them to one canvas; each
+    # keeps its own pixel grid from the top-left corner, and "inside" uses its real size
+    greys = [grey(views[j].image) for j in others]
+    canvas_h, canvas_w = max(g.shape[2] for g in greys), max(g.shape[3] for g in greys)
+    J = torch.cat([F.pad(g, (0, canvas_w - g.shape[3], 0, canvas_h - g.shape[2])) for g in greys])
+    real = torch.tensor([[g.shape[3], g.shape[2]] for g in greys], device=dev, dtype=torch.float32)[:, None, :]
     stack = lambda key: torch.from_numpy(np.stack([getattr(views[j], key) for j in others]).astype(np.float32)).to(dev)  # noqa: E731
     Ks, Rs, ts = stack("K"), stack("R"), stack("t")
     size = torch.tensor([J.shape[3], J.shape[2]], device=dev, dtype=torch.float32)
@@ -128,13 +133,14 @@ def depth_map(views: list[View], index: int, planes: int = 96, window: int = 7, 
             check()
         uvz = along * (1.0 / inv_depths[p]) + offset
         z = uvz[..., 2:3]
-        grid = uvz[..., :2] / z.clamp_min(1e-6) / size * 2 - 1
+        pixel = uvz[..., :2] / z.clamp_min(1e-6)
+        grid = pixel / size * 2 - 1
         Jw = F.grid_sample(J, grid.view(-1, h, w, 2), align_corners=False, padding_mode="zeros")
         mu_j, mean_jj, mean_ij = pool(torch.cat([Jw, Jw * Jw, I_ref * Jw], 1)).unbind(1)
         mu_j, mean_jj, mean_ij = mu_j[:, None], mean_jj[:, None], mean_ij[:, None]
         var_j = (mean_jj - mu_j ** 2).clamp_min(1e-6)
         ncc = (mean_ij - mu_i * mu_j) / torch.sqrt(var_i * var_j)
-        inside = (grid.abs().amax(-1) < 1) & (z[..., 0] > 0)
+        inside = (pixel >= 0).all(-1) & (pixel < real).all(-1) & (z[..., 0] > 0)
         ncc = torch.where(inside.view(-1, 1, h, w), ncc, torch.full_like(ncc, -1)).view(len(others), -1)
         scores[p] = ncc.topk(keep, dim=0).values.mean(0)
     best, arg = scores.max(0)

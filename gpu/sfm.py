@@ -81,8 +81,17 @@ def run(image_dir: Path, names: list[str], work: Path, *, max_image_size: int, m
     reader = pycolmap.ImageReaderOptions()
     reader.camera_model = "SIMPLE_RADIAL"
     progress(0.0, f"finding features in {len(names)} images")
+    # one camera for the set when every photo has the same size (the usual case: intrinsics are
+    # shared and better constrained); one per photo when they differ (two cameras, or crops)
+    from PIL import Image
+
+    sizes = set()
+    for name in names:
+        with Image.open(image_dir / name) as im:
+            sizes.add(im.size)
+    mode = pycolmap.CameraMode.SINGLE if len(sizes) == 1 else pycolmap.CameraMode.PER_IMAGE
     with colmap_cancellation(cancel) as token:
-        pycolmap.extract_features(database, image_dir, image_names=names, camera_mode=pycolmap.CameraMode.SINGLE,
+        pycolmap.extract_features(database, image_dir, image_names=names, camera_mode=mode,
                                   reader_options=reader, extraction_options=extraction, device=device,
                                   cancellation_token=token)
     progress(0.35, "matching features")

@@ -69,15 +69,18 @@ class PreparedAsset:
     picker: Optional[MeshPicker]
 
 
-def coarse_display(mesh: MeshData, triangles: int) -> DisplayData:
+def coarse_display(mesh: MeshData, triangles: int) -> Optional[DisplayData]:
     """Drawing data for a quadric-decimated stand-in of ``mesh`` (about ``triangles``), with
-    each kept vertex's colour taken from the nearest original vertex."""
+    each kept vertex's colour taken from the nearest original vertex; None when decimation
+    cannot make it much lighter (then the mesh is always drawn in full)."""
     import fast_simplification
 
     if triangles >= mesh.triangle_count:
-        return prepare_display(mesh)
+        return None
     positions, faces = fast_simplification.simplify(np.asarray(mesh.positions, np.float32), mesh.faces,
                                                     target_count=triangles)
+    if len(faces) > 0.7 * mesh.triangle_count:
+        return None
     colors = None
     if mesh.colors is not None:
         from scipy.spatial import cKDTree
@@ -327,7 +330,8 @@ class SceneView:
         self.lighting: Optional[LightingView] = None
         self.selection: set[str] = set()
         self._display: dict[str, DisplayData] = {}
-        self._coarse: dict[str, Optional[DisplayData]] = {}   # None while a worker makes it
+        self._coarse: dict[str, Optional[DisplayData]] = {}   # made stand-ins; None: none worth having
+        self._coarse_pending: set[str] = set()
         self._pickers: dict[str, MeshPicker] = {}
         self.camera_view = None
         self.highlight: tuple = (HIGHLIGHT, 0.3)  # colour and centre tint of selected parts
@@ -357,16 +361,23 @@ class SceneView:
         return self._display[asset_id]
 
     def coarse_display(self, asset_id: str) -> Optional[DisplayData]:
-        """The asset's decimated stand-in, or None until a background thread has made it."""
-        if asset_id not in self._coarse:
+        """The asset's decimated stand-in: None until a background thread has made it, or
+        when the asset is too small to want one."""
+        if asset_id in self._coarse or asset_id in self._coarse_pending:
+            return self._coarse.get(asset_id)
+        mesh = self._mesh(asset_id)
+        if mesh.is_pointcloud or mesh.triangle_count <= LOD_TRIANGLES:
             self._coarse[asset_id] = None
-            mesh, target = self._mesh(asset_id), LOD_TARGET
+            return None
+        self._coarse_pending.add(asset_id)
+        target = LOD_TARGET
 
-            def make() -> None:
-                self._coarse[asset_id] = coarse_display(mesh, target)
+        def make() -> None:
+            self._coarse[asset_id] = coarse_display(mesh, target)
+            self._coarse_pending.discard(asset_id)
 
-            threading.Thread(target=make, name=f"coarse {asset_id}", daemon=True).start()
-        return self._coarse[asset_id]
+        threading.Thread(target=make, name=f"coarse {asset_id}", daemon=True).start()
+        return None
 
     def prepare_stand_ins(self) -> None:
         """Start making the stand-ins of large meshes (called once the scene has been drawn, so

@@ -143,6 +143,24 @@ def test_bad_photo_sets_get_a_report_and_a_non_zero_exit(synthetic_photos, tmp_p
     assert not out.exists() and [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
+def test_photos_of_different_sizes_get_a_camera_each(synthetic_photos, tmp_path):
+    """Half the photos scaled down (as from a second camera): each photo gets its own intrinsics
+    and every view is still placed."""
+    from PIL import Image
+
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    for i, path in enumerate(sorted(synthetic_photos.iterdir())):
+        with Image.open(path) as im:
+            (im.resize((560, 420), Image.LANCZOS) if i % 2 else im.copy()).save(folder / path.name)
+    report_path = tmp_path / "report.json"
+    proc = dstudio(tmp_path / "home", "reconstruct", str(folder), "-o", str(tmp_path / "mixed.glb"), "--report",
+                   str(report_path), "--quality", "draft")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(report_path.read_text())
+    assert report["num_registered"] == 24 and report["faces"] > 1000
+
+
 def test_no_cuda_here_is_a_clear_message(synthetic_photos, tmp_path):
     proc = dstudio(tmp_path / "home", "reconstruct", str(synthetic_photos), "-o", str(tmp_path / "o.glb"),
                    "--device", "cuda", timeout=120)

@@ -22,13 +22,14 @@ def _wheel(widget) -> None:
 
 
 def test_stand_ins_while_moving_full_meshes_at_rest(window, qtbot, monkeypatch):
-    monkeypatch.setattr(views, "LOD_TRIANGLES", 100)
+    monkeypatch.setattr(views, "LOD_TRIANGLES", 150)   # the base, shade and bulb; not the arm (128)
     monkeypatch.setattr(views, "LOD_TARGET", 60)
     scene_view = window.viewport.scene_view
     scene_view.reset()   # rebuild the views under the lowered threshold: the stand-ins start now
-    large = [v for v in scene_view.node_views.values() if v.triangles > 100]
-    assert large
-    qtbot.waitUntil(lambda: all(scene_view._coarse.get(v.node.asset_id) is not None for v in large), timeout=20000)
+    large = [v for v in scene_view.node_views.values() if v.triangles > 150]
+    small = [v for v in scene_view.node_views.values() if v.triangles <= 150]
+    assert len(large) == 3 and small
+    qtbot.waitUntil(lambda: all(v.node.asset_id in scene_view._coarse for v in large), timeout=20000)
     assert all(len(scene_view._coarse[v.node.asset_id].faces) < v.triangles for v in large)
 
     eye = window.viewport.camera.view.eye
@@ -36,6 +37,8 @@ def test_stand_ins_while_moving_full_meshes_at_rest(window, qtbot, monkeypatch):
     assert window.viewport.camera.view.eye != eye            # the wheel zoomed
     for view in large:
         assert view.coarse_on and view.coarse[0].visible and not view.visual.visible
+    for view in small:   # small parts are always drawn in full
+        assert not view.coarse_on and view.coarse is None and view.visual.visible
     qtbot.waitUntil(lambda: not any(v.coarse_on for v in large), timeout=5000)   # the camera rested
     assert all(v.visual.visible and not v.coarse[0].visible for v in large)
 
