@@ -79,7 +79,7 @@ def check_photos(folder: Path) -> PhotoReport:
     folder = Path(folder)
     report = PhotoReport(str(folder))
     if not folder.is_dir():
-        report.refused = f"{folder} is not a folder"
+        report.refused = "not a folder"
         return report
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
     stats = {}
@@ -121,7 +121,7 @@ def check_photos(folder: Path) -> PhotoReport:
             seen[name] = dhash
     report.images = sorted(stats)
     if not files:
-        report.refused = f"{folder} is empty"
+        report.refused = "the folder is empty"
     elif len(report.images) < MIN_IMAGES:
         report.refused = (f"{len(report.images)} usable image(s); a reconstruction needs at least {MIN_IMAGES} "
                           "sharp photos from different viewpoints")
