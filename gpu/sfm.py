@@ -13,7 +13,7 @@ from typing import Iterator
 import numpy as np
 
 from dstudio_desktop.core.progress import CancelToken, ProgressCallback
-from dstudio_desktop.errors import Cancelled, DStudioError
+from dstudio_desktop.errors import DStudioError
 
 EXHAUSTIVE_UP_TO = 150   # images; beyond this every pair costs too much, so neighbours in name order are matched
 
@@ -139,8 +139,7 @@ def run(image_dir: Path, names: list[str], work: Path, *, max_image_size: int, m
         views.append(RegisteredView(image.name, np.array(rec.cameras[image.camera_id].calibration_matrix()),
                                     np.array(pose[:, :3]), np.array(pose[:, 3]), undistorted / "images" / image.name))
     if not views:
-        raise Cancelled("reconstruction") if cancel is not None and cancel.cancelled else \
-            DStudioError(f"{image_dir}: no camera could be placed")
+        raise DStudioError(f"{image_dir}: no camera could be placed")  # a cancel raised on leaving its block
     views.sort(key=lambda v: v.name)
     registered_names = {v.name for v in views}
     points = np.array([p.xyz for p in rec.points3D.values()]).reshape(-1, 3)

@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Optional
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -28,13 +28,7 @@ from PySide6.QtWidgets import (
 
 from ..core.progress import CancelToken
 from ..errors import Cancelled, DStudioError
-
-
-class _Relay(QObject):
-    progress = Signal(float, str)
-    finished = Signal(object)
-    failed = Signal(str)
-    checked = Signal(str, object)
+from .tasks import run_in_thread
 
 
 class ReconstructDialog(QDialog):
@@ -122,10 +116,8 @@ class ReconstructDialog(QDialog):
         if not text:
             return
         self.status.setText("Checking the photos…")
-        relay = _Relay(self)
-        relay.checked.connect(self._checked)
-        threading.Thread(target=lambda: relay.checked.emit(text, check_photos(Path(text))), name="check photos",
-                         daemon=True).start()
+        run_in_thread(self, "check photos", lambda progress, token: check_photos(Path(text)), lambda f, m: None,
+                      lambda report: self._checked(text, report), self._failed)
 
     def _checked(self, folder: str, report) -> None:
         if folder != self.folder.text().strip():
@@ -150,30 +142,19 @@ class ReconstructDialog(QDialog):
         images = Path(self.folder.text().strip())
         output = self.work_dir / f"{uuid.uuid4()}.glb"
         quality, device = self.quality.currentData(), self.device.currentData()
-        self.token = token = CancelToken()
-        relay = _Relay(self)
-        relay.progress.connect(self._progress)
-        relay.finished.connect(lambda report: self._finished(str(output), report))
-        relay.failed.connect(self._failed)
 
-        def body() -> None:
+        def work(progress, token):
             try:
-                report = run_worker(images, output, quality, device, progress=relay.progress.emit, cancel=token)
+                return run_worker(images, output, quality, device, progress=progress, cancel=token)
             except Cancelled:
-                relay.failed.emit("Cancelled; nothing was added.")
+                raise DStudioError("Cancelled; nothing was added.") from None
             except ReconstructionRefused as err:
-                relay.failed.emit(str(err.photos.get("refused") or err))
-            except DStudioError as err:
-                relay.failed.emit(str(err))
-            except Exception as err:  # noqa: BLE001 - a bug; the user still gets a line, not a crash
-                relay.failed.emit(f"internal error ({type(err).__name__}: {err})")
-            else:
-                relay.finished.emit(report)
+                raise DStudioError(str(err.photos.get("refused") or err)) from None
 
         self._set_running(True)
         self.status.setText("Starting…")
-        self.thread = threading.Thread(target=body, name="reconstruct", daemon=True)
-        self.thread.start()
+        self.token, self.thread = run_in_thread(self, "reconstruct", work, self._progress,
+                                                lambda report: self._finished(str(output), report), self._failed)
 
     def cancel(self) -> None:
         if self.token is not None and self.running:
