@@ -35,11 +35,7 @@ def _visible_depth(points: np.ndarray, view: View, shrink: int = 2) -> tuple[np.
     neighbours' minimum, so gaps between projected points do not let hidden ones through."""
     from scipy.ndimage import minimum_filter
 
-    cam = points @ view.R.T + view.t
-    z = cam[:, 2]
-    uv = cam @ view.K.T
-    with np.errstate(divide="ignore", invalid="ignore"):
-        xy = uv[:, :2] / uv[:, 2:3]
+    xy, z = view.project(points)
     h, w = view.image.shape[:2]
     inside = (z > 0) & (xy[:, 0] >= 0) & (xy[:, 0] < w - 1) & (xy[:, 1] >= 0) & (xy[:, 1] < h - 1)
     gh, gw = h // shrink + 1, w // shrink + 1

@@ -29,6 +29,13 @@ class View:
     def centre(self) -> np.ndarray:
         return -self.R.T @ self.t
 
+    def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(pixel coordinates with the corner origin, depth) of world ``points`` in this view."""
+        cam = points @ self.R.T + self.t
+        uv = cam @ self.K.T
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return uv[:, :2] / uv[:, 2:3], cam[:, 2]
+
 
 def load_views(registered, lo: np.ndarray, hi: np.ndarray, sparse: np.ndarray, max_side: int) -> list[View]:
     """The registered views (poses in the frame of the box ``lo``..``hi``) with their images
@@ -183,12 +190,10 @@ def consistent(views: list[View], depths: list[np.ndarray], index: int, planes: 
     step = (1 / ref.near - 1 / ref.far) / planes   # in inverse depth; relative depth step = depth * step
     tolerance = max(0.01, 2 * step * float(np.median(depth[valid])) if valid.any() else 0.01)
     for j in neighbours(views, index, 6):
-        o, d = views[j], depths[j]
-        cam = world @ o.R.T + o.t
-        uv = cam @ o.K.T
-        z = cam[:, 2]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            x, y = (uv[:, 0] / uv[:, 2]).astype(int), (uv[:, 1] / uv[:, 2]).astype(int)
+        d = depths[j]
+        xy, z = views[j].project(world)
+        with np.errstate(invalid="ignore"):
+            x, y = xy[:, 0].astype(int), xy[:, 1].astype(int)
         ok = (z > 0) & (x >= 0) & (x < d.shape[1]) & (y >= 0) & (y < d.shape[0])
         seen = np.zeros_like(z)
         seen[ok] = d[y[ok], x[ok]]
