@@ -1,0 +1,44 @@
+"""Handlers for the backend account and sync commands: login, logout and sync."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from .common import _run_cancellable, _workspace
+from .output import Output
+
+
+def cmd_login(args: argparse.Namespace, out: Output) -> int:
+    import getpass
+
+    from ..sync.runner import sign_in
+
+    email = args.email or input("Email: ").strip()
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
+    session = sign_in(args.url, email, password, args.anon_key or os.environ.get("DSTUDIO_ANON_KEY", ""))
+    out.result({"url": session.url, "user_id": session.user_id, "email": session.email},
+               f"signed in to {session.url} as {session.email}")
+    return 0
+
+
+def cmd_logout(args: argparse.Namespace, out: Output) -> int:
+    from ..sync.runner import sign_out
+
+    session = sign_out()
+    out.result({"signed_out": session is not None}, "signed out" if session else "was not signed in")
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace, out: Output) -> int:
+    from ..sync.runner import engine_for
+
+    with _workspace() as ws:
+        engine = engine_for(ws)
+        try:
+            report = _run_cancellable(out, lambda token: engine.run(progress=out.progress, cancel=token))
+        finally:
+            engine.client.close()
+    out.result(report.to_json(), report.summary())
+    return 0 if report.state == "up to date" else (3 if report.state == "offline" else 1)

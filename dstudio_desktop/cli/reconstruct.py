@@ -1,0 +1,52 @@
+"""Handler for ``dstudio reconstruct``: a mesh from a folder of photos, optionally added to a project."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .common import _require_edit, _run_cancellable, _workspace
+from .output import Output
+
+
+def cmd_reconstruct(args: argparse.Namespace, out: Output) -> int:
+    from gpu.launch import ReconstructionRefused, run_worker
+
+    from ..project_io import import_files
+
+    output = Path(args.output)
+    if output.suffix.lower() != ".glb":
+        out.error(f"{output}: the output must be a .glb file")
+        return 2
+    if args.project:  # refuse before an hour of work, not after
+        with _workspace() as ws:
+            _require_edit(ws, args.project)
+    try:
+        report = _run_cancellable(out, lambda token: run_worker(
+            Path(args.images), output, args.quality, args.device, Path(args.report) if args.report else None,
+            progress=out.progress, cancel=token))
+    except ReconstructionRefused as err:
+        if not out.as_json:
+            for finding in err.photos.get("findings", []):
+                print(f"  {finding['file']}: {finding['problem']}", file=sys.stderr)
+        out.error(f"{args.images}: {err.photos.get('refused')}")
+        return 1
+    lines = [f"wrote {output}: {report['faces']} triangles from {report['num_registered']} of "
+             f"{report['num_images']} photos ({report['num_points']} points, "
+             f"{report['mean_reprojection_error']:.2f} px) on {report['device']} in {report['seconds']:.0f} s"]
+    lines += [f"  {stage}: {seconds:.1f} s" for stage, seconds in report["timings"].items()]
+    lines += [f"  warning: {f['file']}: {f['problem']}" for f in report["findings"]]
+    lines += [f"  not placed: {i['name']}" for i in report["images"] if not i["registered"]]
+    result = {"output": str(output), "report": report}
+    if args.project:
+        with _workspace() as ws:
+            imported = _run_cancellable(out, lambda token: import_files(ws, args.project, [output], progress=out.progress,
+                                                                         cancel=token))
+            version = ws.save_version(args.project, notes=f"Reconstructed from {report['num_registered']} photos "
+                                                          f"in {Path(args.images).name}")
+        node = imported.nodes[0]
+        lines.append(f"added node {node.id} ({node.name}) to {args.project}; saved version {version.version_number}")
+        result.update(node_id=node.id, asset_id=imported.assets[0].id, version=version.version_number)
+    out.result(result, "\n".join(lines))
+    return 0
