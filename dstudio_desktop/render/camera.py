@@ -3,15 +3,18 @@
 vispy's turntable and arcball cameras keep their own parameterisation (and
 private fields), so a saved preset could only be approximated. This camera
 renders the model's view as it is, and turns mouse drags into ``camera_math``
-operations; ``on_change`` reports each new view so the model can store it.
+operations. Its psygnal signals report what happened: ``moved`` a view the model
+should store, ``clicked`` a click (not a drag), ``view_set`` every view shown and
+``interacting`` the user moving the camera (these two for the viewport itself).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Callable, Optional
+from typing import Optional
 
 import numpy as np
+from psygnal import Signal
 from vispy.scene.cameras import BaseCamera
 from vispy.util import keys
 from vispy.visuals.transforms import MatrixTransform
@@ -23,15 +26,17 @@ from ..core import camera_math as cm
 class ViewCamera(BaseCamera):
     """Orbit (left drag), pan (middle drag or shift+left), zoom (wheel or right drag)."""
 
+    # (not ``view_changed``: that is BaseCamera's method asking vispy to redraw)
+    moved = Signal(object)         # CameraView to keep in the model: user input, or set_view(notify=True)
+    clicked = Signal(float, float)  # canvas pixel of a left click that did not drag
+    view_set = Signal(object)      # every new CameraView, notified or not, so the renderer follows
+    interacting = Signal()         # the user is moving the camera (mouse, wheel, trackpad)
+
     def __init__(self, view: Optional[CameraView] = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.transform = MatrixTransform()
         self._view = view or CameraView()
         self._drag_start: Optional[CameraView] = None
-        self.on_change: Optional[Callable[[CameraView], None]] = None
-        self.on_click: Optional[Callable[[float, float], None]] = None
-        self.on_view: Optional[Callable[[CameraView], None]] = None  # every change, for the renderer
-        self.on_interaction: Optional[Callable[[], None]] = None  # the user is moving the camera
 
     @property
     def view(self) -> CameraView:
@@ -40,15 +45,13 @@ class ViewCamera(BaseCamera):
     def set_view(self, view: CameraView, notify: bool = False) -> None:
         self._view = view
         self.view_changed()
-        if self.on_view is not None:
-            self.on_view(view)
-        if notify and self.on_change is not None:
-            self.on_change(view)
+        self.view_set.emit(view)
+        if notify:
+            self.moved.emit(view)
 
     def _change(self, view: CameraView) -> None:
         """A change the user makes with the mouse, wheel or trackpad."""
-        if self.on_interaction is not None:
-            self.on_interaction()
+        self.interacting.emit()
         self.set_view(view, notify=True)
 
     # vispy calls this whenever the view or the viewbox size changes
@@ -111,9 +114,9 @@ class ViewCamera(BaseCamera):
         elif event.type == "mouse_release":
             self._drag_start = None
             press = event.press_event
-            if press is not None and event.button == 1 and self.on_click is not None and \
+            if press is not None and event.button == 1 and \
                     np.linalg.norm(np.subtract(event.pos[:2], press.pos[:2])) < 4:
-                self.on_click(float(event.pos[0]), float(event.pos[1]))
+                self.clicked.emit(float(event.pos[0]), float(event.pos[1]))
         elif event.type == "mouse_move" and event.press_event is not None and self._drag_start is not None:
             h = max(self._viewbox.size[1], 1)
             d = (np.asarray(event.pos[:2]) - np.asarray(event.press_event.pos[:2])) / h
@@ -128,9 +131,10 @@ class ViewCamera(BaseCamera):
 
 
 def _from_trackpad(native) -> bool:
-    """Trackpads scroll in phases with pixel deltas; a wheel clicks in angle steps with neither."""
+    """Trackpads scroll in phases with pixel deltas; a wheel clicks in angle steps with neither.
+
+    vispy's wheel event carries neither the phase nor the pixel delta, so they are read from the
+    backend's own event; by name, because render/ does not import Qt."""
     if native is None or not hasattr(native, "phase"):
         return False
-    from PySide6.QtCore import Qt
-
-    return native.phase() != Qt.ScrollPhase.NoScrollPhase or not native.pixelDelta().isNull()
+    return native.phase().name != "NoScrollPhase" or not native.pixelDelta().isNull()

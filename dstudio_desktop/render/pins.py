@@ -25,6 +25,8 @@ RayCaster = Callable[[np.ndarray, np.ndarray], Optional[float]]
 
 @dataclass
 class Pin:
+    """One annotation as drawn: where it sits, its label, and how bright to draw it."""
+
     key: str
     position: np.ndarray   # world point on the surface
     normal: np.ndarray
@@ -34,6 +36,8 @@ class Pin:
 
 
 class PinLayer:
+    """The pins of the shown annotations, drawn over the scene at a constant pixel size."""
+
     def __init__(self, parent: scene.Node) -> None:
         self.root = scene.Node(parent=parent)
         self.root.order = 100  # after the scene (its background would cover pins drawn before it)

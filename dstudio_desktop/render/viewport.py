@@ -10,16 +10,18 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 import numpy as np
+from psygnal import Signal
 from vispy import scene
 
 from ..core import CameraView, Project
 from ..core import camera_math as cm
 from .camera import ViewCamera
 from .pins import PinLayer
-from .views import MeshSource, PreparedAsset, SceneView
+from .prepare import MeshSource, PreparedAsset
+from .scene_view import SceneView
 
 SETTLE_S = 0.3   # seconds the camera rests before large meshes are drawn in full again
 
@@ -35,14 +37,19 @@ def msaa_samples() -> int:
 
 
 class Viewport:
+    """A canvas showing one project (or none) through a ``ViewCamera``, with annotation pins;
+    ``frame_drawn`` reports each frame's draw time in milliseconds."""
+
+    frame_drawn = Signal(float)
+
     def __init__(self, size: tuple[int, int] = (960, 640), show: bool = False, parent=None) -> None:
         self.canvas = scene.SceneCanvas(keys=None, size=size, show=show, parent=parent, bgcolor=(0.1, 0.1, 0.12, 1),
                                         config={"samples": msaa_samples()})
         self.view = self.canvas.central_widget.add_view()
         self.camera = ViewCamera()
         self.view.camera = self.camera
-        self.camera.on_view = self._view_changed
-        self.camera.on_interaction = self._interacting
+        self.camera.view_set.connect(self._view_changed)
+        self.camera.interacting.connect(self._interacting)
         self._settle_timer = None
         self.scene_view: Optional[SceneView] = None
         self.pins = PinLayer(self.view.scene)
@@ -50,7 +57,6 @@ class Viewport:
         self._draw_started = 0.0
         self.canvas.events.draw.connect(self._before_draw, position="first")
         self.canvas.events.draw.connect(self._after_draw, position="last")
-        self.on_frame: Optional[Callable[[float], None]] = None
 
     def _view_changed(self, view: CameraView) -> None:
         if self.scene_view is not None:
@@ -96,8 +102,7 @@ class Viewport:
         self.frame_ms = (time.perf_counter() - self._draw_started) * 1000
         if self.scene_view is not None:
             self.scene_view.prepare_stand_ins()
-        if self.on_frame is not None:
-            self.on_frame(self.frame_ms)
+        self.frame_drawn.emit(self.frame_ms)
 
     def set_project(self, project: Optional[Project], mesh_source: Optional[MeshSource] = None,
                     prepared: Optional[dict[str, PreparedAsset]] = None) -> None:
@@ -134,6 +139,10 @@ class Viewport:
         if self._settle_timer is not None:
             self._settle_timer.stop()
             self._settle_timer = None
+        # whoever subscribed (a window, the other half of a comparison) may outlive this viewport
+        for signal in (self.frame_drawn, self.camera.moved, self.camera.clicked, self.camera.view_set,
+                       self.camera.interacting):
+            signal.disconnect()
         self.pins.close()
         self.set_project(None)
         self.canvas.close()

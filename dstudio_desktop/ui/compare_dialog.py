@@ -44,8 +44,8 @@ class CompareDialog(QDialog):
         self.changes.setMaximumHeight(140)
         layout.addWidget(self.changes)
         # linked: whichever camera the user moves, the other follows exactly
-        self.left.camera.on_change = lambda view: self.right.camera.set_view(view)
-        self.right.camera.on_change = lambda view: self.left.camera.set_view(view)
+        self.left.camera.moved.connect(self.right.camera.set_view)
+        self.right.camera.moved.connect(self.left.camera.set_view)
         self.left_choice.currentIndexChanged.connect(self.show_versions)
         self.right_choice.currentIndexChanged.connect(self.show_versions)
         self.show_versions()

@@ -21,7 +21,7 @@ from ..meshio.formats import MODEL_EXTENSIONS
 from ..project_io import export_project, import_assets, load_mesh, read_imports
 from ..render.pins import annotation_pins
 from ..render.viewport import Viewport
-from ..render.views import PreparedAsset, prepare_asset
+from ..render.prepare import PreparedAsset, prepare_asset
 from ..store import Workspace
 from .outliner import Outliner
 from .tasks import run_task
@@ -68,13 +68,13 @@ class MainWindow(QMainWindow):
         # The canvas is made with its final parent and never moved: reparenting a GL widget breaks it.
         self.viewport = Viewport(parent=self)
         self.setCentralWidget(self.viewport.canvas.native)
-        self.viewport.camera.on_change = self._camera_moved
-        self.viewport.camera.on_click = self._clicked
+        self.viewport.camera.moved.connect(self._camera_moved)
+        self.viewport.camera.clicked.connect(self._clicked)
         self.editor = Editor(save=self.ws.save_project, parent=self)
         self.editor.failed.connect(lambda message: self.statusBar().showMessage(message, 8000))
         self.editor.dirty_changed.connect(self.setWindowModified)
         self.setAcceptDrops(True)
-        self.viewport.on_frame = self._frame_drawn
+        self.viewport.frame_drawn.connect(self._frame_drawn)
         self.outliner = Outliner(self)
         self.addDockWidget(Qt.LeftDockWidgetArea, self.outliner)
         self.outliner.selection_changed.connect(self.set_selection)

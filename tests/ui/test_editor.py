@@ -223,16 +223,16 @@ def test_docks_show_the_opened_project(window) -> None:
 def test_import_prepares_drawing_data_off_the_gui_thread(window, qtbot, tmp_path: Path, monkeypatch) -> None:
     import threading
 
-    from dstudio_desktop.render import views
+    from dstudio_desktop.render import prepare
 
     threads: list[str] = []
-    real = views.prepare_display
+    real = prepare.prepare_display
 
     def spy(mesh):
         threads.append(threading.current_thread().name)
         return real(mesh)
 
-    monkeypatch.setattr(views, "prepare_display", spy)
+    monkeypatch.setattr(prepare, "prepare_display", spy)
     part = tmp_path / "ball.stl"
     trimesh.creation.icosphere(subdivisions=4, radius=40).export(part)
     window.import_paths([str(part)])
@@ -244,7 +244,7 @@ def test_precomputed_normals_match_vispys() -> None:
     from vispy.geometry import MeshData as VispyMeshData
 
     from dstudio_desktop.meshio import MeshData
-    from dstudio_desktop.render.views import prepare_display
+    from dstudio_desktop.render.prepare import prepare_display
 
     sphere = trimesh.creation.icosphere(subdivisions=5)  # 20k triangles: plain averaged normals below too
     display = prepare_display(MeshData(sphere.vertices, sphere.faces).validated("s"))

@@ -9,7 +9,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
-from dstudio_desktop.render import views
+from dstudio_desktop.render import scene_view as scene_module
 
 pytestmark = pytest.mark.gui
 
@@ -22,8 +22,8 @@ def _wheel(widget) -> None:
 
 
 def test_stand_ins_while_moving_full_meshes_at_rest(window, qtbot, monkeypatch):
-    monkeypatch.setattr(views, "LOD_TRIANGLES", 150)   # the base, shade and bulb; not the arm (128)
-    monkeypatch.setattr(views, "LOD_TARGET", 60)
+    monkeypatch.setattr(scene_module, "LOD_TRIANGLES", 150)   # the base, shade and bulb; not the arm (128)
+    monkeypatch.setattr(scene_module, "LOD_TARGET", 60)
     scene_view = window.viewport.scene_view
     scene_view.reset()   # rebuild the views under the lowered threshold: the stand-ins start now
     large = [v for v in scene_view.node_views.values() if v.triangles > 150]
