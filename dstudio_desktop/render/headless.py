@@ -16,7 +16,7 @@ def render_project(ws, key: str, size: tuple[int, int] = (960, 640), camera: Opt
     project's default view; with annotation ``pins`` drawn when given."""
     from vispy import app as vispy_app
 
-    from ..project_io import load_mesh
+    from ..services.models import load_mesh
 
     vispy_app.use_app("pyside6")
     from .viewport import Viewport
