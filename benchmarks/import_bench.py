@@ -28,7 +28,7 @@ WORKERS = {
     "trimesh.load": "import trimesh; m = trimesh.load(PATH)",
     "dstudio read": "from dstudio_desktop.meshio import read_scene; s = read_scene(PATH)",
     "dstudio import": (
-        "from dstudio_desktop.store import Workspace; from dstudio_desktop.project_io import import_files\n"
+        "from dstudio_desktop.store import Workspace; from dstudio_desktop.services.geometry import import_files\n"
         "ws = Workspace(HOME); p = ws.create_project('bench')\n"
         "import_files(ws, p.id, [PATH])"
     ),
@@ -43,7 +43,7 @@ def hwm():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) * 1024
 PATH, HOME = sys.argv[1], sys.argv[2]
-import numpy, trimesh, dstudio_desktop.meshio, dstudio_desktop.store, dstudio_desktop.project_io  # warm imports
+import numpy, trimesh, dstudio_desktop.meshio, dstudio_desktop.store, dstudio_desktop.services.geometry  # warm imports
 base = hwm()
 start = time.perf_counter()
 {body}

@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 
 from dstudio_backend.process import start_server
-from dstudio_desktop import review
 from dstudio_desktop.core import Asset
+from dstudio_desktop.services import review
 from dstudio_desktop.store import Workspace
 from dstudio_desktop.store.syncstate import SyncState
 from dstudio_desktop.sync.client import BackendClient

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import QApplication
 from vispy import app as vapp
 app = QApplication(sys.argv[:1]); vapp.use_app("pyside6")
 from dstudio_desktop.store import Workspace
-from dstudio_desktop.project_io import import_files
+from dstudio_desktop.services.geometry import import_files
 from dstudio_desktop.ui.main_window import MainWindow
 from dstudio_desktop.core import camera_math as cm
 ws = Workspace(sys.argv[2]); p = ws.create_project("bench"); import_files(ws, p.id, [sys.argv[1]])

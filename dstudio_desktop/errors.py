@@ -48,5 +48,16 @@ class Cancelled(DStudioError):
         super().__init__(f"{what} cancelled")
 
 
+class ConflictError(DStudioError):
+    """A save was based on an older revision of the project than the one stored: someone else
+    (a CLI command, a sync pull, a finished job) wrote it meanwhile. Nothing was written."""
+
+    def __init__(self, project_name: str, base_revision: int | None, stored_revision: int) -> None:
+        self.base_revision = base_revision
+        self.stored_revision = stored_revision
+        super().__init__(f"project {project_name!r} was changed elsewhere (revision {stored_revision}, this copy "
+                         f"was based on {base_revision}); nothing was overwritten")
+
+
 class PermissionDenied(DStudioError):
     """The user's role on the project does not allow this (a reviewer editing the scene)."""

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dstudio_desktop import review
 from dstudio_desktop.core.commands import SetMaterialField, SetNodeField
 from dstudio_desktop.errors import DStudioError, PermissionDenied
-from dstudio_desktop.project_io import load_mesh
-from dstudio_desktop.sample import install_sample
+from dstudio_desktop.services import review
+from dstudio_desktop.services.models import load_mesh
+from dstudio_desktop.services.sample import install_sample
 from dstudio_desktop.store import Workspace
 
 SAMPLE = "Sample: desk lamp"

@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from .common import _require_edit, _run_cancellable, _workspace
+from .common import _run_cancellable, _workspace
 from .output import Output
 
 
@@ -30,10 +30,9 @@ def cmd_list(args: argparse.Namespace, out: Output) -> int:
 
 
 def cmd_import(args: argparse.Namespace, out: Output) -> int:
-    from ..project_io import import_files
+    from ..services.geometry import import_files
 
     with _workspace() as ws:
-        _require_edit(ws, args.project)
         result = _run_cancellable(
             out,
             lambda token: import_files(ws, args.project, args.files, units=args.units, up=args.up,
@@ -47,7 +46,7 @@ def cmd_import(args: argparse.Namespace, out: Output) -> int:
 
 
 def cmd_export(args: argparse.Namespace, out: Output) -> int:
-    from ..project_io import export_project
+    from ..services.models import export_project
 
     with _workspace() as ws:
         written = export_project(ws, args.project, args.output, node_id=args.node, units=args.units, up=args.up)
@@ -68,7 +67,7 @@ def cmd_convert(args: argparse.Namespace, out: Output) -> int:
 
 def cmd_info(args: argparse.Namespace, out: Output) -> int:
     from ..meshio.formats import is_model_path
-    from ..project_io import describe, project_scene
+    from ..services.models import describe, project_scene
 
     target = Path(args.target)
     if is_model_path(target):
@@ -111,7 +110,7 @@ def cmd_role(args: argparse.Namespace, out: Output) -> int:
 
 
 def cmd_sample(args: argparse.Namespace, out: Output) -> int:
-    from ..sample import install_sample
+    from ..services.sample import install_sample
 
     with _workspace() as ws:
         project = install_sample(ws)
@@ -120,7 +119,8 @@ def cmd_sample(args: argparse.Namespace, out: Output) -> int:
 
 
 def cmd_render(args: argparse.Namespace, out: Output) -> int:
-    from ..render.headless import render_project, save_png
+    from ..render.headless import save_png
+    from ..services.images import render_project
 
     with _workspace() as ws:
         image = render_project(ws, args.project, size=args.size, camera=args.camera)

@@ -11,9 +11,8 @@ from .output import Output
 
 
 def cmd_reconstruct(args: argparse.Namespace, out: Output) -> int:
-    from gpu.launch import ReconstructionRefused, run_worker
-
-    from ..project_io import import_files
+    from ..jobs.reconstruct import ReconstructionRefused, run_worker
+    from ..services.geometry import add_reconstruction
 
     output = Path(args.output)
     if output.suffix.lower() != ".glb":
@@ -41,10 +40,9 @@ def cmd_reconstruct(args: argparse.Namespace, out: Output) -> int:
     result = {"output": str(output), "report": report}
     if args.project:
         with _workspace() as ws:
-            imported = _run_cancellable(out, lambda token: import_files(ws, args.project, [output], progress=out.progress,
-                                                                         cancel=token))
-            version = ws.save_version(args.project, notes=f"Reconstructed from {report['num_registered']} photos "
-                                                          f"in {Path(args.images).name}")
+            imported, version = _run_cancellable(out, lambda token: add_reconstruction(
+                ws, args.project, output, {**report, "images_folder": str(args.images)}, progress=out.progress,
+                cancel=token))
         node = imported.nodes[0]
         lines.append(f"added node {node.id} ({node.name}) to {args.project}; saved version {version.version_number}")
         result.update(node_id=node.id, asset_id=imported.assets[0].id, version=version.version_number)

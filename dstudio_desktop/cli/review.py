@@ -19,7 +19,7 @@ def _annotation_json(a: Any, number: Optional[int] = None) -> dict[str, Any]:
 
 
 def cmd_annotate(args: argparse.Namespace, out: Output) -> int:
-    from .. import review
+    from ..services import review
 
     with _workspace() as ws:
         project = ws.load_project(args.project)
@@ -59,10 +59,21 @@ def cmd_annotate(args: argparse.Namespace, out: Output) -> int:
 
 
 def cmd_review_report(args: argparse.Namespace, out: Output) -> int:
-    from ..report import write_report
+    from ..services.report import write_report
 
     with _workspace() as ws:
-        result = write_report(ws, args.project, Path(args.output))
+        result = write_report(ws, args.project, Path(args.output), pdf_writer=_pdf_writer(args.output))
     out.result(result, f"wrote {args.output}: {result['annotations']} annotations "
                        f"({result['open']} open, {result['resolved']} resolved)")
     return 0
+
+
+def _pdf_writer(output: str):
+    """Qt's PDF writer, when a PDF is asked for (it lives in the desktop part: ui/)."""
+    from importlib.util import find_spec
+
+    if not output.lower().endswith(".pdf") or find_spec("PySide6") is None:
+        return None  # installed without the desktop extra: write_report says what to do instead
+    from ..ui.report_pdf import html_to_pdf
+
+    return html_to_pdf

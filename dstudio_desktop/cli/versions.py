@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .common import _require_edit, _workspace
+from .common import _workspace
 from .output import Output
 
 
@@ -14,11 +14,12 @@ def _version_json(v: Any) -> dict[str, Any]:
 
 
 def cmd_version(args: argparse.Namespace, out: Output) -> int:
+    from ..services import versions
+
     with _workspace() as ws:
-        if args.version_cmd in ("save", "restore"):
-            _require_edit(ws, args.project)
         if args.version_cmd == "save":
-            v = ws.save_version(args.project, notes=args.message)
+            # no thumbnail from the command line: a picture needs a GL context
+            v = versions.save_version(ws, args.project, notes=args.message)
             out.result(_version_json(v), f"saved version {v.version_number}")
         elif args.version_cmd == "list":
             from ..store.syncstate import SyncState
@@ -32,14 +33,14 @@ def cmd_version(args: argparse.Namespace, out: Output) -> int:
             out.result([{**_version_json(v), "server_number": server[v.id]} for v in versions],
                        text or "no versions yet")
         else:
-            v = ws.restore_version(args.project, args.number)
+            v = versions.restore_version(ws, args.project, args.number)
             out.result({**_version_json(v), "restored_from": args.number},
                        f"restored version {args.number} as version {v.version_number}")
     return 0
 
 
 def cmd_version_diff(args: argparse.Namespace, out: Output) -> int:
-    from ..review import version_diff
+    from ..services.review import version_diff
 
     with _workspace() as ws:
         changes = version_diff(ws, args.project, args.a, args.b)

@@ -50,6 +50,9 @@ class Project:
     environment_config: EnvironmentConfig = field(default_factory=EnvironmentConfig)
     camera_presets: CameraPresets = field(default_factory=CameraPresets)
     canvas_state: CanvasState = field(default_factory=CanvasState)
+    #: The workspace's revision this copy was loaded or last saved at (bookkeeping of the store,
+    #: not part of the project's JSON): a save based on an older one is refused as a conflict.
+    revision: int = field(default=0, compare=False)
 
     #: Emitted with a document's name when a whole document was replaced (views rebuild it).
     changed = Signal(str)

@@ -15,13 +15,13 @@ from typing import Any, Optional
 import numpy as np
 import trimesh
 
-from ..core import Asset, Node, Transform, new_id
+from ..core import Asset
 from ..core.progress import CancelToken, ProgressCallback, check, no_progress
 from ..core.records import PrintJob
 from ..errors import DStudioError
 from ..meshio import SceneData, read_scene
 from ..meshio.formats import axis_conversion, is_model_path
-from ..meshio.meshdata import MeshData, merge_exact
+from ..meshio.meshdata import merge_exact
 from ..meshio.trimesh_io import world_meshes
 from ..store import Workspace, sha256_bytes
 from .printability import Finding
@@ -132,10 +132,18 @@ def _target_scene(ws: Optional[Workspace], target: str, options: SliceOptions):
         return read_scene(path, units=options.units, up=options.up), None, None
     if ws is None:
         raise DStudioError(f"{target}: no such file")
-    from ..project_io import project_scene
+    from ..errors import NotFoundError
+    from ..services.models import project_scene
 
-    key, _, node = target.rpartition(":") if ":" in target else (target, "", "")
-    project = ws.load_project(key)
+    # a project's name may hold a colon ("Sample: desk lamp"): the whole target is tried as a
+    # project first, and only then as PROJECT:NODE split at the last colon
+    try:
+        project, node = ws.load_project(target), None
+    except NotFoundError:
+        if ":" not in target:
+            raise
+        key, _, node = target.rpartition(":")
+        project = ws.load_project(key)
     return project_scene(ws, project, node or None), project, (node or None)
 
 
@@ -215,18 +223,14 @@ def slice_target(target: str, out: str | Path, options: SliceOptions, ws: Option
 
 
 def _store_repaired(ws: Workspace, project_id: str, mesh: trimesh.Trimesh, name: str) -> str:
-    """The repaired part as a new asset and node beside the original (which stays as it was)."""
-    from ..project_io import mesh_asset
+    """The repaired part as a new asset and node beside the original (which stays as it was),
+    through the one door geometry enters a project by."""
+    from ..services.changes import land
+    from ..services.geometry import repaired_part
 
-    project = ws.load_project(project_id)
-    label = f"{name} (repaired)"[:256]
-    data = MeshData(positions=mesh.vertices, faces=mesh.faces, name=label).validated(label)
-    asset, blob = mesh_asset(project_id, new_id(), data, label, "mm", "z")
-    node = Node(name=label, kind="mesh", asset_id=asset.id,
-                transform=Transform.from_matrix(axis_conversion("mm", "z")))
-    project.scene_graph.nodes = [*project.scene_graph.nodes, node]
-    ws.save_project(project, [(asset, blob)])
-    return node.id
+    change = repaired_part(project_id, np.asarray(mesh.vertices), np.asarray(mesh.faces), name)
+    land(ws, change)
+    return change.command.commands[-1].nodes[0]["id"]
 
 
 def _record(ws: Workspace, project_id: str, report: SliceReport, options: SliceOptions) -> None:

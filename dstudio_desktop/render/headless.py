@@ -7,24 +7,24 @@ from typing import Optional
 
 import numpy as np
 
+from ..core import Project
 from ..errors import DStudioError, NotFoundError
+from .prepare import MeshSource
 
 
-def render_project(ws, key: str, size: tuple[int, int] = (960, 640), camera: Optional[str] = None,
-                   view=None, pins=None, selected_pin: Optional[str] = None) -> np.ndarray:
+def render_scene(project: Project, mesh_source: MeshSource, size: tuple[int, int] = (960, 640),
+                 camera: Optional[str] = None, view=None, pins=None, selected_pin: Optional[str] = None) -> np.ndarray:
     """An image of the project from a camera preset (by name), an explicit ``view``, or the
-    project's default view; with annotation ``pins`` drawn when given."""
+    project's default view; with annotation ``pins`` drawn when given. Meshes come from
+    ``mesh_source`` (asset id -> MeshData)."""
     from vispy import app as vispy_app
-
-    from ..services.models import load_mesh
 
     vispy_app.use_app("pyside6")
     from .viewport import Viewport
 
-    project = ws.load_project(key)
     viewport = Viewport(size=size, show=False)
     try:
-        viewport.set_project(project, lambda asset_id: load_mesh(ws, asset_id))
+        viewport.set_project(project, mesh_source)
         if camera is not None:
             preset = project.camera_presets.get(camera)
             if preset is None:

@@ -1,7 +1,11 @@
 """The local workspace: projects, versions, assets and annotations in SQLite (WAL).
 
 Every change is one transaction that also appends its mutation to ``outbox`` for
-sync, so the outbox can never disagree with the data. Asset bytes go to the
+sync, so the outbox can never disagree with the data. Two rules hold for every caller:
+a project save names the revision it was based on (``Project.revision``, as loaded), and a
+save based on an older revision is refused with ``ConflictError``, never applied; and the
+user's role on the project is checked inside the write (a reviewer adds and changes
+annotations, nothing else). Asset bytes go to the
 content-addressed ``BlobStore`` before the transaction that references them
 commits; a crash in between leaves at worst an unreferenced blob, never a row
 pointing at missing bytes.
@@ -18,14 +22,19 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Optional
 
 from ..core import Annotation, Asset, Project, Version
+from ..core.permissions import require
 from ..core.project import ALL_DOCUMENTS, load_snapshot
 from ..core.records import PrintJob, utc_now
 from ..core.schema import new_id, validate_model
-from ..errors import DStudioError, NotFoundError, WorkspaceError
+from ..errors import ConflictError, DStudioError, NotFoundError, WorkspaceError
 from .blobs import BlobStore
 from .paths import workspace_home
 
-DB_SCHEMA_VERSION = 4
+DB_SCHEMA_VERSION = 5
+# steps after schema.sql's state (schema 4), each run once, in order
+MIGRATIONS = {
+    5: "ALTER TABLE projects ADD COLUMN revision INTEGER NOT NULL DEFAULT 1",
+}
 
 
 def _dumps(value: Any) -> str:
@@ -64,8 +73,11 @@ class Workspace:
                 f"{self.home}: the workspace was written by a newer Design Studio (schema {current})"
             )
         if current < DB_SCHEMA_VERSION:
-            sql = resources.files(__package__).joinpath("schema.sql").read_text()
-            self._db.executescript("BEGIN IMMEDIATE;" + sql + f"PRAGMA user_version={DB_SCHEMA_VERSION};COMMIT;")
+            script = ""
+            if current < 4:
+                script += resources.files(__package__).joinpath("schema.sql").read_text()
+            script += "".join(f"{MIGRATIONS[n]};" for n in sorted(MIGRATIONS) if n > max(current, 4))
+            self._db.executescript(f"BEGIN IMMEDIATE;{script}PRAGMA user_version={DB_SCHEMA_VERSION};COMMIT;")
 
     def close(self) -> None:
         self._db.close()
@@ -95,6 +107,16 @@ class Workspace:
             (new_id(), entity, entity_id, op, _dumps(payload), utc_now()),
         )
 
+    # -- roles ----------------------------------------------------------------
+
+    def _require(self, db: sqlite3.Connection, project_id: str, right: str) -> None:
+        """Inside a write: refuse it unless the user's role on the project allows ``right``."""
+        row = db.execute("SELECT p.name, r.role FROM projects p LEFT JOIN project_roles r ON r.project_id = p.id "
+                         "WHERE p.id = ?", (project_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"project {project_id} does not exist")
+        require(row["role"] or "owner", right, f"project {row['name']!r}")
+
     # -- projects -----------------------------------------------------------
 
     def create_project(self, project: Project | str) -> Project:
@@ -107,29 +129,58 @@ class Workspace:
             self._enqueue(db, "project", project.id, "insert", project.to_json())
         return project
 
-    def _write_project(self, db: sqlite3.Connection, project: Project, insert: bool) -> None:
+    def _write_project(self, db: sqlite3.Connection, project: Project, insert: bool,
+                       base_revision: Optional[int] = None) -> None:
+        """Insert, or update the row; with ``base_revision`` only if the row is still at it.
+        Either way the row's revision moves on and ``project.revision`` follows it."""
         row = project.metadata()
         row["is_template"] = int(row["is_template"])
         row.update({name: _dumps(getattr(project, name).to_json()) for name in ALL_DOCUMENTS})
         if insert:
+            row["revision"] = 1
             cols = ", ".join(row)
             db.execute(f"INSERT INTO projects ({cols}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
-        else:
-            sets = ", ".join(f"{k} = ?" for k in row if k != "id")
-            values = [v for k, v in row.items() if k != "id"]
-            cur = db.execute(f"UPDATE projects SET {sets} WHERE id = ? AND deleted_at IS NULL", values + [project.id])
-            if cur.rowcount != 1:
+            project.revision = 1
+            return
+        sets = ", ".join(f"{k} = ?" for k in row if k != "id")
+        values = [v for k, v in row.items() if k != "id"]
+        guard = "" if base_revision is None else " AND revision = ?"
+        cur = db.execute(f"UPDATE projects SET {sets}, revision = revision + 1 WHERE id = ? AND deleted_at IS NULL"
+                         f"{guard} RETURNING revision",
+                         values + [project.id] + ([] if base_revision is None else [base_revision]))
+        done = cur.fetchone()
+        if done is None:
+            stored = db.execute("SELECT revision FROM projects WHERE id = ? AND deleted_at IS NULL",
+                                (project.id,)).fetchone()
+            if stored is None:
                 raise NotFoundError(f"project {project.id} does not exist")
+            raise ConflictError(project.name, base_revision, stored["revision"])
+        project.revision = done["revision"]
 
     def save_project(self, project: Project, new_assets: Iterable[tuple[Asset, bytes]] = ()) -> None:
-        """Store the project's documents (and any new assets) in one transaction."""
+        """Store the project's documents (and any new assets) in one transaction, if the stored
+        project is still at the revision ``project`` was loaded (or last saved) at; otherwise
+        ``ConflictError`` and nothing is written."""
         staged = [(asset, self._stage_blob(asset, data)) for asset, data in new_assets]
+        base = project.revision
+        previous = project.updated_at
         project.updated_at = utc_now()
-        with self.transaction() as db:
-            for asset, _ in staged:
-                self._insert_asset(db, asset)
-            self._write_project(db, project, insert=False)
-            self._enqueue(db, "project", project.id, "update", project.to_json())
+        try:
+            with self.transaction() as db:
+                self._require(db, project.id, "edit")
+                for asset, _ in staged:
+                    self._insert_asset(db, asset)
+                self._write_project(db, project, insert=False, base_revision=base)
+                self._enqueue(db, "project", project.id, "update", project.to_json())
+        except BaseException:
+            project.updated_at, project.revision = previous, base
+            raise
+
+    def project_revision(self, project_id: str) -> Optional[int]:
+        """The stored revision (cheap: an open window polls it to see changes made elsewhere)."""
+        row = self._db.execute("SELECT revision FROM projects WHERE id = ? AND deleted_at IS NULL",
+                               (project_id,)).fetchone()
+        return row["revision"] if row else None
 
     def list_projects(self) -> list[dict[str, Any]]:
         rows = self._db.execute(
@@ -195,6 +246,8 @@ class Workspace:
         """Store several assets (bytes first, then all rows in one transaction)."""
         staged = [(asset, self._stage_blob(asset, data)) for asset, data in assets]
         with self.transaction() as db:
+            for project_id in sorted({asset.project_id for asset, _ in staged}):
+                self._require(db, project_id, "edit")
             for asset, _ in staged:
                 self._insert_asset(db, asset)
 
@@ -233,16 +286,21 @@ class Workspace:
 
     # -- versions -----------------------------------------------------------
 
-    def save_version(self, key: str, notes: str = "", created_by: Optional[str] = None) -> Version:
-        """Snapshot the project's stored documents as its next version."""
+    def save_version(self, key: str, notes: str = "", created_by: Optional[str] = None,
+                     snapshot: Optional[dict[str, Any]] = None) -> Version:
+        """Snapshot the project's stored documents (or ``snapshot``, e.g. a state kept aside in
+        a conflict) as its next version."""
         project = self.load_project(key)
-        return self._insert_version(project.id, project.snapshot(), notes, created_by)
+        if snapshot is not None:
+            load_snapshot(snapshot)  # a version is immutable: refuse a bad one before it is made
+        return self._insert_version(project.id, snapshot or project.snapshot(), notes, created_by)
 
     def _insert_version(self, project_id: str, snapshot: dict[str, Any], notes: str,
                         created_by: Optional[str], project: Optional[Project] = None) -> Version:
         with self.transaction() as db:
+            self._require(db, project_id, "edit")
             if project is not None:
-                self._write_project(db, project, insert=False)
+                self._write_project(db, project, insert=False, base_revision=project.revision)
                 self._enqueue(db, "project", project.id, "update", project.to_json())
             number = db.execute(
                 "SELECT COALESCE(MAX(version_number), 0) + 1 FROM versions WHERE project_id = ?", (project_id,)
@@ -294,6 +352,7 @@ class Workspace:
 
     def add_annotation(self, annotation: Annotation) -> Annotation:
         with self.transaction() as db:
+            self._require(db, annotation.project_id, "annotate")
             db.execute(
                 "INSERT INTO annotations (id, project_id, version_id, parent_id, body, created_at) VALUES (?,?,?,?,?,?)",
                 (annotation.id, annotation.project_id, annotation.version_id, annotation.parent_id,
@@ -323,6 +382,7 @@ class Workspace:
         """Change fields of an annotation (resolve, reopen, edit text); queued for sync."""
         updated = validate_model(Annotation, {**annotation.to_json(), **changes, "updated_at": utc_now()}, "annotation")
         with self.transaction() as db:
+            self._require(db, updated.project_id, "annotate")
             db.execute("UPDATE annotations SET body = ? WHERE id = ?", (_dumps(updated.to_json()), updated.id))
             self._enqueue(db, "annotation", updated.id, "update",
                           {"id": updated.id, **{k: updated.to_json()[k] for k in [*changes, "updated_at"]}})
@@ -360,6 +420,8 @@ class Workspace:
         if gcode is not None:
             self._stage_blob(*gcode)
         with self.transaction() as db:
+            if job.design_project_id is not None:
+                self._require(db, job.design_project_id, "edit")
             if gcode is not None:
                 self._insert_asset(db, gcode[0])
             db.execute(

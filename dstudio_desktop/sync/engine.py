@@ -237,7 +237,8 @@ class SyncEngine:
         """A project made before sign-in joins the signed-in user's organisation."""
         if not payload.get("org_id"):
             with self.ws.transaction() as db:
-                db.execute("UPDATE projects SET org_id = ? WHERE id = ? AND org_id IS NULL", (org, project_id))
+                db.execute("UPDATE projects SET org_id = ?, revision = revision + 1 WHERE id = ? AND org_id IS NULL",
+                           (org, project_id))
 
     def _applied(self, row: dict[str, Any], server_row: dict[str, Any]) -> None:
         if row["entity"] == "version" and "version_number" in server_row:

@@ -14,12 +14,12 @@ from ..store import Workspace
 def open_target(ws: Workspace, target: Optional[str]) -> Project:
     """The sample project (no target), a new project made from a model file, or a project by name/id."""
     if target is None:
-        from ..sample import install_sample
+        from ..services.sample import install_sample
 
         return install_sample(ws)
     path = Path(target)
     if path.is_file():
-        from ..project_io import import_files
+        from ..services.geometry import import_files
 
         project = ws.create_project(path.stem or "Imported model")
         import_files(ws, project.id, [path])

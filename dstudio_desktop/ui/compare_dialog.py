@@ -6,8 +6,8 @@ from __future__ import annotations
 from PySide6.QtWidgets import QComboBox, QDialog, QHBoxLayout, QLabel, QListWidget, QSplitter, QVBoxLayout, QWidget
 
 from ..core.diff import changed_node_ids, diff_snapshots
-from ..project_io import load_mesh
 from ..render.viewport import Viewport
+from ..services.models import load_mesh
 
 CHANGED = ((0.25, 0.85, 1.0, 0.9), 0.0)
 

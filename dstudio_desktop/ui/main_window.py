@@ -3,25 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox
 
-from .. import review
 from ..core import SNAPSHOT_DOCUMENTS, CameraView, Project, SurfacePoint
 from ..core import camera_math as cm
-from ..core.commands import AddMaterial, AddNodes, Macro
 from ..core.permissions import require
 from ..core.progress import check
 from ..errors import DStudioError
 from ..meshio import FORMATS
 from ..meshio.formats import MODEL_EXTENSIONS
-from ..project_io import export_project, import_assets, load_mesh, read_imports
 from ..render.pins import annotation_pins
-from ..render.viewport import Viewport
 from ..render.prepare import PreparedAsset, prepare_asset
+from ..render.viewport import Viewport
+from ..services import review
+from ..services.changes import land
+from ..services.geometry import add_reconstruction, geometry_change, import_label, read_geometry
+from ..services.models import export_project, load_mesh
 from ..store import Workspace
 from .outliner import Outliner
 from .tasks import run_task
@@ -70,15 +71,16 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.viewport.canvas.native)
         self.viewport.camera.moved.connect(self._camera_moved)
         self.viewport.camera.clicked.connect(self._clicked)
-        self.editor = Editor(save=self.ws.save_project, parent=self)
+        self.editor = Editor(self.ws, parent=self)
         self.editor.failed.connect(lambda message: self.statusBar().showMessage(message, 8000))
+        self.editor.merged.connect(lambda message: self.statusBar().showMessage(message, 8000))
         self.editor.dirty_changed.connect(self.setWindowModified)
         self.setAcceptDrops(True)
         self.viewport.frame_drawn.connect(self._frame_drawn)
         self.outliner = Outliner(self)
         self.addDockWidget(Qt.LeftDockWidgetArea, self.outliner)
         self.outliner.selection_changed.connect(self.set_selection)
-        self.outliner.run = self.run
+        self.outliner.edit_requested.connect(self.run)
         self.editor.stack.indexChanged.connect(self._edited)
         self._build_status_bar()
         self._build_menus()
@@ -285,18 +287,15 @@ class MainWindow(QMainWindow):
         if paths:
             self.import_paths(paths)
 
-    def import_paths(self, paths: list[str], then: Optional[Callable[[], None]] = None, label: str = "") -> None:
-        """Import model files as one undoable step; ``then`` runs once the nodes are in."""
+    def import_paths(self, paths: list[str]) -> None:
+        """Import model files as one undoable step (read and prepared on a worker thread)."""
         if self.project is None:
             return
         project_id = self.project.id
-        # the worker needs its own connection: SQLite connections are not shared across threads here
-        home = self.ws.home
 
-        def work(progress, token):
-            scenes = read_imports(paths, progress=progress, cancel=token)
-            with Workspace(home) as ws:  # bytes first; the nodes arrive through an undoable command
-                ws.add_assets(import_assets(project_id, scenes))
+        def work(progress, token):  # reads and prepares only: the store is written on the GUI thread
+            scenes = read_geometry(paths, progress=progress, cancel=token)
+            change = geometry_change(project_id, scenes, import_label(paths))
             # drawing and picking data too is made here, so a large part does not freeze the window
             prepared = {}
             for scene in scenes:
@@ -304,23 +303,23 @@ class MainWindow(QMainWindow):
                     check(token, "import")
                     progress(0.9, f"preparing {mesh.name} for display")
                     prepared[asset_id] = prepare_asset(mesh)
-            return scenes, prepared
+            return change, prepared
 
-        def land(result) -> None:
-            scenes, prepared = result
+        def arrived(result) -> None:
+            change, prepared = result
             if self.project is None or self.project.id != project_id:
                 return
             if self.viewport.scene_view is not None:
                 for asset_id, asset in prepared.items():
                     self.viewport.scene_view.preload(asset_id, asset)
-            steps = [AddMaterial(m.to_json()) for s in scenes for m in s.materials]
-            steps.append(AddNodes(nodes=[n.to_json() for s in scenes for n in s.nodes]))
-            names = ", ".join(Path(p).name for p in paths)
-            self.run(Macro(steps, label or f"Import {names}"))
-            if then is not None:
-                then()
+            try:  # the nodes and their assets are stored together, as one undoable step
+                land(self.ws, change, self.editor)
+            except DStudioError as err:
+                self.show_error(str(err))
+                return
+            self.viewport.canvas.update()
 
-        run_task(self, "Importing models", work, land, self.show_error)
+        run_task(self, "Importing models", work, arrived, self.show_error)
 
     def export_dialog(self) -> None:
         if self.project is None:
@@ -348,7 +347,6 @@ class MainWindow(QMainWindow):
         node = next((n for n, _ in self.project.scene_graph.walk() if n.id in selected), None)
         dialog = PrintDialog(self.ws.home, self.project.id, self.project.name,
                              node.id if node else None, node.name if node else None, self)
-        dialog.finished.connect(lambda _: self.open_project(self.project.id))  # a repair may have added a part
         dialog.show()
         self.print_window = dialog
 
@@ -371,16 +369,21 @@ class MainWindow(QMainWindow):
         self.reconstruct_window = dialog
 
     def _add_reconstruction(self, glb: str, report: dict) -> None:
-        name = Path(report.get("images_folder", "") or "reconstruction").name
-        notes = f"Reconstructed from {report['num_registered']} photos ({report['quality']} quality)"
-
-        def saved() -> None:
-            Path(glb).unlink(missing_ok=True)
-            self.set_selection([self.project.scene_graph.nodes[-1].id])  # show what came back...
+        def picture(result) -> object:  # the version's thumbnail shows what came back, selected and framed
+            self.set_selection([n.id for n in result.nodes])
             self.fit_all()
-            self.versions_dock.save(notes=notes)  # ...so the version's thumbnail shows it too
+            return self.viewport.render()
 
-        self.import_paths([glb], then=saved, label=f"Reconstruct {name}")
+        try:
+            _, version = add_reconstruction(self.ws, self.project.id, glb, report, editor=self.editor,
+                                            picture=picture)
+        except DStudioError as err:
+            self.show_error(str(err))
+            return
+        finally:
+            Path(glb).unlink(missing_ok=True)
+        self.versions_dock.refresh()
+        self.statusBar().showMessage(f"Added the reconstruction and saved version {version.version_number}", 5000)
 
     def open_dialog(self) -> None:
         rows = self.ws.list_projects()
@@ -504,6 +507,7 @@ class MainWindow(QMainWindow):
         settings.setValue("main_window/state", self.saveState())
         if self.project is not None:
             self.editor.save()
+        self.editor.close()
         # the docks' widgets go before the docks themselves during teardown: no more notifications to them
         self.editor.stack.blockSignals(True)
         self.blockSignals(True)

@@ -6,14 +6,14 @@ from the model when the scene graph changes, never edited in place.
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Optional
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QDockWidget, QTreeWidget, QTreeWidgetItem, QWidget
 
 from ..core import Node, Project
-from ..core.commands import Command, DuplicateNodes, GroupNodes, MoveNode, RemoveNodes, SetNodeField
+from ..core.commands import DuplicateNodes, GroupNodes, MoveNode, RemoveNodes, SetNodeField
 
 NODE_ID = Qt.UserRole + 1
 NAME, VISIBLE, LOCKED = 0, 1, 2
@@ -45,11 +45,11 @@ class _Tree(QTreeWidget):
 
 class Outliner(QDockWidget):
     selection_changed = Signal(list)  # node ids
+    edit_requested = Signal(object)  # a core Command, for the window to run on its undo stack
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__("Outliner", parent)
         self.setObjectName("outliner")
-        self.run: Callable[[Command], bool] = lambda command: False
         self.project: Optional[Project] = None
         self.tree = _Tree(self)
         self.tree.setHeaderLabels(["Name", "Show", "Lock"])
@@ -58,7 +58,7 @@ class Outliner(QDockWidget):
         self.tree.setEditTriggers(QAbstractItemView.EditKeyPressed | QAbstractItemView.DoubleClicked)
         self.tree.itemSelectionChanged.connect(self._selected)
         self.tree.itemChanged.connect(self._item_changed)
-        self.tree.moved.connect(lambda node_id, parent_id, index: self.run(MoveNode(node_id=node_id,
+        self.tree.moved.connect(lambda node_id, parent_id, index: self.edit_requested.emit(MoveNode(node_id=node_id,
                                                                                     new_parent_id=parent_id,
                                                                                     index=index)))
         self.tree.setContextMenuPolicy(Qt.ActionsContextMenu)
@@ -119,11 +119,11 @@ class Outliner(QDockWidget):
             return
         checked = {VISIBLE: item.checkState(VISIBLE) == Qt.Checked, LOCKED: item.checkState(LOCKED) == Qt.Checked}
         if column == NAME and item.text(NAME).strip() and item.text(NAME) != node.name:
-            self.run(SetNodeField(node.id, "name", item.text(NAME).strip()[:256]))
+            self.edit_requested.emit(SetNodeField(node.id, "name", item.text(NAME).strip()[:256]))
         elif column == VISIBLE and checked[VISIBLE] != node.visible:
-            self.run(SetNodeField(node.id, "visible", checked[VISIBLE]))
+            self.edit_requested.emit(SetNodeField(node.id, "visible", checked[VISIBLE]))
         elif column == LOCKED and checked[LOCKED] != node.locked:
-            self.run(SetNodeField(node.id, "locked", checked[LOCKED]))
+            self.edit_requested.emit(SetNodeField(node.id, "locked", checked[LOCKED]))
         # redraw from the model: shows the edit, or puts back one that was refused (e.g. on a locked part)
         self.refresh_later()
 
@@ -138,17 +138,17 @@ class Outliner(QDockWidget):
     def group(self) -> None:
         ids = self.selected_ids()
         if ids:
-            self.run(GroupNodes(node_ids=ids))
+            self.edit_requested.emit(GroupNodes(node_ids=ids))
 
     def duplicate(self) -> None:
         ids = self.selected_ids()
         if ids:
-            self.run(DuplicateNodes(node_ids=ids))
+            self.edit_requested.emit(DuplicateNodes(node_ids=ids))
 
     def delete(self) -> None:
         ids = self.selected_ids()
         if ids:
-            self.run(RemoveNodes(node_ids=ids))
+            self.edit_requested.emit(RemoveNodes(node_ids=ids))
 
     def select(self, node_ids: list[str]) -> None:
         self.tree.blockSignals(True)

@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
     QTreeWidgetItem,
 )
 
-from .. import review
 from ..errors import DStudioError
+from ..services import review
 from .panel import Panel
 
 ALL_VERSIONS = "All versions"

@@ -13,12 +13,11 @@ from PySide6.QtWidgets import (
     QTreeWidgetItem,
 )
 
-from ..core.permissions import require
 from ..errors import DStudioError
+from ..services import versions
 from ..store.syncstate import SyncState
 from .panel import Panel
 
-THUMBNAIL_SIZE = (256, 160)
 ICON_SIZE = (80, 50)
 
 
@@ -55,10 +54,7 @@ class VersionsDock(Panel):
         """Each version's thumbnail as an icon, by version id."""
         icons = {}
         ws = self.window.ws
-        for asset in ws.list_assets(self.window.project.id):
-            version_id = asset.metadata.get("version_id") if asset.asset_type == "thumbnail" else None
-            if version_id is None:
-                continue
+        for version_id, asset in versions.thumbnails(ws, self.window.project.id).items():
             if asset.sha256 not in self._icons:
                 pixmap = QPixmap()
                 try:
@@ -96,34 +92,17 @@ class VersionsDock(Panel):
                 return
         self.window.editor.save()  # the version snapshots what is stored, so store the edits first
         try:
-            require(self.window.editor.role, "edit", f"project {self.window.project.name!r}")
-            version = self.window.ws.save_version(self.window.project.id, notes=notes)
+            version = versions.save_version(self.window.ws, self.window.project.id, notes,
+                                            picture=self.window.viewport.render())
         except DStudioError as err:
             self.window.show_error(str(err))
             return
-        self._thumbnail(version)
         self.window.statusBar().showMessage(f"Saved version {version.version_number}", 5000)
         self.refresh()
 
     def _thumbnail(self, version) -> None:
-        """A small render of the viewport, kept as a thumbnail asset of the version."""
-        import io
-
-        from PIL import Image, ImageOps
-
-        from ..core import Asset
-        from ..store import sha256_bytes
-
-        # the whole view, scaled to fit (rendering at another size would crop the scene instead)
-        pixels = self.window.viewport.render()[..., :3]
-        buf = io.BytesIO()
-        ImageOps.pad(Image.fromarray(pixels), THUMBNAIL_SIZE, Image.LANCZOS,
-                     color=tuple(int(c) for c in pixels[0].mean(axis=0))).save(buf, format="PNG")
-        data = buf.getvalue()
-        self.window.ws.add_asset(Asset(
-            project_id=version.project_id, asset_type="thumbnail", name=f"version {version.version_number}.png",
-            sha256=sha256_bytes(data), file_size=len(data), media_type="image/png",
-            metadata={"version_id": version.id, "version_number": version.version_number}), data)
+        """The view on screen now, kept as the thumbnail of ``version`` (just restored)."""
+        self.window.ws.add_asset(*versions.thumbnail_asset(version, versions.thumbnail_png(self.window.viewport.render())))
 
     def restore_selected(self) -> None:
         item = self.list.currentItem()
@@ -138,8 +117,7 @@ class VersionsDock(Panel):
     def restore(self, number: int) -> None:
         self.window.editor.save()
         try:
-            require(self.window.editor.role, "edit", f"project {self.window.project.name!r}")
-            version = self.window.ws.restore_version(self.window.project.id, number)
+            version = versions.restore_version(self.window.ws, self.window.project.id, number)
         except DStudioError as err:
             self.window.show_error(str(err))
             return

@@ -53,7 +53,7 @@ def test_stl_millimetres_become_metres_and_back(tmp_path: Path) -> None:
     src = tmp_path / "box.stl"
     box.export(src)
     scene = read_scene(src)
-    from dstudio_desktop.project_io import describe
+    from dstudio_desktop.services.models import describe
 
     size = describe(scene)["size"]
     assert np.allclose(size, [0.02, 0.06, 0.04])  # metres, Y-up: the 60 mm height is now Y

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pygltflib as g
 
-from dstudio_desktop.project_io import export_project, import_files
+from dstudio_desktop.services.geometry import import_files
+from dstudio_desktop.services.models import export_project
 from dstudio_desktop.store import Workspace
 
 from .gltf_fixtures import MATERIALS, NODES, node_vertex_count, read_back, three_node_glb, trs, walk

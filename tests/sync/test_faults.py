@@ -19,7 +19,7 @@ import httpx
 
 from dstudio_backend.cluster import free_port
 from dstudio_backend.process import start_server
-from dstudio_desktop import review
+from dstudio_desktop.services import review
 from dstudio_desktop.store import Workspace
 from dstudio_desktop.sync.engine import BATCH
 

@@ -8,8 +8,8 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dstudio_desktop import review
 from dstudio_desktop.core.commands import SetNodeField
+from dstudio_desktop.services import review
 
 from .test_faults import DropResponse, NoNetwork
 from .test_sync import _local_state, _new_project, _server_state

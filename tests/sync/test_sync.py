@@ -6,10 +6,11 @@ from pathlib import Path
 
 import trimesh
 
-from dstudio_desktop import review
 from dstudio_desktop.core.commands import SetNodeField
-from dstudio_desktop.project_io import import_files, load_mesh
-from dstudio_desktop.sample import install_sample
+from dstudio_desktop.services import review
+from dstudio_desktop.services.geometry import import_files
+from dstudio_desktop.services.models import load_mesh
+from dstudio_desktop.services.sample import install_sample
 from dstudio_desktop.store.syncstate import SyncState
 
 SAMPLE = "Sample: desk lamp"

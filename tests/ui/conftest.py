@@ -23,7 +23,7 @@ def window(qtbot, home: Path, tmp_path: Path):
     QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
     QSettings.setDefaultFormat(QSettings.IniFormat)
     vispy_app.use_app("pyside6")
-    from dstudio_desktop.sample import install_sample
+    from dstudio_desktop.services.sample import install_sample
     from dstudio_desktop.store import Workspace
     from dstudio_desktop.ui.main_window import MainWindow
 

@@ -164,13 +164,13 @@ def test_a_large_project_opens_on_a_worker_and_the_window_keeps_running(window, 
                                                                          tmp_path: Path) -> None:
     from PySide6.QtCore import QTimer
 
-    from dstudio_desktop import project_io
+    from dstudio_desktop.services import geometry
     from dstudio_desktop.ui import main_window
 
     part = tmp_path / "dome.stl"
     trimesh.creation.icosphere(subdivisions=6).export(part)  # 81,920 triangles
     big = window.ws.create_project("Big")
-    project_io.import_files(window.ws, big.id, [part])
+    geometry.import_files(window.ws, big.id, [part])
     monkeypatch.setattr(main_window, "INLINE_OPEN_BYTES", 0)  # this project counts as large
     opened: list[str] = []
     window.project_opened.connect(opened.append)

@@ -12,9 +12,9 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from dstudio_desktop import review
-from dstudio_desktop.project_io import load_mesh
-from dstudio_desktop.sample import install_sample
+from dstudio_desktop.services import review
+from dstudio_desktop.services.models import load_mesh
+from dstudio_desktop.services.sample import install_sample
 from dstudio_desktop.store import Workspace
 
 pytestmark = pytest.mark.gui
@@ -64,9 +64,9 @@ def test_review_report_pdf_has_a_summary_and_a_section_with_a_picture_per_annota
               for page in reader.pages for image in page.images]
     assert len(images) == 5
     # the centre of each picture is the pinned part: hiding that part changes it
-    from dstudio_desktop.render.headless import render_project
     from dstudio_desktop.render.pins import annotation_pins
-    from dstudio_desktop.report import IMAGE_SIZE, _facing_pin
+    from dstudio_desktop.services.images import render_project
+    from dstudio_desktop.services.report import IMAGE_SIZE, _facing_pin
 
     with Workspace() as ws:
         found = review.threads(ws.list_annotations(ws.resolve_project(SAMPLE)))

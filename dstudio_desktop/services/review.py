@@ -2,8 +2,8 @@
 versions. Shared by the CLI and the UI; no Qt here.
 
 Annotations belong to the version they were made on (the project's latest saved version
-then); each carries its author (the local profile until sign-in exists). The role checks
-here are the app's own enforcement of what the backend's RLS allows.
+then); each carries its author (the local profile until sign-in exists). The store checks
+the role on every write (a reviewer annotates, a viewer does not), as the backend's RLS does.
 """
 
 from __future__ import annotations
@@ -13,13 +13,12 @@ from typing import Optional
 
 import numpy as np
 
-from .core import Annotation, CameraView, Project, SurfacePoint
-from .core.diff import Change, diff_snapshots
-from .core.permissions import require
-from .core.picking import closest_point, face_normal
-from .errors import DStudioError, NotFoundError
-from .project_io import load_mesh
-from .store import Workspace
+from ..core import Annotation, CameraView, Project, SurfacePoint
+from ..core.diff import Change, diff_snapshots
+from ..core.picking import closest_point, face_normal
+from ..errors import DStudioError, NotFoundError
+from ..store import Workspace
+from .models import load_mesh
 
 # a typed point counts as on the surface within this fraction of the scene's size
 SURFACE_TOLERANCE = 1e-3
@@ -96,7 +95,6 @@ def _current_version_id(ws: Workspace, project: Project) -> Optional[str]:
 
 def add(ws: Workspace, project: Project, text: str, position: Optional[SurfacePoint],
         camera: Optional[CameraView]) -> Annotation:
-    require(ws.role(project.id), "annotate", f"project {project.name!r}")
     profile = ws.local_profile()
     return ws.add_annotation(Annotation(project_id=project.id, version_id=_current_version_id(ws, project),
                                         author_id=profile["id"], content=_text(text), position=position,
@@ -104,7 +102,6 @@ def add(ws: Workspace, project: Project, text: str, position: Optional[SurfacePo
 
 
 def reply(ws: Workspace, project: Project, annotation_id: str, text: str) -> Annotation:
-    require(ws.role(project.id), "annotate", f"project {project.name!r}")
     parent = ws.get_annotation(project.id, annotation_id)
     if parent.parent_id is not None:  # replies thread under the annotation, not under each other
         parent = ws.get_annotation(project.id, parent.parent_id)
@@ -113,7 +110,6 @@ def reply(ws: Workspace, project: Project, annotation_id: str, text: str) -> Ann
 
 
 def set_resolved(ws: Workspace, project: Project, annotation_id: str, resolved: bool) -> Annotation:
-    require(ws.role(project.id), "annotate", f"project {project.name!r}")
     annotation = ws.get_annotation(project.id, annotation_id)
     if annotation.resolved == resolved:
         return annotation

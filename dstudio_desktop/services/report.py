@@ -1,6 +1,7 @@
 """The review report: a summary table, then one section per annotation with a render from
 its captured camera showing its pin, its text and thread, status and version. Written as
-HTML (images inline) or as PDF through Qt's own PDF writer (QTextDocument + QPdfWriter)."""
+HTML (images inline) or as PDF, through a writer the caller hands in (Qt's, in ``ui/``: only
+the UI layer touches Qt)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,16 @@ import base64
 import html
 import io
 from pathlib import Path
+from typing import Callable, Optional
 
 import numpy as np
 
-from .atomic import atomic_write
-from .errors import DStudioError
+from ..atomic import atomic_write
+from ..errors import DStudioError
 from .review import threads
+
+#: Turns the report's HTML and its images (by the names the HTML uses) into PDF bytes.
+PdfWriter = Callable[[str, dict[str, bytes]], bytes]
 
 IMAGE_SIZE = (960, 600)
 
@@ -28,8 +33,8 @@ def _png(image: np.ndarray) -> bytes:
 
 def build(ws, key: str) -> tuple[str, dict[str, bytes], dict]:
     """The report's HTML (images referenced as ``pinN.png``), the images, and a summary."""
-    from .render.headless import render_project
-    from .render.pins import annotation_pins
+    from ..render.pins import annotation_pins
+    from .images import render_project
 
     project = ws.load_project(key)
     versions = ws.list_versions(project.id)
@@ -89,14 +94,16 @@ def _short(text: str, limit: int = 80) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def write_report(ws, key: str, output: Path) -> dict:
+def write_report(ws, key: str, output: Path, pdf_writer: Optional[PdfWriter] = None) -> dict:
     output = Path(output)
     suffix = output.suffix.lower()
     if suffix not in (".pdf", ".html", ".htm"):
         raise DStudioError(f"{output}: the report is written as .pdf or .html")
+    if suffix == ".pdf" and pdf_writer is None:
+        raise DStudioError(f"{output}: writing PDF needs the desktop part of Design Studio; write .html instead")
     page, images, summary = build(ws, key)
     if suffix == ".pdf":
-        data = _pdf(page, images)
+        data = pdf_writer(page, images)
     else:
         for name, png in images.items():
             page = page.replace(f'src="{name}"', f'src="data:image/png;base64,{base64.b64encode(png).decode()}"')
@@ -106,28 +113,3 @@ def write_report(ws, key: str, output: Path) -> dict:
     except OSError as err:
         raise DStudioError(f"{output}: cannot write the report: {err}") from None
     return {**summary, "file": str(output), "sections": len(images)}
-
-
-def _pdf(page: str, images: dict[str, bytes]) -> bytes:
-    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QUrl
-    from PySide6.QtGui import QGuiApplication, QImage, QPageLayout, QPageSize, QPdfWriter, QTextDocument
-
-    app = QGuiApplication.instance() or QGuiApplication([])  # text layout needs Qt's fonts  # noqa: F841
-    document = QTextDocument()
-    for name, png in images.items():
-        document.addResource(QTextDocument.ImageResource, QUrl(name), QImage.fromData(png))
-    document.setHtml(page)
-    data = QByteArray()
-    buffer = QBuffer(data)
-    buffer.open(QIODevice.WriteOnly)
-    writer = QPdfWriter(buffer)
-    writer.setPageLayout(QPageLayout(QPageSize(QPageSize.A4), QPageLayout.Portrait, QMarginsF(15, 15, 15, 15),
-                                     QPageLayout.Millimeter))
-    writer.setResolution(150)
-    writer.setTitle("Design Studio review report")
-    writer.setCreator("Design Studio Desktop")
-    document.setPageSize(writer.pageLayout().paintRectPixels(writer.resolution()).size().toSizeF())
-    document.print_(writer)
-    del writer  # finishes the PDF
-    buffer.close()
-    return bytes(data)
