@@ -57,13 +57,13 @@ def main() -> None:
         push_s = time.perf_counter() - t0
         assert pushed.state == "up to date", pushed.message
 
-        b = Workspace(tmp / "b")
+        engine_b = None
+        b = Workspace(tmp / "b", fetch_blob=lambda asset: engine_b.client.download("assets", asset.url))
         engine_b = _engine(b, server, email)
         t0 = time.perf_counter()
         pulled = engine_b.run()
         pull_s = time.perf_counter() - t0
         assert pulled.state == "up to date", pulled.message
-        b.fetch_blob = lambda asset: engine_b.client.download("assets", asset.url)
         t0 = time.perf_counter()
         fetched = sum(len(b.asset_bytes(asset)) for asset in b.list_assets(project.id))
         fetch_s = time.perf_counter() - t0

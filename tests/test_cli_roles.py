@@ -24,7 +24,7 @@ EDITS = {
     "reconstruct": lambda tmp: ["reconstruct", str(tmp / "photos"), "-o", str(tmp / "scan.glb"), "--project", SAMPLE],
 }
 # a plain slice of a project records a print job and its G-code in it: an edit too
-EDITS_EXTRA = {"slice without repair": lambda tmp: ["slice", SAMPLE, "-o", str(tmp / "plain.gcode")]}
+EDITS_EXTRA = {"slice without repair": lambda tmp: ["slice", SAMPLE, "-o", str(tmp / "plain.gcode"), "--scale-to-fit"]}
 # notes: what a reviewer is for
 ANNOTATIONS = {"annotate add", "annotate reply", "annotate resolve", "annotate reopen"}
 # read a project or files, write only files outside the workspace

@@ -12,18 +12,9 @@ from .output import Output
 
 
 def _workspace():
-    from ..store import Workspace
-    from ..sync.runner import attach_fetcher
+    from ..sync.runner import open_workspace
 
-    ws = Workspace()
-    attach_fetcher(ws)  # assets pulled as metadata are fetched when first needed
-    return ws
-
-
-def _require_edit(ws, key: str) -> None:
-    from ..core.permissions import require
-
-    require(ws.role(key), "edit", f"project {key!r}")
+    return open_workspace()  # assets pulled as metadata are fetched when first needed
 
 
 def _run_cancellable(out: Output, work: Callable[[Any], Any]) -> Any:

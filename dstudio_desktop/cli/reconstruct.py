@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .common import _require_edit, _run_cancellable, _workspace
+from .common import _run_cancellable, _workspace
 from .output import Output
 
 
@@ -20,7 +20,7 @@ def cmd_reconstruct(args: argparse.Namespace, out: Output) -> int:
         return 2
     if args.project:  # refuse before an hour of work, not after
         with _workspace() as ws:
-            _require_edit(ws, args.project)
+            ws.require(args.project, "edit")
     try:
         report = _run_cancellable(out, lambda token: run_worker(
             Path(args.images), output, args.quality, args.device, Path(args.report) if args.report else None,

@@ -172,6 +172,8 @@ def prepare(target: str, options: SliceOptions, ws: Optional[Workspace] = None, 
     printer = pick(printers(), options.printer, "printer")
     material = pick(materials(), options.material, "material")
     scene, project, node_key = _target_scene(ws, target, options)
+    if project is not None and ws is not None and store_repairs:
+        ws.require(project.id, "edit")  # a project's slice records a print job (and a repair, a part) in it
     check(cancel, "slicing")
     mesh = printer_mesh(scene)
     repaired_node_id = None

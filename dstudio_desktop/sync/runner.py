@@ -3,9 +3,11 @@ and on-demand fetching of asset bytes."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 from ..errors import DStudioError
+from ..store import Workspace
 from .client import BackendClient, Offline
 from .engine import SyncEngine
 from .session import Session, clear_session, load_session, save_session
@@ -46,18 +48,20 @@ def engine_for(ws, client: Optional[BackendClient] = None) -> SyncEngine:
     return SyncEngine(ws, client, session)
 
 
-def attach_fetcher(ws) -> None:
-    """Let the workspace fetch bytes of pulled assets from storage when it first needs them."""
+def fetch_blob(asset) -> bytes:
+    """The bytes of an asset pulled from the server as metadata only, from its storage."""
+    session = load_session()
+    if session is None:
+        raise DStudioError(f"asset {asset.name!r} is on the server; sign in to fetch it")
+    client = BackendClient(session.url, session.anon_key)
+    client.token = session.access_token
+    try:
+        return client.download("assets", asset.url)
+    finally:
+        client.close()
 
-    def fetch(asset) -> bytes:
-        session = load_session()
-        if session is None:
-            raise DStudioError(f"asset {asset.name!r} is on the server; sign in to fetch it")
-        client = BackendClient(session.url, session.anon_key)
-        client.token = session.access_token
-        try:
-            return client.download("assets", asset.url)
-        finally:
-            client.close()
 
-    ws.fetch_blob = fetch
+def open_workspace(home: Optional[Path] = None) -> Workspace:
+    """The user's workspace, able to fetch the bytes of pulled assets when first needed: what
+    the CLI, the app and their worker threads open."""
+    return Workspace(home, fetch_blob=fetch_blob)

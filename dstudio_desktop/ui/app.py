@@ -9,6 +9,7 @@ from typing import Optional
 from ..core import Project
 from ..errors import DStudioError
 from ..store import Workspace
+from ..sync.runner import open_workspace
 
 
 def open_target(ws: Workspace, target: Optional[str]) -> Project:
@@ -38,7 +39,7 @@ def run_app(target: Optional[str] = None) -> int:
     from .main_window import MainWindow
 
     try:
-        ws = Workspace()
+        ws = open_workspace()
         project = open_target(ws, target)
     except DStudioError as err:
         QMessageBox.critical(None, "Design Studio", str(err))

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMainWindow, QM
 
 from ..core import SNAPSHOT_DOCUMENTS, CameraView, Project, SurfacePoint
 from ..core import camera_math as cm
-from ..core.permissions import require
 from ..core.progress import check
 from ..errors import DStudioError
 from ..meshio import FORMATS
@@ -24,6 +23,7 @@ from ..services.changes import land
 from ..services.geometry import add_reconstruction, geometry_change, import_label, read_geometry
 from ..services.models import export_project, load_mesh
 from ..store import Workspace
+from ..sync.runner import open_workspace
 from .outliner import Outliner
 from .tasks import run_task
 from .undo import Editor
@@ -137,7 +137,7 @@ class MainWindow(QMainWindow):
         home = self.ws.home
 
         def work(progress, token):
-            with Workspace(home) as ws:
+            with open_workspace(home) as ws:
                 return prepare_assets(ws, asset_ids, progress, token)
 
         run_task(self, f"Opening {project.name}", work, lambda prepared: self._show_project(project, prepared),
@@ -330,7 +330,7 @@ class MainWindow(QMainWindow):
         project_id, home = self.project.id, self.ws.home
 
         def work(progress, token):
-            with Workspace(home) as ws:
+            with open_workspace(home) as ws:
                 return export_project(ws, project_id, path)
 
         run_task(self, "Exporting", work,
@@ -357,7 +357,7 @@ class MainWindow(QMainWindow):
         from .reconstruct_dialog import ReconstructDialog
 
         try:
-            require(self.editor.role, "edit", f"project {self.project.name!r}")
+            self.ws.require(self.project.id, "edit")  # refused now, not after the reconstruction
         except DStudioError as err:
             self.show_error(str(err))
             return

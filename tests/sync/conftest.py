@@ -24,11 +24,10 @@ class Desktop:
     def __init__(self, home: Path, server, api: Api) -> None:
         self.server = server
         self.api = api
-        self.ws = Workspace(home)
+        self.ws = Workspace(home, fetch_blob=self._fetch)
         client = BackendClient(server.url, server.anon_key)
         self.session = client.sign_in(api.user["email"], PASSWORD)
         client.close()
-        self.ws.fetch_blob = self._fetch
 
     def _fetch(self, asset) -> bytes:
         client = BackendClient(self.server.url, self.server.anon_key)
