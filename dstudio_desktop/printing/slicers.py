@@ -1,8 +1,8 @@
 """The slicers attached to this machine, and running CuraEngine.
 
-CuraEngine is run as a subprocess in its own process group (so cancel can kill it
-and anything it spawned), its ``Progress:`` lines become progress reports, and the
-real print time and filament volume it logs on stderr replace the placeholders
+CuraEngine runs as a ``jobs.ProcessJob`` (its own process group, so cancel can kill it
+and anything it spawned; output staged beside the target), its ``Progress:`` lines become
+progress reports, and the real print time and filament volume it logs on stderr replace the placeholders
 (``;TIME:6666``, ``;Filament used: 0m``) a stand-alone run writes into the header.
 """
 
@@ -15,8 +15,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +22,8 @@ from typing import Any, Optional
 
 from ..atomic import atomic_write
 from ..core.progress import CancelToken, ProgressCallback, no_progress
-from ..errors import Cancelled, DStudioError
-from ..process import terminate_group
+from ..errors import DStudioError
+from ..jobs import ProcessJob, ProcessRun, run
 from .profiles import MaterialProfile, PrinterProfile
 
 INSTALL_HINT = (
@@ -189,68 +187,72 @@ def cura_command(info: SlicerInfo, printer: PrinterProfile, settings: tuple[dict
     if extruder_def is not None:
         cmd += ["-j", str(extruder_def)]
     cmd += [*_args(extruder_settings), "-l", str(model_stl), "-o", str(out)]
-    env = {**os.environ, "CURA_ENGINE_SEARCH_PATH": f"{resources / 'definitions'}:{resources / 'extruders'}"}
-    return cmd, env
+    return cmd, {**os.environ, **cura_env(resources)}
+
+
+def cura_env(resources: Path) -> dict[str, str]:
+    """The environment CuraEngine needs beyond ours: where its definitions are."""
+    return {"CURA_ENGINE_SEARCH_PATH": f"{resources / 'definitions'}:{resources / 'extruders'}"}
+
+
+_FACTS = (("time", re.compile(r"^Print time \(s\):\s*([\d.]+)")),
+          ("volume", re.compile(r"^Filament \(mm\^3\):\s*([\d.]+)")),
+          ("layers", re.compile(r"^Layer count:\s*(\d+)")))
+
+
+def cura_line(line: str) -> Optional[dict[str, Any]]:
+    """One line of CuraEngine's stderr as a job event: its ``Progress:`` lines, the facts it
+    logs at the end (print time, filament volume, layer count), and its error lines."""
+    line = line.rstrip()
+    m = _PROGRESS.match(line)
+    if m:
+        return {"event": "progress", "fraction": min(float(m.group(1)) / 100.0, 1.0), "message": "slicing"}
+    for key, pattern in _FACTS:
+        m = pattern.match(line)
+        if m:
+            return {"event": "fact", "key": key, "value": float(m.group(1))}
+    if "[ERROR]" in line or line.lower().startswith("error"):
+        return {"event": "error", "message": line}
+    return None
+
+
+def cura_job(info: SlicerInfo, printer: PrinterProfile, settings: tuple[dict[str, Any], dict[str, Any]],
+             model_stl: Path, out: Path) -> ProcessJob:
+    """A job slicing ``model_stl`` into ``out``: CuraEngine writes into a staging folder beside
+    ``out``, and the G-code with its header corrected moves into place only when it succeeded.
+    Its result is a ``CuraRun``."""
+    assert info.resources is not None
+    env = cura_env(info.resources)
+
+    def command(staging: Optional[Path]) -> list[str]:
+        assert staging is not None
+        return cura_command(info, printer, settings, model_stl, staging / "raw.gcode")[0]
+
+    def finish(run: ProcessRun) -> CuraRun:
+        assert run.staging is not None
+        if run.returncode != 0:
+            errors = [e["message"] for e in run.events if e["event"] == "error"]
+            detail = errors[-1] if errors else f"exit code {run.returncode}"
+            raise DStudioError(f"CuraEngine failed to slice {model_stl.name}: {detail}")
+        facts = {e["key"]: e["value"] for e in run.events if e["event"] == "fact"}
+        if "time" not in facts or "volume" not in facts:
+            raise DStudioError("CuraEngine finished without reporting print time and filament volume")
+        raw = run.staging / "raw.gcode"
+        layers = int(facts.get("layers", 0)) or _layer_count(raw)
+        _write_fixed_gcode(raw, run.staging / "out.gcode", facts["time"], facts["volume"],
+                           printer.filament_diameter_mm)
+        return CuraRun(facts["time"], facts["volume"], layers, time.monotonic() - run.started)
+
+    return ProcessJob("slicing", command, env=env, stdout=None, stderr=cura_line, stage_beside=out,
+                      outputs={"out.gcode": out}, finish=finish,
+                      cannot_start=f"{info.executable}: cannot start CuraEngine")
 
 
 def run_cura(info: SlicerInfo, printer: PrinterProfile, settings: tuple[dict[str, Any], dict[str, Any]],
              model_stl: Path, out: Path, progress: ProgressCallback = no_progress,
              cancel: Optional[CancelToken] = None) -> CuraRun:
-    """Slice ``model_stl`` into ``out`` (written atomically, header corrected)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, raw_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".raw")
-    os.close(fd)
-    raw = Path(raw_name)
-    cmd, env = cura_command(info, printer, settings, model_stl, raw)
-    start = time.monotonic()
-    try:
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
-                                start_new_session=True)
-    except OSError as err:
-        raw.unlink(missing_ok=True)
-        raise DStudioError(f"{info.executable}: cannot start CuraEngine ({err.strerror})") from None
-    facts: dict[str, float] = {}
-    tail: list[str] = []
-
-    def read_stderr() -> None:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            line = line.rstrip()
-            m = _PROGRESS.match(line)
-            if m:
-                progress(min(float(m.group(1)) / 100.0, 1.0), "slicing")
-                continue
-            for key, pattern in (("time", r"^Print time \(s\):\s*([\d.]+)"), ("volume", r"^Filament \(mm\^3\):\s*([\d.]+)"),
-                                 ("layers", r"^Layer count:\s*(\d+)")):
-                m = re.match(pattern, line)
-                if m:
-                    facts[key] = float(m.group(1))
-            if "[ERROR]" in line or line.lower().startswith("error"):
-                tail.append(line)
-
-    reader = threading.Thread(target=read_stderr, daemon=True)
-    reader.start()
-    try:
-        while proc.poll() is None:
-            if cancel is not None and cancel.cancelled:
-                terminate_group(proc)
-                raise Cancelled("slicing")
-            time.sleep(0.05)
-        reader.join(timeout=5)
-        if proc.returncode != 0:
-            detail = tail[-1] if tail else f"exit code {proc.returncode}"
-            raise DStudioError(f"CuraEngine failed to slice {model_stl.name}: {detail}")
-        if "time" not in facts or "volume" not in facts:
-            raise DStudioError("CuraEngine finished without reporting print time and filament volume")
-        layers = int(facts.get("layers", 0)) or _layer_count(raw)
-        _write_fixed_gcode(raw, out, facts["time"], facts["volume"], printer.filament_diameter_mm)
-    except BaseException:
-        if proc.poll() is None:
-            terminate_group(proc)
-        raise
-    finally:
-        raw.unlink(missing_ok=True)
-    return CuraRun(facts["time"], facts["volume"], layers, time.monotonic() - start)
+    """Slice ``model_stl`` into ``out`` (written only on success, header corrected)."""
+    return run(cura_job(info, printer, settings, model_stl, Path(out)), progress, cancel)
 
 
 def _layer_count(gcode: Path) -> int:

@@ -1,4 +1,5 @@
-"""The Print dialog: settings, printability findings, slicing with progress, estimates, the G-code."""
+"""The Print dialog: settings, printability findings, slicing with progress, estimates, the G-code.
+The check and the slice run as jobs behind ``ui.tasks.run_task``'s progress dialog."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..jobs import Job
 from ..printing.profiles import materials, printers
 from ..printing.service import ADHESION, REPAIRS, SliceOptions, SliceReport, prepare, slice_target
 from ..printing.slicers import find_slicers
@@ -38,6 +40,8 @@ GCODE_PREVIEW_LINES = 400
 
 
 class PrintDialog(QDialog):
+    """Print settings for a project or one part: check, slice to G-code, show the estimates."""
+
     def __init__(self, home: Path, project_id: str, project_name: str, node_id: Optional[str] = None,
                  node_name: Optional[str] = None, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
@@ -47,6 +51,7 @@ class PrintDialog(QDialog):
         self.target = f"{project_id}:{node_id}" if node_id else project_id
         self.report: Optional[SliceReport] = None
         self.busy = False
+        self.job: Optional[Job] = None   # the check or slice under way
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(f"<b>{node_name or project_name}</b>" + ("" if node_id else " (all visible parts)")))
 
@@ -140,7 +145,7 @@ class PrintDialog(QDialog):
                 return prepare(target, options, ws, store_repairs=False, cancel=token).findings
 
         self._set_busy(True)
-        run_task(self, "Checking printability", work, self._checked, self._failed)
+        self.job = run_task(self, "Checking printability", work, self._checked, self._failed)
 
     def _checked(self, findings) -> None:
         self._set_busy(False)
@@ -159,7 +164,7 @@ class PrintDialog(QDialog):
                 return slice_target(target, path, options, ws=ws, progress=progress, cancel=token)
 
         self._set_busy(True)
-        run_task(self, "Slicing", work, self._sliced, self._failed)
+        self.job = run_task(self, "Slicing", work, self._sliced, self._failed)
 
     def _sliced(self, report: SliceReport) -> None:
         self._set_busy(False)
@@ -175,6 +180,12 @@ class PrintDialog(QDialog):
     def _failed(self, message: str) -> None:
         self._set_busy(False)
         self.estimates.setText(f"<span style='color:#b00'>{message}</span>")
+
+    def reject(self) -> None:
+        """Closing cancels a check or slice under way: no slicer outlives its dialog."""
+        if self.job is not None and not self.job.done:
+            self.job.cancel()
+        super().reject()
 
     def show_gcode(self) -> None:
         if self.report is None:

@@ -1,10 +1,10 @@
 """Reconstruct from Photos: choose a folder, read the photo-set report, pick a quality, and run
-the reconstruction worker with a progress bar and a Cancel that stops it within seconds.
+the reconstruction worker (a ``jobs.reconstruct`` job, followed through ``ui.tasks.follow``) with a
+progress bar and a Cancel that stops it within seconds.
 The finished mesh comes back to the window, which adds it as an asset, a node and a version."""
 
 from __future__ import annotations
 
-import threading
 import uuid
 from pathlib import Path
 from typing import Any, Optional
@@ -26,12 +26,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.progress import CancelToken
-from ..errors import Cancelled, DStudioError
-from .tasks import run_in_thread
+from ..errors import Cancelled
+from ..jobs import Job, ThreadJob
+from .tasks import follow
 
 
 class ReconstructDialog(QDialog):
+    """The Reconstruct from Photos dialog; ``reconstructed`` fires when a run finished."""
+
     #: the GLB written and the worker's report, when a run finishes
     reconstructed = Signal(str, dict)
 
@@ -40,8 +42,7 @@ class ReconstructDialog(QDialog):
         self.setWindowTitle("Reconstruct from Photos")
         self.setObjectName("reconstruct_dialog")
         self.work_dir = work_dir
-        self.token: Optional[CancelToken] = None
-        self.thread: Optional[threading.Thread] = None
+        self.job: Optional[Job] = None   # the reconstruction, once started
         self.photos_ok = False
         layout = QVBoxLayout(self)
 
@@ -97,7 +98,7 @@ class ReconstructDialog(QDialog):
 
     @property
     def running(self) -> bool:
-        return self.thread is not None and self.thread.is_alive()
+        return self.job is not None and not self.job.done
 
     def browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Folder of photos", self.folder.text())
@@ -116,8 +117,8 @@ class ReconstructDialog(QDialog):
         if not text:
             return
         self.status.setText("Checking the photos…")
-        run_in_thread(self, "check photos", lambda progress, token: check_photos(Path(text)), lambda f, m: None,
-                      lambda report: self._checked(text, report), self._failed)
+        follow(self, ThreadJob(lambda progress, token: check_photos(Path(text)), name="check photos"), None,
+               lambda report: self._checked(text, report), self._failed)
 
     def _checked(self, folder: str, report) -> None:
         if folder != self.folder.text().strip():
@@ -135,30 +136,29 @@ class ReconstructDialog(QDialog):
         self.run_button.setEnabled(report.ok and not self.running)
 
     def start(self) -> None:
-        from gpu.launch import ReconstructionRefused, run_worker
+        from ..jobs.reconstruct import ReconstructionRefused, reconstruction_job
 
         if self.running or not self.photos_ok:
             return
         images = Path(self.folder.text().strip())
         output = self.work_dir / f"{uuid.uuid4()}.glb"
-        quality, device = self.quality.currentData(), self.device.currentData()
+        job = reconstruction_job(images, output, self.quality.currentData(), self.device.currentData())
 
-        def work(progress, token):
-            try:
-                return run_worker(images, output, quality, device, progress=progress, cancel=token)
-            except Cancelled:
-                raise DStudioError("Cancelled; nothing was added.") from None
-            except ReconstructionRefused as err:
-                raise DStudioError(str(err.photos.get("refused") or err)) from None
+        def failed(message: str) -> None:
+            error = job.exception()
+            if isinstance(error, Cancelled):
+                message = "Cancelled; nothing was added."
+            elif isinstance(error, ReconstructionRefused):
+                message = str(error.photos.get("refused") or error)
+            self._failed(message)
 
         self._set_running(True)
         self.status.setText("Starting…")
-        self.token, self.thread = run_in_thread(self, "reconstruct", work, self._progress,
-                                                lambda report: self._finished(str(output), report), self._failed)
+        self.job = follow(self, job, self._progress, lambda report: self._finished(str(output), report), failed)
 
     def cancel(self) -> None:
-        if self.token is not None and self.running:
-            self.token.cancel()
+        if self.job is not None and self.running:
+            self.job.cancel()
             self.status.setText("Cancelling…")
             self.cancel_button.setEnabled(False)
 
@@ -189,7 +189,7 @@ class ReconstructDialog(QDialog):
         """Closing while running cancels first: no worker outlives its dialog."""
         if self.running:
             self.cancel()
-            self.thread.join(timeout=10)
+            self.job.wait(timeout=10)
         super().reject()
 
     def keyPressEvent(self, event) -> None:  # Esc cancels a run rather than hiding it

@@ -1,26 +1,26 @@
 """Sign-in and background sync in the window: a status in the status bar (offline, syncing,
-up to date, or the error), the credit balance when signed in, a sync every half minute on a
-worker thread (editing never waits for it), and the Sign In dialog."""
+up to date, or the error), the credit balance when signed in, a sync every half minute as a
+job off the GUI thread (``ui.tasks.follow``: editing never waits for it), and the Sign In dialog."""
 
 from __future__ import annotations
 
-import threading
 from typing import Optional
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLineEdit, QMessageBox
 
 from ..errors import DStudioError
+from ..jobs import Job, ThreadJob
 from ..store import Workspace
 from ..sync.session import Session, load_session
+from .tasks import follow
 
 INTERVAL_MS = 30_000
 MAX_INTERVAL_MS = 5 * 60_000  # offline, the wait between tries doubles up to this
 
 
 class SyncStatus(QObject):
-    finished = Signal(object)   # a SyncReport, from the worker thread
-    failed = Signal(str)
+    """The window's sign-in state and its background sync cycle."""
 
     def __init__(self, window) -> None:
         super().__init__(window)
@@ -28,11 +28,10 @@ class SyncStatus(QObject):
         self.session: Optional[Session] = None
         self.running = False
         self.last_report = None
+        self.job: Optional[Job] = None   # the sync under way
         self.timer = QTimer(self)
         self.timer.setInterval(INTERVAL_MS)
         self.timer.timeout.connect(self.sync_now)
-        self.finished.connect(self._landed)
-        self.failed.connect(self._failed)
         try:
             self.session = load_session()
         except DStudioError as err:
@@ -102,21 +101,17 @@ class SyncStatus(QObject):
         self._show("Syncing…")
         home = self.window.ws.home
 
-        def work() -> None:
+        def work(progress, token):
             from ..sync.runner import engine_for
 
-            try:
-                with Workspace(home) as ws:
-                    engine = engine_for(ws)
-                    try:
-                        report = engine.run(progress=lambda f, m: None)
-                    finally:
-                        engine.client.close()
-                self.finished.emit(report)
-            except DStudioError as err:
-                self.failed.emit(str(err))
+            with Workspace(home) as ws:
+                engine = engine_for(ws)
+                try:
+                    return engine.run(progress=progress, cancel=token)
+                finally:
+                    engine.client.close()
 
-        threading.Thread(target=work, name="sync", daemon=True).start()
+        self.job = follow(self, ThreadJob(work, name="sync"), None, self._landed, self._failed)
 
     def _landed(self, report) -> None:
         self.running = False
