@@ -1,14 +1,36 @@
 """Applies ``supabase/migrations/*.sql`` in order, each once, recording them where the
-Supabase CLI does (``supabase_migrations.schema_migrations``)."""
+Supabase CLI does (``supabase_migrations.schema_migrations``).
+
+The repository keeps the SQL in ``supabase/migrations`` (where the Supabase CLI reads it, so
+that folder holds no Python); the wheel ships it as ``dstudio_backend/sql_migrations/``
+(``[tool.setuptools.package-dir]`` in pyproject.toml). ``migrations_dir()`` finds it either way.
+"""
 
 from __future__ import annotations
 
 import re
+from importlib.resources import files
 from pathlib import Path
 
 import psycopg
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "supabase" / "migrations"
+_SHIPPED_AS = "sql_migrations"
+
+
+def migrations_dir() -> Path:
+    """The folder of migration files: the wheel's package data, or the checkout's ``supabase/migrations``."""
+    shipped = files(__package__) / _SHIPPED_AS
+    if isinstance(shipped, Path) and shipped.is_dir():
+        return shipped
+    # An editable install (what ./dev makes) cannot map a folder without __init__.py into the
+    # package (pypa/setuptools#4943), so there the files are read where the repository keeps them.
+    checkout = Path(__file__).resolve().parent.parent / "supabase" / "migrations"
+    if checkout.is_dir():
+        return checkout
+    raise RuntimeError(f"the backend's migrations are missing: neither {shipped} nor {checkout} exists; reinstall")
+
+
+MIGRATIONS_DIR = migrations_dir()
 _NAME = re.compile(r"^(\d{14})_(.+)\.sql$")
 
 

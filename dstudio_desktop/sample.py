@@ -1,7 +1,8 @@
 """The bundled sample project: a small desk lamp of four parts, built from code.
 
-``python -m dstudio_desktop.sample`` regenerates ``resources/sample_project``;
-the output is deterministic, and a test checks the shipped copy matches it.
+``python -m dstudio_desktop.sample`` regenerates ``resources/sample_project`` (in a checkout
+or an editable install, that is the repository's folder); the output is deterministic, and a
+test checks the shipped copy matches it.
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ import trimesh
 from .core import CameraPreset, CameraPresets, Material, MaterialSet, Node, Project, SceneGraph, Transform
 from .core.lighting import LightingConfig, builtin_presets
 from .meshio import MeshData
-from .project_io import mesh_asset
+from .resources import resource
+from .services.geometry import mesh_asset
 from .store import Workspace
 from .store.bundle import install_bundle, write_bundle
 
-RESOURCES = Path(__file__).resolve().parent.parent / "resources"
-SAMPLE_DIR = RESOURCES / "sample_project"
+SAMPLE_DIR = resource("sample_project")
 _NS = uuid.UUID("6f1c2a52-9d0e-4c55-9a7b-2b6a0f3d1e10")
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import ClassVar, Literal, Optional
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 
-from .schema import Document, Finite, Id, Model, Name, NonNegative, Rgba, new_id, require_unique
+from ..errors import DocumentError
+from ..resources import resource
+from .schema import Document, Finite, Id, Model, Name, NonNegative, Rgba, format_loc, new_id, require_unique
 
 AlphaMode = Literal["OPAQUE", "MASK", "BLEND"]
 
@@ -72,3 +75,28 @@ class MaterialSet(Document):
 
     def get(self, material_id: str) -> Optional[Material]:
         return next((m for m in self.materials if m.id == material_id), None)
+
+
+def material_library() -> list[Material]:
+    """The bundled material library (``resources/materials/library.json``), as new materials.
+
+    Each call gives fresh ids, so picking the same library entry twice adds two materials.
+    Plain Python: the UI's material panel and the CLI read it through this one function.
+    """
+    path = resource("materials", "library.json")
+    try:
+        entries = json.loads(path.read_text())["materials"]
+        if not isinstance(entries, list):
+            raise TypeError("'materials' is not a list")
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise DocumentError("material library", "", f"{path} cannot be read ({err})") from None
+    found = []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise DocumentError("material library", f"materials[{i}]", "is not an object")
+        try:
+            found.append(Material.model_validate({**entry, "library_origin": "library"}))
+        except ValidationError as err:
+            first = err.errors()[0]
+            raise DocumentError("material library", format_loc(("materials", i, *first["loc"])), first["msg"]) from None
+    return found

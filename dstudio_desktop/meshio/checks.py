@@ -14,20 +14,12 @@ import zipfile
 from pathlib import Path
 
 from ..errors import MeshFileError
+from ..settings import max_import_bytes
 from .formats import Format, format_for
 
-DEFAULT_MAX_IMPORT_MB = 2048
 # A zip (3MF) whose contents expand past this many times its size is treated as a bomb.
+# Not a setting: it guards against hostile files, and no honest 3MF comes near it.
 MAX_ZIP_RATIO = 200
-
-
-def max_import_bytes() -> int:
-    raw = os.environ.get("DSTUDIO_MAX_IMPORT_MB", "")
-    try:
-        mb = float(raw) if raw else DEFAULT_MAX_IMPORT_MB
-    except ValueError:
-        mb = DEFAULT_MAX_IMPORT_MB
-    return int(mb * 1024 * 1024)
 
 
 def _human(n: float) -> str:

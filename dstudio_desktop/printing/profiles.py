@@ -1,7 +1,7 @@
 """Printer and material profiles: the bundled ones in resources/printing, plus the user's own.
 
 A user adds or overrides profiles by dropping ``printers.json`` / ``materials.json`` (same
-shape as the bundled files) into ``$DSTUDIO_HOME/printing/``.
+shape as the bundled files) into ``$DSTUDIO_HOME/printing/`` (``settings.user_printing_dir()``).
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..core.schema import format_loc
 from ..errors import DStudioError
-from ..store.paths import workspace_home
-
-BUNDLED = Path(__file__).resolve().parent.parent.parent / "resources" / "printing"
+from ..resources import resource
+from ..settings import user_printing_dir
 
 
 class PrinterProfile(BaseModel):
@@ -55,8 +54,8 @@ def _read(path: Path, key: str, cls: type[BaseModel]) -> dict[str, Any]:
 
 
 def _profiles(filename: str, key: str, cls: type[BaseModel]) -> dict[str, Any]:
-    found = _read(BUNDLED / filename, key, cls)
-    user = workspace_home() / "printing" / filename
+    found = _read(resource("printing", filename), key, cls)
+    user = user_printing_dir() / filename
     if user.is_file():
         found.update(_read(user, key, cls))
     return found

@@ -1,15 +1,7 @@
-"""Where the workspace lives: ``$DSTUDIO_HOME`` or the platform's user data dir."""
+"""Where the workspace lives: ``$DSTUDIO_HOME`` or the platform's user data dir (read in ``settings``)."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from ..settings import workspace_home
 
-import platformdirs
-
-
-def workspace_home() -> Path:
-    env = os.environ.get("DSTUDIO_HOME")
-    if env:
-        return Path(env).expanduser()
-    return Path(platformdirs.user_data_dir("dstudio", "DesignStudio"))
+__all__ = ["workspace_home"]
