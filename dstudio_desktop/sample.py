@@ -20,8 +20,7 @@ from .core.lighting import LightingConfig, builtin_presets
 from .meshio import MeshData
 from .resources import resource
 from .services.geometry import mesh_asset
-from .store import Workspace
-from .store.bundle import install_bundle, write_bundle
+from .store.bundle import write_bundle
 
 SAMPLE_DIR = resource("sample_project")
 _NS = uuid.UUID("6f1c2a52-9d0e-4c55-9a7b-2b6a0f3d1e10")
@@ -103,11 +102,6 @@ def generate(folder: Path = SAMPLE_DIR) -> Path:
         shutil.rmtree(folder)
     write_bundle(project, assets, folder)
     return folder
-
-
-def install_sample(ws: Workspace) -> Project:
-    """The sample project in ``ws``, installed from ``resources/`` on first use."""
-    return install_bundle(ws, SAMPLE_DIR)
 
 
 if __name__ == "__main__":

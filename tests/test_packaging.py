@@ -178,7 +178,6 @@ def test_a_gui_command_without_the_desktop_extra_says_so_in_one_line(installed) 
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="the CLI reports a missing PySide6 as an internal error: needs a change in cli/")
 def test_a_gui_command_without_the_desktop_extra_names_the_extra(installed) -> None:
     for argv in (["open"], []):  # `dstudio` alone opens the app too
         proc = _run([str(installed["bin"] / "dstudio"), *argv], installed["cwd"], installed["env"])

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
+from .. import settings
 from .common import _run_cancellable, _workspace
 from .output import Output
 
@@ -17,7 +17,7 @@ def cmd_login(args: argparse.Namespace, out: Output) -> int:
 
     email = args.email or input("Email: ").strip()
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
-    session = sign_in(args.url, email, password, args.anon_key or os.environ.get("DSTUDIO_ANON_KEY", ""))
+    session = sign_in(args.url, email, password, args.anon_key or settings.anon_key())
     out.result({"url": session.url, "user_id": session.user_id, "email": session.email},
                f"signed in to {session.url} as {session.email}")
     return 0

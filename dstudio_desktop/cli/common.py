@@ -52,3 +52,18 @@ def _size(text: str) -> tuple[int, int]:
     if not (16 <= w <= 8192 and 16 <= h <= 8192):
         raise argparse.ArgumentTypeError(f"{text}: each side must be 16..8192 pixels")
     return w, h
+
+
+def open_app(target) -> int:
+    """The desktop app, or a one-line refusal naming the extra when it is not installed."""
+    from importlib.util import find_spec
+
+    from ..errors import DStudioError
+
+    missing = [name for name in ("PySide6", "vispy") if find_spec(name) is None]
+    if missing:
+        raise DStudioError(f"the desktop app needs {' and '.join(missing)}, which this installation lacks: "
+                           "pip install \"dstudio-desktop[desktop]\" (or [app] for photo reconstruction too)")
+    from ..ui.app import run_app
+
+    return run_app(target)

@@ -17,7 +17,7 @@ from .. import __version__
 from ..errors import DStudioError
 from ..meshio import units_help
 from . import account, printing, projects, reconstruct, review, versions
-from .common import _point, _size
+from .common import _point, _size, open_app
 from .output import Output
 
 EPILOG = (
@@ -150,9 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _log_crash() -> Path:
-    from ..store.paths import workspace_home
+    from ..settings import crash_log
 
-    log = workspace_home() / "logs" / "crash.log"
+    log = crash_log()
     try:
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "a") as fh:
@@ -166,12 +166,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        from ..ui.app import run_app
-
-        return run_app(None)
     out = Output(getattr(args, "json", False))
     try:
+        if args.command is None:
+            return open_app(None)
         return args.func(args, out)
     except DStudioError as err:
         out.error(str(err))

@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from .common import _run_cancellable, _workspace
+from .common import _run_cancellable, _workspace, open_app
 from .output import Output
 
 
@@ -131,6 +131,4 @@ def cmd_render(args: argparse.Namespace, out: Output) -> int:
 
 
 def cmd_open(args: argparse.Namespace, out: Output) -> int:
-    from ..ui.app import run_app
-
-    return run_app(args.project)
+    return open_app(args.project)

@@ -14,12 +14,12 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
+from .. import settings
 from ..atomic import atomic_write
 from ..core.progress import CancelToken, ProgressCallback, no_progress
 from ..errors import DStudioError
@@ -50,10 +50,7 @@ class SlicerInfo:
 
 
 def cura_resource_dirs() -> list[Path]:
-    env = os.environ.get("DSTUDIO_CURA_RESOURCES")
-    candidates = [Path(env)] if env else []
-    candidates += [Path(sys.prefix) / "share" / "cura" / "resources", Path("/usr/share/cura/resources")]
-    return [c for c in candidates if (c / "definitions" / "fdmprinter.def.json").is_file()]
+    return [c for c in settings.cura_resource_candidates() if (c / "definitions" / "fdmprinter.def.json").is_file()]
 
 
 def _version(executable: str) -> str:

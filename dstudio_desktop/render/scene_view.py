@@ -14,6 +14,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 from vispy import scene
 
+from .. import settings
 from ..core import EnvironmentConfig, LightingConfig, Node, Project, SceneGraph
 from ..core.picking import MeshPicker, face_normal
 from ..meshio import MeshData
@@ -27,7 +28,7 @@ from .view_types import make_view
 # Meshes above this size get a decimated stand-in, drawn while the user moves the camera, so
 # orbiting stays fluid; the full mesh is drawn again when the camera rests. Made in the
 # background after the mesh first appears, so it never delays opening.
-LOD_TRIANGLES = 500_000
+LOD_TRIANGLES = settings.lod_triangles()
 LOD_TARGET = 150_000
 HIGHLIGHT = (1.0, 0.62, 0.1, 0.6)
 # Decimation and BVH builds are CPU-bound numpy/C work; more threads than cores only slow the GUI.

@@ -6,16 +6,14 @@ thumbnail and the viewport can never disagree.
 
 from __future__ import annotations
 
-import os
-import sys
 import time
-from pathlib import Path
 from typing import Optional
 
 import numpy as np
 from psygnal import Signal
 from vispy import scene
 
+from .. import settings
 from ..core import CameraView, Project
 from ..core import camera_math as cm
 from .camera import ViewCamera
@@ -26,15 +24,6 @@ from .scene_view import SceneView
 SETTLE_S = 0.3   # seconds the camera rests before large meshes are drawn in full again
 
 
-def msaa_samples() -> int:
-    """4x antialiasing on a GPU; none for software GL, where it quadruples the cost of every pixel.
-
-    On Linux, no /dev/dri means Mesa renders on the CPU (llvmpipe). DSTUDIO_MSAA overrides.
-    """
-    if os.environ.get("DSTUDIO_MSAA", "").isdigit():
-        return int(os.environ["DSTUDIO_MSAA"])
-    return 0 if sys.platform.startswith("linux") and not Path("/dev/dri").exists() else 4
-
 
 class Viewport:
     """A canvas showing one project (or none) through a ``ViewCamera``, with annotation pins;
@@ -44,7 +33,7 @@ class Viewport:
 
     def __init__(self, size: tuple[int, int] = (960, 640), show: bool = False, parent=None) -> None:
         self.canvas = scene.SceneCanvas(keys=None, size=size, show=show, parent=parent, bgcolor=(0.1, 0.1, 0.12, 1),
-                                        config={"samples": msaa_samples()})
+                                        config={"samples": settings.msaa_samples()})
         self.view = self.canvas.central_widget.add_view()
         self.camera = ViewCamera()
         self.view.camera = self.camera

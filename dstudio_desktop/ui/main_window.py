@@ -508,6 +508,8 @@ class MainWindow(QMainWindow):
         if self.project is not None:
             self.editor.save()
         self.editor.close()
+        if self.sync_status.job is not None:
+            self.sync_status.job.cancel()  # a cycle under way stops at its next step; its outbox stays
         # the docks' widgets go before the docks themselves during teardown: no more notifications to them
         self.editor.stack.blockSignals(True)
         self.blockSignals(True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any, Optional
 
 from PySide6.QtGui import QColor
@@ -20,14 +18,8 @@ from PySide6.QtWidgets import (
 
 from ..core import Material
 from ..core.commands import AddMaterial, Macro, SetMaterialField, SetNodeField
+from ..core.materials import material_library
 from .panel import Panel
-
-LIBRARY = Path(__file__).resolve().parent.parent.parent / "resources" / "materials" / "library.json"
-
-
-def library() -> list[Material]:
-    data = json.loads(LIBRARY.read_text())
-    return [Material.model_validate({**m, "library_origin": "library"}) for m in data["materials"]]
 
 
 def _qcolor(rgb) -> QColor:
@@ -61,7 +53,7 @@ class MaterialDock(Panel):
         layout.addLayout(form)
         row = QHBoxLayout()
         self.library = QComboBox()
-        for mat in library():
+        for mat in material_library():
             self.library.addItem(mat.name, mat.to_json())
         assign = QPushButton("Assign to selection")
         assign.clicked.connect(self.assign_from_library)

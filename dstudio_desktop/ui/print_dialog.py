@@ -32,7 +32,7 @@ from ..jobs import Job
 from ..printing.profiles import materials, printers
 from ..printing.service import ADHESION, REPAIRS, SliceOptions, SliceReport, prepare, slice_target
 from ..printing.slicers import find_slicers
-from ..store import Workspace
+from ..sync.runner import open_workspace
 from .tasks import run_task
 
 SEVERITY_MARK = {"error": "✖", "warning": "⚠", "info": "ℹ"}
@@ -141,7 +141,7 @@ class PrintDialog(QDialog):
         options, home, target = self.options(), self.home, self.target
 
         def work(progress, token):
-            with Workspace(home) as ws:
+            with open_workspace(home) as ws:
                 return prepare(target, options, ws, store_repairs=False, cancel=token).findings
 
         self._set_busy(True)
@@ -160,7 +160,7 @@ class PrintDialog(QDialog):
         options, home, target = self.options(), self.home, self.target
 
         def work(progress, token):
-            with Workspace(home) as ws:
+            with open_workspace(home) as ws:
                 return slice_target(target, path, options, ws=ws, progress=progress, cancel=token)
 
         self._set_busy(True)

@@ -9,13 +9,13 @@ from typing import Optional
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLineEdit, QMessageBox
 
+from .. import settings
 from ..errors import DStudioError
 from ..jobs import Job, ThreadJob
-from ..store import Workspace
 from ..sync.session import Session, load_session
 from .tasks import follow
 
-INTERVAL_MS = 30_000
+INTERVAL_MS = int(settings.sync_interval_s() * 1000)
 MAX_INTERVAL_MS = 5 * 60_000  # offline, the wait between tries doubles up to this
 
 
@@ -102,9 +102,9 @@ class SyncStatus(QObject):
         home = self.window.ws.home
 
         def work(progress, token):
-            from ..sync.runner import engine_for
+            from ..sync.runner import engine_for, open_workspace
 
-            with Workspace(home) as ws:
+            with open_workspace(home) as ws:
                 engine = engine_for(ws)
                 try:
                     return engine.run(progress=progress, cancel=token)

@@ -10,6 +10,7 @@ from typing import Any, Iterable
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from .. import settings
 from ..core import ALL_DOCUMENTS, Asset, Project
 from ..core.commands import Command
 from ..core.merge import merge_project
@@ -18,7 +19,7 @@ from ..core.schema import load_document
 from ..errors import ConflictError, DStudioError
 from ..store import Workspace
 
-AUTOSAVE_MS = 2000
+AUTOSAVE_MS = settings.autosave_ms()
 WATCH_MS = 1000  # how often the stored revision is compared with the open copy's
 
 
