@@ -32,7 +32,7 @@ READS = {"list", "export", "convert", "info", "version list", "version diff", "a
          "render", "printers"}
 # not an edit of an existing project: a new project of one's own, the app itself, the
 # account, and the local stand-in for the server's roles
-OTHERS = {"new", "sample", "open", "login", "logout", "sync", "role"}
+OTHERS = {"new", "sample", "open", "login", "signup", "logout", "sync", "role"}
 
 
 def _commands(parser: argparse.ArgumentParser, prefix: str = "") -> set[str]:

@@ -17,9 +17,10 @@ def cmd_login(args: argparse.Namespace, out: Output) -> int:
 
     email = args.email or input("Email: ").strip()
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
-    session = sign_in(args.url, email, password, args.anon_key or settings.anon_key())
+    new = getattr(args, "command", "") == "signup"
+    session = sign_in(args.url, email, password, args.anon_key or settings.anon_key(), new_account=new)
     out.result({"url": session.url, "user_id": session.user_id, "email": session.email},
-               f"signed in to {session.url} as {session.email}")
+               f"{'created an account and ' if new else ''}signed in to {session.url} as {session.email}")
     return 0
 
 

@@ -106,11 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("review-report", review.cmd_review_report, "write a review report (summary, then a page per annotation)")
     p.add_argument("project")
     p.add_argument("-o", "--output", required=True, help="report.pdf or report.html")
-    p = add("login", account.cmd_login, "sign in to a Supabase-style backend (the session is kept in the system keyring)")
-    p.add_argument("--url", required=True, help="the backend's URL")
-    p.add_argument("--email")
-    p.add_argument("--anon-key", help="the project's anon key (or $DSTUDIO_ANON_KEY)")
-    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    for name, what in (("login", "sign in to a Supabase-style backend (the session is kept in the system keyring)"),
+                       ("signup", "create an account on a Supabase-style backend and sign in")):
+        p = add(name, account.cmd_login, what)
+        p.add_argument("--url", required=True, help="the backend's URL")
+        p.add_argument("--email")
+        p.add_argument("--anon-key", help="the project's anon key (or $DSTUDIO_ANON_KEY)")
+        p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add("logout", account.cmd_logout, "sign out and forget the session")
     add("sync", account.cmd_sync, "run one sync cycle: send local changes, fetch the server's (exit 3 when offline)")
     p = add("role", projects.cmd_role, "show or set your role on a project (owner, editor, reviewer, viewer)")

@@ -81,13 +81,17 @@ def zoom(view: CameraView, factor: float) -> CameraView:
     return view.model_copy(update=update)
 
 
-def fit(view: CameraView, lo: np.ndarray, hi: np.ndarray, margin: float = 1.15) -> CameraView:
-    """Keep the direction of view; move so the box [lo, hi] fills the view."""
+def fit(view: CameraView, lo: np.ndarray, hi: np.ndarray, margin: float = 1.15, aspect: float = 1.0) -> CameraView:
+    """Keep the direction of view; move so the box [lo, hi] fills the view of an image
+    ``aspect`` (width / height) wide: the narrower of the two fields of view decides, so a
+    wide part is not cropped in a tall window, nor a tall one in a wide window."""
     lo, hi = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
     centre = (lo + hi) / 2
     radius = max(float(np.linalg.norm(hi - lo)) / 2, 1e-6)
     _, _, forward = frame(view)
-    dist = radius * margin / math.sin(math.radians(view.fov) / 2)
+    half_v = math.radians(view.fov) / 2
+    half_h = math.atan(math.tan(half_v) * max(aspect, 1e-3))
+    dist = radius * margin / math.sin(min(half_v, half_h))
     update = {
         "target": tuple(centre),
         "eye": tuple(centre - forward * dist),
@@ -95,11 +99,11 @@ def fit(view: CameraView, lo: np.ndarray, hi: np.ndarray, margin: float = 1.15) 
         "far": dist + radius * 10,
     }
     if view.projection == "orthographic":
-        update["ortho_height"] = 2 * radius * margin
+        update["ortho_height"] = 2 * radius * margin / min(1.0, max(aspect, 1e-3))
     return view.model_copy(update=update)
 
 
-def standard_view(name: str, lo: np.ndarray, hi: np.ndarray, base: CameraView) -> CameraView:
+def standard_view(name: str, lo: np.ndarray, hi: np.ndarray, base: CameraView, aspect: float = 1.0) -> CameraView:
     """Front, back, left, right, top, bottom or iso, fitted to the box."""
     directions = {
         "front": (0, 0, 1), "back": (0, 0, -1), "left": (-1, 0, 0), "right": (1, 0, 0),
@@ -109,7 +113,7 @@ def standard_view(name: str, lo: np.ndarray, hi: np.ndarray, base: CameraView) -
     up = (0.0, 0.0, -1.0) if name == "top" else (0.0, 0.0, 1.0) if name == "bottom" else (0.0, 1.0, 0.0)
     centre = (np.asarray(lo) + np.asarray(hi)) / 2
     seed = base.model_copy(update={"target": tuple(centre), "eye": tuple(centre + d), "up": up})
-    return fit(seed, lo, hi)
+    return fit(seed, lo, hi, aspect=aspect)
 
 
 def ray_through(view: CameraView, x: float, y: float, width: float, height: float) -> tuple[np.ndarray, np.ndarray]:

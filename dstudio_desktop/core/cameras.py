@@ -85,3 +85,5 @@ class CanvasState(Document):
     camera: Optional[CameraView] = None
     selection: list[Id] = Field(default_factory=list)
     panel_layout: dict[str, Any] = Field(default_factory=dict)
+    #: the unit lengths are shown and typed in (see core.units); the scene itself is metres
+    display_units: Literal["mm", "cm", "m", "in"] = "mm"

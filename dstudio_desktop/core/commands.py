@@ -14,6 +14,7 @@ import numpy as np
 
 from ..errors import DStudioError
 from .materials import Material
+from .merge import merge
 from .project import SNAPSHOT_DOCUMENTS, Project, check_references
 from .scene import Node, SceneGraph
 from .schema import load_document, new_id
@@ -30,6 +31,13 @@ class Command:
 
     def undo(self, project: Project) -> None:
         raise NotImplementedError
+
+
+def rebase(start: dict[str, Any], end: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """``current`` with the change from ``start`` to ``end`` applied: undoing or redoing a
+    snapshot edit keeps what arrived from elsewhere since (a part imported from the command line
+    survives an undo of the duplicate made before it). Where the two overlap, ``end`` wins."""
+    return merge(start, end, current).value
 
 
 def _node(project: Project, node_id: str) -> Node:
@@ -133,11 +141,14 @@ class ReplaceDocument(Command):
     def do(self, project: Project) -> None:
         if self.name not in SNAPSHOT_DOCUMENTS or self.name == "scene_graph":
             raise ValueError(f"{self.name} cannot be replaced as a whole")
-        self.old = getattr(project, self.name).to_json()
-        self._put(project, self.value)
+        if self.old is None:
+            self.old = getattr(project, self.name).to_json()
+            self._put(project, self.value)
+        else:  # redo, on top of whatever arrived from elsewhere since
+            self._put(project, rebase(self.old, self.value, getattr(project, self.name).to_json()))
 
     def undo(self, project: Project) -> None:
-        self._put(project, self.old)
+        self._put(project, rebase(self.value, self.old, getattr(project, self.name).to_json()))
 
 
 @dataclass
@@ -156,10 +167,12 @@ class _TreeEdit(Command):
             work = load_document(SceneGraph, self.before)
             nodes = self.edit(work.nodes, project)
             self.after = SceneGraph(nodes=nodes).to_json()  # validates ids and kinds
-        self._put(project, self.after)
+            self._put(project, self.after)
+        else:  # redo, on top of whatever arrived from elsewhere since
+            self._put(project, rebase(self.before, self.after, project.scene_graph.to_json()))
 
     def undo(self, project: Project) -> None:
-        self._put(project, self.before)
+        self._put(project, rebase(self.after, self.before, project.scene_graph.to_json()))
 
     @staticmethod
     def _put(project: Project, data: dict[str, Any]) -> None:
@@ -275,15 +288,45 @@ class GroupNodes(_TreeEdit):
         return nodes
 
 
+@dataclass
+class UngroupNodes(_TreeEdit):
+    """Each group's children take its place among its siblings, keeping where they are in the world."""
+
+    node_ids: list[str] = field(default_factory=list)
+    label: str = "Ungroup"
+
+    def edit(self, nodes: list[Node], project: Project) -> list[Node]:
+        for group_id in self.node_ids:
+            graph = SceneGraph.model_construct(nodes=nodes)
+            group = graph.find(group_id)
+            if group is None:
+                raise DStudioError(f"no node {group_id} to ungroup")
+            if group.kind != "group" or not group.children:
+                raise DStudioError(f"{group.name!r} is not a group with parts in it")
+            parent = graph.parent_of(group_id)
+            parent_world = _world(nodes, parent.id) if parent else np.eye(4)
+            worlds = [(child, _world(nodes, child.id)) for child in group.children]
+            siblings = parent.children if parent else nodes
+            index = siblings.index(group)
+            for child, world in worlds:
+                child.transform = Transform.from_matrix(np.linalg.inv(parent_world) @ world)
+            siblings[index:index + 1] = [child for child, _ in worlds]
+        return nodes
+
+
 def _fresh_ids(node: Node) -> Node:
     return node.model_copy(update={"id": new_id(), "children": [_fresh_ids(c) for c in node.children]})
 
 
 @dataclass
 class DuplicateNodes(_TreeEdit):
+    """Copies beside their originals: ``offset`` is a move in world space (metres), so a copy is
+    never hidden exactly on top of what it copies."""
+
     node_ids: list[str] = field(default_factory=list)
     label: str = "Duplicate"
     new_ids: list[str] = field(default_factory=list)
+    offset: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
     def edit(self, nodes: list[Node], project: Project) -> list[Node]:
         graph = SceneGraph.model_construct(nodes=nodes)
@@ -294,6 +337,12 @@ class DuplicateNodes(_TreeEdit):
             copy = _fresh_ids(Node.model_validate(original.to_json()))
             copy.name = f"{original.name} copy"[:256]
             parent = graph.parent_of(node_id)
+            if any(self.offset):
+                # the world offset, said in the parent's frame (which may be rotated or scaled)
+                linear = graph.world_matrix(parent.id)[:3, :3] if parent else np.eye(3)
+                local = np.linalg.solve(linear, np.asarray(self.offset, dtype=float))
+                moved = np.asarray(copy.transform.translation, dtype=float) + local
+                copy.transform = copy.transform.model_copy(update={"translation": tuple(float(v) for v in moved)})
             siblings = parent.children if parent else nodes
             siblings.insert(siblings.index(original) + 1, copy)
             self.new_ids.append(copy.id)
@@ -321,3 +370,29 @@ class Macro(Command):
     def undo(self, project: Project) -> None:
         for cmd in reversed(self.commands):
             cmd.undo(project)
+
+
+@dataclass
+class SetTransforms(Command):
+    """New local transforms for several nodes as one undo step (a gizmo drag on a selection).
+
+    ``transforms`` maps node ids to transform JSON; ``do`` checks every node before changing
+    any, so a locked or missing node leaves the whole selection where it was."""
+
+    transforms: dict[str, dict[str, Any]] = field(default_factory=dict)
+    label: str = "Transform"
+    old: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def do(self, project: Project) -> None:
+        nodes = {node_id: _node(project, node_id) for node_id in self.transforms}
+        for node in nodes.values():
+            if node.locked:
+                raise DStudioError(f"{node.name!r} is locked; unlock it to move it")
+        new = {node_id: Transform.model_validate(value) for node_id, value in self.transforms.items()}
+        self.old = {node_id: node.transform.to_json() for node_id, node in nodes.items()}
+        for node_id, node in nodes.items():
+            node.transform = new[node_id]
+
+    def undo(self, project: Project) -> None:
+        for node_id, value in self.old.items():
+            _node(project, node_id).transform = Transform.model_validate(value)

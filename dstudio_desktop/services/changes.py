@@ -10,6 +10,7 @@ again on a fresh copy, so nothing of theirs is overwritten.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Iterable, Optional, Protocol
 
@@ -48,7 +49,8 @@ def land(ws: Workspace, change: ProjectChange, editor: Optional[OpenEditor] = No
         return editor.project
     for attempt in range(ATTEMPTS):
         project = ws.load_project(change.project_id)
-        change.command.do(project)
+        # a fresh copy each try: a command remembers what it did, and this try starts anew
+        copy.deepcopy(change.command).do(project)
         try:
             ws.save_project(project, change.assets)
             return project

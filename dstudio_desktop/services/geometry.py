@@ -19,6 +19,7 @@ import numpy as np
 from ..core import Asset, Node, Transform, Version, new_id
 from ..core.commands import AddMaterial, AddNodes, Macro
 from ..core.progress import CancelToken, ProgressCallback, check, no_progress
+from ..errors import DStudioError
 from ..meshio import MeshData, SceneData, Texture, read_scene
 from ..meshio.gltf_write import mesh_glb
 from ..store import Workspace, sha256_bytes
@@ -87,9 +88,72 @@ def read_geometry(paths: list[str | Path], units: Optional[str] = None, up: Opti
     return scenes
 
 
-def geometry_change(project_id: str, scenes: list[SceneData], label: str) -> ProjectChange:
+Bounds = tuple[np.ndarray, np.ndarray]
+BESIDE_GAP = 0.1  # new geometry lands this fraction of its size away from what is there
+
+
+def _box_corners(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    return np.array([[x, y, z, 1.0] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
+
+
+def _union(boxes: list[Bounds]) -> Optional[Bounds]:
+    if not boxes:
+        return None
+    return np.min([b[0] for b in boxes], axis=0), np.max([b[1] for b in boxes], axis=0)
+
+
+def scenes_bounds(scenes: list[SceneData]) -> Optional[Bounds]:
+    boxes = []
+    for scene in scenes:
+        for node, world in scene.world_geometry():
+            mesh = scene.meshes[node.asset_id]
+            if mesh.vertex_count:
+                pts = (world @ _box_corners(*mesh.bounds()).T).T[:, :3]
+                boxes.append((pts.min(axis=0), pts.max(axis=0)))
+    return _union(boxes)
+
+
+def project_bounds(ws: Workspace, project_id: str) -> Optional[Bounds]:
+    """World bounds of the project's parts from their assets' recorded bounds (no mesh is read)."""
+    project = ws.load_project(project_id)
+    boxes = []
+    for node, world in project.scene_graph.world_matrices():
+        if not node.asset_id or not node.visible:
+            continue
+        try:
+            recorded = ws.get_asset(node.asset_id).metadata.get("bounds")
+        except DStudioError:
+            continue
+        if isinstance(recorded, list) and np.shape(recorded) == (2, 3) and np.all(np.isfinite(recorded)):
+            pts = (world @ _box_corners(*np.asarray(recorded, dtype=float)).T).T[:, :3]
+            boxes.append((pts.min(axis=0), pts.max(axis=0)))
+    return _union(boxes)
+
+
+def place_beside(scenes: list[SceneData], existing: Optional[Bounds]) -> None:
+    """New geometry that would land inside what is there moves, all of it together (an assembly
+    keeps its fit), to stand beside it: to its +X side, on the same ground, centred in depth.
+    Geometry that does not overlap keeps the place its file gave it."""
+    new = scenes_bounds(scenes)
+    if existing is None or new is None:
+        return
+    (elo, ehi), (nlo, nhi) = existing, new
+    if np.any(nhi < elo) or np.any(nlo > ehi):
+        return  # apart already
+    gap = BESIDE_GAP * float(max(np.max(nhi - nlo), np.max(ehi - elo), 1e-3))
+    offset = np.array([ehi[0] + gap - nlo[0], elo[1] - nlo[1], (elo[2] + ehi[2]) / 2 - (nlo[2] + nhi[2]) / 2])
+    for scene in scenes:
+        for node in scene.nodes:  # top-level nodes: their translation is in world space
+            moved = np.asarray(node.transform.translation, dtype=float) + offset
+            node.transform = node.transform.model_copy(update={"translation": tuple(float(v) for v in moved)})
+
+
+def geometry_change(project_id: str, scenes: list[SceneData], label: str,
+                    beside: Optional[Bounds] = None) -> ProjectChange:
     """The one way geometry enters a project: the scenes' materials and nodes as one command,
-    with the mesh and texture assets they refer to."""
+    with the mesh and texture assets they refer to. With ``beside`` (the bounds of what the
+    project holds), new geometry that would land inside it is placed beside it."""
+    place_beside(scenes, beside)
     assets: list[tuple[Asset, bytes]] = []
     for scene in scenes:
         for asset_id, mesh in scene.meshes.items():
@@ -123,7 +187,7 @@ def import_files(ws: Workspace, project_key: str, paths: list[str | Path], units
     scenes = read_geometry(paths, units, up, progress, cancel)
     progress(len(paths) / (len(paths) + 1), "storing")
     check(cancel, "import")
-    change = geometry_change(project_id, scenes, label or import_label(paths))
+    change = geometry_change(project_id, scenes, label or import_label(paths), beside=project_bounds(ws, project_id))
     land(ws, change, editor)
     progress(1.0, "done")
     return _result(project_id, scenes, change)

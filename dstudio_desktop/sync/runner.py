@@ -13,10 +13,11 @@ from .engine import SyncEngine
 from .session import Session, clear_session, load_session, save_session
 
 
-def sign_in(url: str, email: str, password: str, anon_key: str = "") -> Session:
+def sign_in(url: str, email: str, password: str, anon_key: str = "", new_account: bool = False) -> Session:
+    """Sign in (or, with ``new_account``, create the account and sign in) and keep the session."""
     client = BackendClient(url, anon_key)
     try:
-        session = client.sign_in(email, password)
+        session = client.sign_up(email, password) if new_account else client.sign_in(email, password)
     finally:
         client.close()
     save_session(session)

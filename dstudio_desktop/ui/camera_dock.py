@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QEasingCurve, Qt, QVariantAnimation
 from PySide6.QtWidgets import (
-    QHBoxLayout,
+    QGridLayout,
     QInputDialog,
     QListWidget,
     QListWidgetItem,
@@ -45,12 +45,17 @@ class CameraDock(Panel):
         self.list = QListWidget()
         self.list.itemDoubleClicked.connect(lambda item: self.apply(item.data(Qt.UserRole)))
         layout.addWidget(self.list)
-        row = QHBoxLayout()
-        for text, slot in (("Save view", self.save_view), ("Rename", self.rename), ("Delete", self.delete),
-                           ("Default", self.make_default)):
+        row = QGridLayout()  # two by two: the panel stays narrow
+        for i, (text, slot, tip) in enumerate( (("Save view", self.save_view, "Save the current view as a named camera"),
+                                ("Rename", self.rename, "Rename the chosen camera"),
+                                ("Delete", self.delete, "Delete the chosen camera"),
+                                ("Default", self.make_default, "Open the project with the chosen camera"))):
             button = QPushButton(text)
-            button.clicked.connect(slot)
-            row.addWidget(button)
+            button.setToolTip(tip)
+            # clicked carries a checked flag: it must not arrive as the slot's first argument
+            button.clicked.connect(lambda _=False, slot=slot: slot())
+            row.addWidget(button, i // 2, i % 2)
+        self.list.setToolTip("Saved cameras: double-click one to fly to it")
         layout.addLayout(row)
         self.animation = QVariantAnimation(self)
         self.animation.setDuration(TRANSITION_MS)

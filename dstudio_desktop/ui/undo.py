@@ -106,12 +106,15 @@ class Editor(QObject):
         if self.project is None:
             raise DStudioError("no project is open")
         require(self.role, "edit", f"project {self.project.name!r}")
-        command.do(self.project)
-        try:
-            self._store(list(assets))
-        except BaseException:
-            command.undo(self.project)
-            raise
+        # the views hear of the change once it is stored: a new part's view asks for its mesh,
+        # which is in the workspace only after the save
+        with self.project.changed.paused():
+            command.do(self.project)
+            try:
+                self._store(list(assets))
+            except BaseException:
+                command.undo(self.project)
+                raise
         self.stack.push(_QtCommand(command, self.project))
         self.stack.setClean()
 

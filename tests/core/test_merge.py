@@ -63,3 +63,17 @@ def test_the_viewport_state_is_always_this_windows():
     merged, conflicts = merge_project(base, mine, theirs)
     assert merged["canvas_state"]["selection"] == ["x"] and merged["description"] == "from the CLI"
     assert conflicts == {}
+
+
+def test_undoing_a_tree_edit_keeps_what_arrived_since():
+    from dstudio_desktop.core.commands import AddNodes, DuplicateNodes
+
+    project = Project(name="p")
+    project.scene_graph.nodes = [_node("a")]
+    duplicate = DuplicateNodes(node_ids=[project.scene_graph.nodes[0].id])
+    duplicate.do(project)
+    AddNodes(nodes=[_node("imported elsewhere").to_json()]).do(project)  # stands in for a merge
+    duplicate.undo(project)
+    assert [n.name for n in project.scene_graph.nodes] == ["a", "imported elsewhere"]
+    duplicate.do(project)  # redo
+    assert [n.name for n in project.scene_graph.nodes] == ["a", "imported elsewhere", "a copy"]

@@ -107,7 +107,7 @@ def test_project_gets_the_mesh_as_asset_node_and_version(run):
     assert info["nodes"] == 1 and info["meshes"][0]["triangles"] == run["report"]["faces"]
     assert info["watertight"]   # closed underneath: printable as it comes
     versions = json.loads(dstudio(run["home"], "version", "list", "Scan", "--json").stdout)
-    assert [v["notes"] for v in versions] == ["Reconstructed from 24 photos in photos"]
+    assert [v["notes"] for v in versions] == ["Reconstructed from 24 photos in photos (normal quality)"]
 
 
 def bad_sets(source: Path, root: Path) -> dict[str, Path]:

@@ -42,3 +42,17 @@ def window(qtbot, home: Path, tmp_path: Path):
     QApplication.processEvents()
     leaked = [w for w in QApplication.topLevelWidgets() if w.isVisible() and id(w) not in before]
     assert not leaked, f"widgets left open: {leaked}"
+
+
+def press(qtbot, widget, key, modifiers=None) -> None:
+    """A key press as a user makes it: the window active, focus on ``widget``, so window-wide
+    shortcuts reach their actions the way they would from the keyboard."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    window = widget.window()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=3000)
+    widget.setFocus()
+    qtbot.waitUntil(widget.hasFocus, timeout=3000)
+    QTest.keyClick(widget, key, modifiers if modifiers is not None else Qt.NoModifier)
