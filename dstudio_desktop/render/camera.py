@@ -6,11 +6,17 @@ renders the model's view as it is, and turns mouse drags into ``camera_math``
 operations. Its psygnal signals report what happened: ``moved`` a view the model
 should store, ``clicked`` a click (not a drag), ``view_set`` every view shown and
 ``interacting`` the user moving the camera (these two for the viewport itself).
+
+A tool (a gizmo handle, a selection box) can take a drag before the camera does: every press
+is offered through ``pressed`` first, and a listener that calls ``Pointer.claim()`` receives
+that drag's moves (``dragged``) and its release (``released``) while the camera stays put and
+reports no click. A press nobody claims orbits, pans and zooms as always.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
@@ -23,6 +29,27 @@ from ..core import CameraView
 from ..core import camera_math as cm
 
 
+@dataclass
+class Pointer:
+    """A mouse press, move or release over the canvas, in canvas pixels (y down)."""
+
+    x: float
+    y: float
+    button: int                  # 1 left, 2 right, 3 middle (vispy's numbering); 0 for a move
+    modifiers: frozenset[str]    # "shift", "control", "alt", "meta"
+    claimed: bool = False
+
+    def claim(self) -> None:
+        """Take this press's drag away from the camera (only meaningful on ``pressed``)."""
+        self.claimed = True
+
+
+def _pointer(event) -> Pointer:
+    mouse = event.mouse_event
+    names = frozenset(str(getattr(k, "name", k)).lower() for k in (mouse.modifiers or ()))
+    return Pointer(float(event.pos[0]), float(event.pos[1]), int(getattr(mouse, "button", 0) or 0), names)
+
+
 class ViewCamera(BaseCamera):
     """Orbit (left drag), pan (middle drag or shift+left), zoom (wheel or right drag)."""
 
@@ -31,12 +58,16 @@ class ViewCamera(BaseCamera):
     clicked = Signal(float, float)  # canvas pixel of a left click that did not drag
     view_set = Signal(object)      # every new CameraView, notified or not, so the renderer follows
     interacting = Signal()         # the user is moving the camera (mouse, wheel, trackpad)
+    pressed = Signal(object)       # Pointer of every press, before the camera acts; claim() takes the drag
+    dragged = Signal(object)       # Pointer of each move of a claimed drag
+    released = Signal(object)      # Pointer of the release that ends a claimed drag
 
     def __init__(self, view: Optional[CameraView] = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.transform = MatrixTransform()
         self._view = view or CameraView()
         self._drag_start: Optional[CameraView] = None
+        self._claimed = False   # a tool took the current drag
 
     @property
     def view(self) -> CameraView:
@@ -109,7 +140,17 @@ class ViewCamera(BaseCamera):
             self._change(cm.zoom(self._view, max(0.1, 1 - event.scale)))
             event.handled = True
         elif event.type == "mouse_press":
-            self._drag_start = self._view
+            pointer = _pointer(event)
+            self.pressed.emit(pointer)
+            self._claimed = pointer.claimed
+            self._drag_start = None if pointer.claimed else self._view
+            event.handled = True
+        elif self._claimed and event.type in ("mouse_move", "mouse_release"):
+            if event.type == "mouse_release":
+                self._claimed = False
+                self.released.emit(_pointer(event))
+            elif event.press_event is not None:
+                self.dragged.emit(_pointer(event))
             event.handled = True
         elif event.type == "mouse_release":
             self._drag_start = None
