@@ -58,6 +58,13 @@ class Api:
         return rows[0]["org_id"]
 
 
+def set_tier(server: RunningServer, org_id: str, tier: str) -> None:
+    """Puts an organisation on a plan, as the billing service does (the service role's alone):
+    a free organisation has one seat and three projects."""
+    with Api(server, server.service_role_key) as service:
+        service.ok(service.update("organizations", {"tier": tier}, id=f"eq.{org_id}"))
+
+
 def signup(server: RunningServer, email: str | None = None, password: str = "correct horse") -> Api:
     email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"
     response = httpx.post(f"{server.url}/auth/v1/signup", json={"email": email, "password": password},

@@ -12,6 +12,8 @@ from storage3.exceptions import StorageApiError
 from supabase import ClientOptions, create_client
 from supabase_auth.errors import AuthApiError, AuthWeakPasswordError
 
+from .conftest import set_tier
+
 
 @pytest.fixture
 def client(server):
@@ -56,8 +58,9 @@ def test_signup_refuses_duplicates_and_weak_passwords(client):
         client.auth.sign_up({"email": f"x{uuid.uuid4().hex[:6]}@example.com", "password": "123"})
 
 
-def test_postgrest_table_calls(client):
+def test_postgrest_table_calls(client, server):
     org = _org(client)
+    set_tier(server, org, "pro")  # six projects: more than the free plan's three
     rows = [{"org_id": org, "name": f"part {i}", "status": "draft" if i % 2 else "approved",
              "description": "lamp" if i < 3 else "chair"} for i in range(6)]
     inserted = client.table("design_studio_projects").insert(rows).execute().data

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from .conftest import Api, signup
+from .conftest import Api, set_tier, signup
 
 SHA = "ab" * 32
 
@@ -18,6 +18,7 @@ def world(server):
     reviewer, viewer = signup(server), signup(server)
     service = Api(server, server.service_role_key)
     org_a, org_b = a.personal_org(), b.personal_org()
+    set_tier(server, org_a, "pro")  # a free organisation has one seat
     for member, role in ((reviewer, "reviewer"), (viewer, "viewer")):
         a.ok(a.insert("org_members", {"org_id": org_a, "user_id": member.id, "role": role}))
     project_a = a.ok(a.insert("design_studio_projects", {"org_id": org_a, "name": "A's lamp"}))[0]

@@ -13,7 +13,7 @@ from dstudio_desktop.store import Workspace
 from dstudio_desktop.sync.client import BackendClient
 from dstudio_desktop.sync.engine import SyncEngine, SyncReport
 
-from ..backend.conftest import Api, signup
+from ..backend.conftest import Api, set_tier, signup
 
 PASSWORD = "correct horse"
 
@@ -56,6 +56,7 @@ def team(server, tmp_path):
     owner = signup(server, f"owner-{uuid.uuid4().hex[:8]}@example.com", PASSWORD)
     editor = signup(server, f"editor-{uuid.uuid4().hex[:8]}@example.com", PASSWORD)
     org = owner.personal_org()
+    set_tier(server, org, "pro")  # two people: more seats than the free plan's one
     owner.ok(owner.insert("org_members", {"org_id": org, "user_id": editor.id, "role": "editor"}))
     a = Desktop(tmp_path / "a", server, owner)
     b = Desktop(tmp_path / "b", server, editor)
