@@ -65,6 +65,17 @@ def set_tier(server: RunningServer, org_id: str, tier: str) -> None:
         service.ok(service.update("organizations", {"tier": tier}, id=f"eq.{org_id}"))
 
 
+def job_type(server: RunningServer, base_credits: int, **fields: Any) -> str:
+    """A job type of its own (on its own queue, no plan feature needed), as the service role
+    defines job types, so that a test's jobs are priced as it chooses and its workers claim
+    only its own jobs. Returns its name, which is also its queue's."""
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    row = {"job_type": name, "base_credits": base_credits, "queue_name": name, **fields}
+    with Api(server, server.service_role_key) as service:
+        service.ok(service.insert("processing_job_types", row))
+    return name
+
+
 def signup(server: RunningServer, email: str | None = None, password: str = "correct horse") -> Api:
     email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"
     response = httpx.post(f"{server.url}/auth/v1/signup", json={"email": email, "password": password},

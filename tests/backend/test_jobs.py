@@ -1,5 +1,7 @@
 """The cloud job queue: exactly-once claiming by concurrent workers, leases that expire
-when a worker dies, retries up to max_retries, and credit holds settled or refunded."""
+when a worker dies, retries up to max_retries, and credit holds settled or refunded. Each
+test prices its jobs with a job type of its own (the database quotes them; its queue is the
+test's own)."""
 
 from __future__ import annotations
 
@@ -11,9 +13,7 @@ import textwrap
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from .conftest import Api
-
-QUEUE = "default"
+from .conftest import Api, job_type
 
 
 def _org_with_credits(new_user, service: Api, purchased: int) -> tuple[Api, str]:
@@ -34,15 +34,14 @@ def _ledger_sum(api: Api, org: str) -> int:
 
 def test_eight_workers_complete_two_hundred_jobs_exactly_once(new_user, service):
     user, org = _org_with_credits(new_user, service, purchased=2000)
-    queue = f"q-{org}"
+    queue = kind = job_type(service.server, base_credits=5)
     jobs = []
     for i in range(200):
-        jobs.append(user.ok(user.rpc("submit_processing_job", org_id=org, job_type="reconstruct",
-                                     credits_estimated=5, queue_name=queue, idempotency_key=f"job-{i}")))
+        jobs.append(user.ok(user.rpc("submit_processing_job", org_id=org, job_type=kind, idempotency_key=f"job-{i}")))
+    assert {j["credits_estimated"] for j in jobs} == {5}
     assert _balance(user, org) == 2100 - 1000  # the holds
     # resubmitting with the same key queues nothing new
-    again = user.ok(user.rpc("submit_processing_job", org_id=org, job_type="reconstruct", credits_estimated=5,
-                             queue_name=queue, idempotency_key="job-0"))
+    again = user.ok(user.rpc("submit_processing_job", org_id=org, job_type=kind, idempotency_key="job-0"))
     assert again["id"] == jobs[0]["id"]
 
     def work(worker: int) -> list[str]:
@@ -81,9 +80,8 @@ WORKER = textwrap.dedent("""
 
 def test_killed_worker_job_is_reclaimed_after_its_lease(new_user, service):
     user, org = _org_with_credits(new_user, service, purchased=0)
-    queue = f"lease-{org}"
-    job = user.ok(user.rpc("submit_processing_job", org_id=org, job_type="decimate", credits_estimated=10,
-                           queue_name=queue))
+    queue = kind = job_type(service.server, base_credits=10)
+    job = user.ok(user.rpc("submit_processing_job", org_id=org, job_type=kind))
     worker = subprocess.Popen([sys.executable, "-c", WORKER, service.server.url, service.token, queue],
                               stdout=subprocess.PIPE, text=True, start_new_session=True)
     try:
@@ -111,9 +109,9 @@ def test_killed_worker_job_is_reclaimed_after_its_lease(new_user, service):
 
 def test_always_failing_job_is_retried_then_failed_and_refunded(new_user, service):
     user, org = _org_with_credits(new_user, service, purchased=30)
-    queue = f"fail-{org}"
-    job = user.ok(user.rpc("submit_processing_job", org_id=org, job_type="reconstruct", credits_estimated=120,
-                           queue_name=queue, max_retries=3))
+    queue = kind = job_type(service.server, base_credits=120, max_retries=3)
+    job = user.ok(user.rpc("submit_processing_job", org_id=org, job_type=kind))
+    assert (job["credits_estimated"], job["max_retries"], job["queue_name"]) == (120, 3, queue)
     assert _balance(user, org) == 10
     attempts = 0
     while (claimed := service.ok(service.rpc("claim_next_job", worker_id="w", queues=[queue]))) is not None:
@@ -129,6 +127,6 @@ def test_always_failing_job_is_retried_then_failed_and_refunded(new_user, servic
 
 def test_a_short_balance_refuses_the_job(new_user, service):
     user, org = _org_with_credits(new_user, service, purchased=0)
-    response = user.rpc("submit_processing_job", org_id=org, job_type="reconstruct", credits_estimated=101)
+    response = user.rpc("submit_processing_job", org_id=org, job_type=job_type(service.server, base_credits=101))
     assert response.status_code == 402
     assert service.ok(service.get("model_processing_jobs", org_id=f"eq.{org}")) == []

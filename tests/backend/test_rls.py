@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from .conftest import Api, set_tier, signup
+from .conftest import Api, job_type, set_tier, signup
 
 SHA = "ab" * 32
 
@@ -43,8 +43,8 @@ def world(server):
     rows["credit_ledger"] = b.ok(b.get("credit_ledger", org_id=f"eq.{org_b}"))[0]
     rows["credit_purchases"] = service.ok(service.insert("credit_purchases", {
         "org_id": org_b, "pack_id": "small", "compute_units": 100, "amount_cents": 900}))[0]
-    rows["model_processing_jobs"] = b.ok(b.rpc("submit_processing_job", org_id=org_b, job_type="reconstruct",
-                                               credits_estimated=5))
+    rows["model_processing_jobs"] = b.ok(b.rpc("submit_processing_job", org_id=org_b,
+                                               job_type=job_type(server, base_credits=5)))
     rows["print_jobs"] = b.ok(b.insert("print_jobs", {"org_id": org_b, "design_project_id": project["id"]}))[0]
     mutation_id = str(uuid.uuid4())
     b.ok(b.rpc("apply_mutations", batch=[{"id": mutation_id, "entity": "annotation", "op": "insert", "payload": {
@@ -132,7 +132,7 @@ def test_functions_refuse_other_orgs(world):
     for fn, args in (("consume_credits", {"org_id": org_b, "amount": 1, "reason": "theft"}),
                      ("get_credit_balance", {"org_id": org_b}),
                      ("create_version", {"project_id": world["project_b"]["id"], "snapshot": {}}),
-                     ("submit_processing_job", {"org_id": org_b, "job_type": "x", "credits_estimated": 1})):
+                     ("submit_processing_job", {"org_id": org_b, "job_type": "x"})):
         response = a.rpc(fn, **args)
         assert response.status_code == 403, f"{fn}: {response.text}"
     # worker and billing functions are the service role's alone
