@@ -116,6 +116,10 @@ class MainWindow(QMainWindow):
         for dock in (self.properties_dock, self.material_dock, self.lighting_dock, self.environment_dock,
                      self.camera_dock, self.versions_dock, self.review_dock):
             self.docks_menu.addAction(dock.toggleViewAction())
+        from .tools import Tools
+
+        self.tools = Tools(self)  # select/move/rotate/scale/measure/annotate, their toolbar and gizmos
+        self.addToolBar(Qt.TopToolBarArea, self.tools.toolbar)
         settings = QSettings()
         if settings.value("main_window/geometry") is not None:
             self.restoreGeometry(settings.value("main_window/geometry"))
@@ -184,10 +188,7 @@ class MainWindow(QMainWindow):
         return [n for n, _ in self.project.scene_graph.walk() if n.id in ids] if self.project else []
 
     def _clicked(self, x: float, y: float) -> None:
-        if self.annotate_action.isChecked():
-            self.place_pin(x, y)
-        else:
-            self.pick_at(x, y)
+        self.tools.clicked(x, y)  # the active tool decides: select (with Shift/Ctrl), measure or pin a note
 
     def place_pin(self, x: float, y: float, text: Optional[str] = None) -> None:
         """Annotate mode: pin a note where the ray under (x, y) meets a part, with the current view."""
@@ -232,12 +233,7 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def pick_at(self, x: float, y: float) -> None:
-        if self.viewport.scene_view is None:
-            return
-        w, h = self.viewport.canvas.size
-        origin, direction = cm.ray_through(self.viewport.camera.view, x, y, w, h)
-        hit = self.viewport.scene_view.pick(origin, direction)
-        self.set_selection([hit[0]] if hit else [])
+        self.tools.select_at(x, y)  # the part under (x, y) alone, or nothing
 
     def set_selection(self, node_ids: list[str]) -> None:
         if self.viewport.scene_view is None:
