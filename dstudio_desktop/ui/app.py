@@ -47,5 +47,8 @@ def run_app(target: Optional[str] = None) -> int:
         return 1
     window = MainWindow(ws)
     window.open_project(project.id)
-    window.show()
+    if window.remembered_geometry:
+        window.show()
+    else:
+        window.showMaximized()  # the first time: the whole screen, the viewport at its heart
     return app.exec()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox
 
 from ..core import SNAPSHOT_DOCUMENTS, CameraView, Project, SurfacePoint
 from ..core import camera_math as cm
@@ -25,12 +25,15 @@ from ..services.models import export_project, load_mesh
 from ..store import Workspace
 from ..sync.runner import open_workspace
 from .outliner import Outliner
+from .part_actions import PartActions
 from .tasks import run_task
 from .undo import Editor
 
 STANDARD_VIEWS = ["front", "back", "left", "right", "top", "bottom", "iso"]
 # a project whose meshes take less than this opens at once; a larger one loads on a worker with progress
 INLINE_OPEN_BYTES = 16 * 1024 * 1024
+SIDE_PANEL_WIDTH = 290  # pixels: the docks on either side start this wide, the viewport takes the rest
+LAYOUT_DELAY_MS = 50  # dock sizes take only once the shown window has been laid out by the platform
 
 
 def prepare_assets(ws: Workspace, asset_ids: list[str], progress=None, token=None) -> dict[str, PreparedAsset]:
@@ -59,6 +62,7 @@ class MainWindow(QMainWindow):
     selection_changed = Signal(list)
     project_changed = Signal(str)
     project_opened = Signal(str)
+    units_changed = Signal(str)
 
     def __init__(self, ws: Workspace) -> None:
         super().__init__()
@@ -110,6 +114,8 @@ class MainWindow(QMainWindow):
         self.material_dock.raise_()
         for dock in (self.camera_dock, self.versions_dock):
             self.addDockWidget(Qt.RightDockWidgetArea, dock)
+        self.tabifyDockWidget(self.camera_dock, self.versions_dock)
+        self.camera_dock.raise_()
         self.addDockWidget(Qt.LeftDockWidgetArea, self.review_dock)
         self.tabifyDockWidget(self.properties_dock, self.review_dock)
         self.properties_dock.raise_()
@@ -120,8 +126,18 @@ class MainWindow(QMainWindow):
 
         self.tools = Tools(self)  # select/move/rotate/scale/measure/annotate, their toolbar and gizmos
         self.addToolBar(Qt.TopToolBarArea, self.tools.toolbar)
+        self.empty_hint = QLabel("This project is empty: drop model files here, or File → Import (Ctrl+I)",
+                                 self.viewport.canvas.native)
+        self.empty_hint.setObjectName("empty_hint")
+        self.empty_hint.setStyleSheet("color: #d8d8dc; background: rgba(20, 20, 24, 170); padding: 10px 16px;"
+                                      "border-radius: 6px;")
+        self.empty_hint.hide()
+        self.project_changed.connect(lambda name: self._update_hint() if name == "scene_graph" else None)
+        self._laid_out = False
+        self._default_layout = self.saveState()
         settings = QSettings()
-        if settings.value("main_window/geometry") is not None:
+        self.remembered_geometry = settings.value("main_window/geometry") is not None
+        if self.remembered_geometry:
             self.restoreGeometry(settings.value("main_window/geometry"))
             self.restoreState(settings.value("main_window/state"))
 
@@ -160,8 +176,15 @@ class MainWindow(QMainWindow):
         for name in SNAPSHOT_DOCUMENTS:  # a newly opened project is a change to every document
             self._document_replaced(name)
         self.setWindowTitle(f"{project.name}[*] — Design Studio")
+        self.setWindowModified(self.editor.dirty)  # the title has its [*] now: the mark can show
+        self.unit_actions[project.canvas_state.display_units].setChecked(True)
+        self._update_hint()
         self._remember_recent(project.id)
         self.project_opened.emit(project.id)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._update_hint()
 
     def _document_replaced(self, name: str) -> None:
         if name == "scene_graph":
@@ -258,12 +281,12 @@ class MainWindow(QMainWindow):
         scene_view = self.viewport.scene_view
         bounds = scene_view.bounds(scene_view.selection or None) if scene_view else None
         if bounds is not None:
-            self.apply_camera(cm.fit(self.viewport.camera.view, *bounds))
+            self.apply_camera(cm.fit(self.viewport.camera.view, *bounds, aspect=self.viewport.aspect()))
 
     def standard_view(self, name: str) -> None:
         bounds = self.viewport.scene_view.bounds() if self.viewport.scene_view else None
         if bounds is not None:
-            self.apply_camera(cm.standard_view(name, *bounds, self.viewport.camera.view))
+            self.apply_camera(cm.standard_view(name, *bounds, self.viewport.camera.view, self.viewport.aspect()))
 
     def set_projection(self, projection: str) -> None:
         view = self.viewport.camera.view
@@ -288,10 +311,11 @@ class MainWindow(QMainWindow):
         if self.project is None:
             return
         project_id = self.project.id
+        existing = self.viewport.scene_view.bounds() if self.viewport.scene_view else None
 
         def work(progress, token):  # reads and prepares only: the store is written on the GUI thread
             scenes = read_geometry(paths, progress=progress, cancel=token)
-            change = geometry_change(project_id, scenes, import_label(paths))
+            change = geometry_change(project_id, scenes, import_label(paths), beside=existing)
             # drawing and picking data too is made here, so a large part does not freeze the window
             prepared = {}
             for scene in scenes:
@@ -313,6 +337,9 @@ class MainWindow(QMainWindow):
             except DStudioError as err:
                 self.show_error(str(err))
                 return
+            added = [n["id"] for n in change.command.commands[-1].nodes]
+            self.set_selection(added)
+            self.fit_all()  # frames what came in (it is selected), wherever the file put it
             self.viewport.canvas.update()
 
         run_task(self, "Importing models", work, arrived, self.show_error)
@@ -408,12 +435,97 @@ class MainWindow(QMainWindow):
 
     def dragEnterEvent(self, event) -> None:
         urls = [u.toLocalFile() for u in event.mimeData().urls()] if event.mimeData().hasUrls() else []
-        if urls and all(Path(u).suffix.lower() in MODEL_EXTENSIONS for u in urls):
+        if any(urls):  # files of every kind: one that cannot be read is refused with a word, not ignored
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:
-        self.import_paths([u.toLocalFile() for u in event.mimeData().urls()])
         event.acceptProposedAction()
+        self.open_files([u.toLocalFile() for u in event.mimeData().urls() if u.toLocalFile()])
+
+    def open_files(self, paths: list[str]) -> None:
+        """Import the model files among ``paths``; say which of the others cannot be read and what can."""
+        models = [p for p in paths if Path(p).suffix.lower() in MODEL_EXTENSIONS]
+        others = [p for p in paths if p not in models]
+        if others:
+            names = ", ".join(Path(p).name for p in others)
+            kinds = ", ".join(sorted({e.lstrip(".").upper() for e in MODEL_EXTENSIONS}))
+            self.show_error(f"{names}: not a model file Design Studio can read (it reads {kinds})"
+                            + ("; the others are being imported" if models else ""))
+        if models:
+            self.import_paths(models)
+
+    # -- panels, units, help ------------------------------------------------------------
+
+    def lay_out_docks(self) -> None:
+        """The viewport at the heart: narrow side panels, tabbed where they share a side."""
+        self.resizeDocks([self.outliner, self.material_dock], [SIDE_PANEL_WIDTH, SIDE_PANEL_WIDTH], Qt.Horizontal)
+        self.resizeDocks([self.outliner, self.properties_dock], [self.height() // 3, self.height()], Qt.Vertical)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._laid_out:  # docks take sizes only once the window has its own
+            self._laid_out = True
+            if not self.remembered_geometry:
+                QTimer.singleShot(LAYOUT_DELAY_MS, self.lay_out_docks)
+
+    def reset_layout(self) -> None:
+        self.restoreState(self._default_layout)
+        for dock in self.findChildren(QDockWidget):
+            dock.setFloating(False)
+        self.lay_out_docks()
+
+    def set_display_units(self, unit: str) -> None:
+        """Lengths are shown and typed in ``unit`` (saved with the project's viewport state)."""
+        if self.project is None:
+            return
+        self.project.canvas_state.display_units = unit
+        self.unit_actions[unit].setChecked(True)
+        self.units_changed.emit(unit)
+        self.statusBar().showMessage(f"Lengths in {unit}", 3000)
+
+    def show_shortcuts(self) -> None:
+        from .shortcuts import ShortcutsDialog
+
+        self.shortcuts_window = ShortcutsDialog(self)
+        self.shortcuts_window.show()
+
+    def show_about(self) -> None:
+        from .. import __version__
+
+        QMessageBox.about(self, "About Design Studio",
+                          f"<b>Design Studio Desktop</b> {__version__}<br>Your work is kept in {self.ws.home}")
+
+    def export_report(self) -> None:
+        """Review → Export Report…: every note with a picture from its view, as PDF or HTML."""
+        if self.project is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export review report", f"{self.project.name} review.pdf",
+                                              "PDF (*.pdf);;HTML (*.html)")
+        if path:
+            self.write_report(path)
+
+    def write_report(self, path: str) -> None:
+        from ..services.report import write_report
+        from .report_pdf import html_to_pdf
+
+        self.editor.save()  # the report shows what is stored
+        self.setCursor(Qt.WaitCursor)  # renders need this thread's GL context: no worker can make them
+        try:
+            result = write_report(self.ws, self.project.id, Path(path), pdf_writer=html_to_pdf)
+        except DStudioError as err:
+            self.show_error(str(err))
+            return
+        finally:
+            self.unsetCursor()
+        self.statusBar().showMessage(f"Wrote {Path(path).name}: {result['annotations']} notes", 6000)
+
+    def _update_hint(self) -> None:
+        empty = self.project is not None and not any(n.asset_id for n, _ in self.project.scene_graph.walk())
+        self.empty_hint.setVisible(empty)
+        if empty:
+            self.empty_hint.adjustSize()
+            native = self.viewport.canvas.native
+            self.empty_hint.move((native.width() - self.empty_hint.width()) // 2, native.height() // 2 - 20)
 
     def show_error(self, message: str) -> None:
         QMessageBox.warning(self, "Design Studio", message)
@@ -436,57 +548,95 @@ class MainWindow(QMainWindow):
     def _frame_drawn(self, ms: float) -> None:
         self.frame_label.setText(f"{ms:.1f} ms/frame")
 
-    def _action(self, menu, text: str, slot, shortcut: Optional[str] = None) -> QAction:
+    def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
         action = QAction(text, self)
+        action.setObjectName("action_" + "".join(c for c in text.lower().replace(" ", "_") if c.isalnum() or c == "_"))
         if shortcut:
             action.setShortcut(QKeySequence(shortcut))
+        keys = action.shortcut().toString(QKeySequence.NativeText)
+        action.setToolTip((tip or text.replace("&", "").rstrip("…")) + (f" ({keys})" if keys else ""))
+        action.setStatusTip(tip)
         action.triggered.connect(slot)
         menu.addAction(action)
         return action
 
+    def _menu(self, title: str):
+        menu = self.menuBar().addMenu(title)
+        menu.setToolTipsVisible(True)
+        return menu
+
     def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        self._action(file_menu, "&New Project…", self.new_project, QKeySequence.New)
-        self._action(file_menu, "&Open Project…", self.open_dialog, QKeySequence.Open)
+        file_menu = self._menu("&File")
+        self._action(file_menu, "&New Project…", self.new_project, QKeySequence.New, "Start an empty project")
+        self._action(file_menu, "&Open Project…", self.open_dialog, QKeySequence.Open, "Open a project of this workspace")
         self.recent_menu = file_menu.addMenu("Open &Recent")
-        self._action(file_menu, "&Save", self.editor.save, QKeySequence.Save)
-        self._action(file_menu, "&Import…", self.import_dialog, "Ctrl+I")
-        self._action(file_menu, "&Export…", self.export_dialog, "Ctrl+E")
-        self._action(file_menu, "&Print…", self.print_dialog, QKeySequence.Print)
-        self._action(file_menu, "Reconstruct from &Photos…", lambda _=False: self.reconstruct_dialog())
+        self._action(file_menu, "&Save", self.editor.save, QKeySequence.Save,
+                     "Save now (edits are also saved two seconds after you make them)")
+        self._action(file_menu, "&Import…", self.import_dialog, "Ctrl+I", "Add model files to the project")
+        self._action(file_menu, "&Export…", self.export_dialog, "Ctrl+E", "Write the project to a model file")
+        self._action(file_menu, "&Print…", self.print_dialog, QKeySequence.Print,
+                     "Check the selected part (or everything) and slice it for a 3D printer")
+        self._action(file_menu, "Reconstruct from &Photos…", lambda _=False: self.reconstruct_dialog(),
+                     tip="Make a mesh from a folder of photos of an object")
         file_menu.addSeparator()
-        self._action(file_menu, "Sign &In…", lambda _=False: self.sync_status.sign_in_dialog())
-        self._action(file_menu, "Sign &Out", lambda _=False: self.sync_status.sign_out())
-        self._action(file_menu, "S&ync Now", lambda _=False: self.sync_status.sync_now(), "Ctrl+Shift+S")
+        self._action(file_menu, "Sign &In…", lambda _=False: self.sync_status.sign_in_dialog(),
+                     tip="Sign in to a backend to sync this workspace")
+        self._action(file_menu, "Create &Account…", lambda _=False: self.sync_status.sign_in_dialog(new_account=True),
+                     tip="Make an account on a backend and sign in to it")
+        self._action(file_menu, "Sign &Out", lambda _=False: self.sync_status.sign_out(),
+                     tip="Forget the session on this computer")
+        self._action(file_menu, "S&ync Now", lambda _=False: self.sync_status.sync_now(), "Ctrl+Shift+S",
+                     "Send and fetch changes now")
         file_menu.addSeparator()
-        self._action(file_menu, "&Quit", self.close, QKeySequence.Quit)
-        edit_menu = bar.addMenu("&Edit")
-        undo = self.editor.stack.createUndoAction(self, "&Undo")
-        undo.setShortcuts([QKeySequence.Undo])
-        redo = self.editor.stack.createRedoAction(self, "&Redo")
-        redo.setShortcuts([QKeySequence.Redo, QKeySequence("Ctrl+Shift+Z")])
-        edit_menu.addActions([undo, redo])
-        view_menu = bar.addMenu("&View")
-        self._action(view_menu, "&Fit Selection / All", self.fit_all, "F")
+        self._action(file_menu, "&Quit", self.close, QKeySequence.Quit, "Save and close the window")
+        edit_menu = self._menu("&Edit")
+        self.part_actions = PartActions(self)
+        self.part_actions.build(edit_menu)
+        actions = self.part_actions.actions  # the outliner's context menu offers the same commands
+        self.outliner.tree.addActions([actions[k] for k in ("rename", "duplicate", "group", "ungroup", "delete",
+                                                            "hide", "lock", "drop")])
+        view_menu = self._menu("&View")
+        self._action(view_menu, "&Fit Selection / All", self.fit_all, "F",
+                     "Frame the selection, or everything when nothing is selected")
         standard = view_menu.addMenu("&Standard Views")
+        standard.setToolTipsVisible(True)
         for i, name in enumerate(STANDARD_VIEWS):
-            self._action(standard, name.capitalize(), lambda _=False, n=name: self.standard_view(n), f"Ctrl+{i + 1}")
+            self._action(standard, name.capitalize(), lambda _=False, n=name: self.standard_view(n), f"Ctrl+{i + 1}",
+                         f"Look from the {name}, framing everything")
         group = QActionGroup(self)
         for projection in ("perspective", "orthographic"):
-            act = self._action(view_menu, projection.capitalize(), lambda _=False, p=projection: self.set_projection(p))
+            act = self._action(view_menu, projection.capitalize(), lambda _=False, p=projection: self.set_projection(p),
+                               tip=f"{projection.capitalize()} projection")
             act.setCheckable(True)
             act.setChecked(projection == "perspective")
             group.addAction(act)
-        self.camera_menu = bar.addMenu("&Cameras")
-        review_menu = bar.addMenu("&Review")
-        self.annotate_action = self._action(review_menu, "&Annotate (click a part to pin a note)", lambda _=False: None,
-                                            "Shift+A")
+        units = view_menu.addMenu("&Units")
+        units.setToolTipsVisible(True)
+        self.unit_actions = {}
+        unit_group = QActionGroup(self)
+        for unit, name in (("mm", "Millimetres"), ("cm", "Centimetres"), ("m", "Metres"), ("in", "Inches")):
+            act = self._action(units, f"{name} ({unit})", lambda _=False, u=unit: self.set_display_units(u),
+                               tip=f"Show and type lengths in {name.lower()}")
+            act.setCheckable(True)
+            unit_group.addAction(act)
+            self.unit_actions[unit] = act
+        self.unit_actions["mm"].setChecked(True)
+        self.camera_menu = self._menu("&Cameras")
+        review_menu = self._menu("&Review")
+        self.annotate_action = self._action(review_menu, "&Annotate", lambda _=False: None, "Shift+A",
+                                            "Annotate mode: a click on a part pins a note there")
         self.annotate_action.setCheckable(True)
-        self._action(review_menu, "&Compare Versions…", self.compare_versions)
+        self._action(review_menu, "&Compare Versions…", self.compare_versions,
+                     tip="Two versions side by side, with what changed")
+        self._action(review_menu, "&Export Report…", self.export_report,
+                     tip="A PDF or HTML report with a picture and the thread of every note")
         view_menu.addSeparator()
         self.docks_menu = view_menu.addMenu("&Panels")
         self.docks_menu.addAction(self.outliner.toggleViewAction())
+        self._action(view_menu, "&Reset Layout", self.reset_layout, tip="Put every panel back where it started")
+        help_menu = self._menu("&Help")
+        self._action(help_menu, "&Keyboard Shortcuts", self.show_shortcuts, "F1", "Every key the editor knows")
+        self._action(help_menu, "&About Design Studio", self.show_about, tip="Version and where your work is kept")
 
     def _rebuild_camera_menu(self) -> None:
         self.camera_menu.clear()

@@ -9,11 +9,10 @@ from __future__ import annotations
 from typing import Optional
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QDockWidget, QTreeWidget, QTreeWidgetItem, QWidget
 
 from ..core import Node, Project
-from ..core.commands import DuplicateNodes, GroupNodes, MoveNode, RemoveNodes, SetNodeField
+from ..core.commands import MoveNode, SetNodeField
 
 NODE_ID = Qt.UserRole + 1
 NAME, VISIBLE, LOCKED = 0, 1, 2
@@ -61,14 +60,7 @@ class Outliner(QDockWidget):
         self.tree.moved.connect(lambda node_id, parent_id, index: self.edit_requested.emit(MoveNode(node_id=node_id,
                                                                                     new_parent_id=parent_id,
                                                                                     index=index)))
-        self.tree.setContextMenuPolicy(Qt.ActionsContextMenu)
-        for text, shortcut, slot in (("Rename", "F2", self.rename), ("Group", "Ctrl+G", self.group),
-                                     ("Duplicate", "Ctrl+D", self.duplicate), ("Delete", QKeySequence.Delete, self.delete)):
-            action = QAction(text, self.tree)
-            action.setShortcut(QKeySequence(shortcut))
-            action.setShortcutContext(Qt.WidgetWithChildrenShortcut)
-            action.triggered.connect(slot)
-            self.tree.addAction(action)
+        self.tree.setContextMenuPolicy(Qt.ActionsContextMenu)  # the window adds its Edit actions
         self.setWidget(self.tree)
         self._items: dict[str, QTreeWidgetItem] = {}
         self._rebuild_pending = False
@@ -129,26 +121,6 @@ class Outliner(QDockWidget):
 
     def selected_ids(self) -> list[str]:
         return [item.data(NAME, NODE_ID) for item in self.tree.selectedItems()]
-
-    def rename(self) -> None:
-        item = self.tree.currentItem()
-        if item is not None:
-            self.tree.editItem(item, NAME)
-
-    def group(self) -> None:
-        ids = self.selected_ids()
-        if ids:
-            self.edit_requested.emit(GroupNodes(node_ids=ids))
-
-    def duplicate(self) -> None:
-        ids = self.selected_ids()
-        if ids:
-            self.edit_requested.emit(DuplicateNodes(node_ids=ids))
-
-    def delete(self) -> None:
-        ids = self.selected_ids()
-        if ids:
-            self.edit_requested.emit(RemoveNodes(node_ids=ids))
 
     def select(self, node_ids: list[str]) -> None:
         self.tree.blockSignals(True)

@@ -6,12 +6,32 @@ import math
 from typing import Optional
 
 import numpy as np
-from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel
+from PySide6.QtCore import QEvent
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QSizePolicy
 
 from ..core import Node, Transform
 from ..core.commands import SetNodeField
 from ..core.transform import matrix_to_quat, quat_to_matrix
+from ..core.units import DECIMALS, format_length, from_display, to_display
 from .panel import Panel
+
+
+class NumberField(QDoubleSpinBox):
+    """A number box whose Ctrl+Z undoes the last edit (the window's undo) once its text is
+    committed; while a typed value is still pending, Ctrl+Z reverts the typing as usual."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.shown = ""  # the text as the dock last set it: anything else is uncommitted typing
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.ShortcutOverride and self.text() == self.shown and (
+                event.matches(QKeySequence.Undo) or event.matches(QKeySequence.Redo)
+                or event.keyCombination().toCombined() == QKeySequence("Ctrl+Y")[0].toCombined()):
+            event.ignore()  # not ours: the window's Undo/Redo action takes the key
+            return False
+        return super().event(event)
 
 
 def euler_xyz_deg(q) -> tuple[float, float, float]:
@@ -42,18 +62,29 @@ class PropertiesDock(Panel):
         layout.addWidget(self.title)
         form = QFormLayout()
         self.fields: dict[str, list[QDoubleSpinBox]] = {}
-        for key, label, lo, hi, step in (("translation", "Position (m)", -1e4, 1e4, 0.01),
+        self.labels: dict[str, QLabel] = {}
+        for key, label, lo, hi, step in (("translation", "Position", -1e7, 1e7, 1.0),
                                          ("rotation", "Rotation (°)", -360, 360, 5),
                                          ("scale", "Scale", -1e4, 1e4, 0.1)):
             row = QHBoxLayout()
             spins = []
-            for _ in range(3):
-                spin = QDoubleSpinBox(minimum=lo, maximum=hi, singleStep=step, decimals=4)
-                spin.editingFinished.connect(self._commit)
+            for axis in "XYZ":
+                spin = NumberField(minimum=lo, maximum=hi, singleStep=step, decimals=4)
+                # sized by the panel, not by the widest number the range allows (which would make
+                # the panel, and every panel beside it, far wider than the values ever are)
+                spin.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
+                spin.setMinimumWidth(58)
+                spin.setToolTip(f"{label} along {axis}" if key != "rotation" else f"Rotation about {axis}, degrees")
+                spin.editingFinished.connect(lambda key=key, spin=spin: self._commit(key, spin))
                 row.addWidget(spin)
                 spins.append(spin)
             self.fields[key] = spins
-            form.addRow(label, row)
+            self.labels[key] = QLabel(label)
+            form.addRow(self.labels[key], row)
+        self.uniform = QCheckBox("Uniform scale")
+        self.uniform.setChecked(True)
+        self.uniform.setToolTip("Change all three scale factors together, keeping the part's proportions")
+        form.addRow("", self.uniform)
         layout.addLayout(form)
         self.facts = QLabel()
         self.facts.setWordWrap(True)
@@ -77,11 +108,17 @@ class PropertiesDock(Panel):
             self.facts.setText("")
             return
         t = self.node.transform
-        values = {"translation": t.translation, "rotation": euler_xyz_deg(t.rotation), "scale": t.scale}
+        unit = self.unit()
+        self.labels["translation"].setText(f"Position ({unit})")
+        for spin in self.fields["translation"]:
+            spin.setDecimals(DECIMALS[unit])
+        values = {"translation": [to_display(v, unit) for v in t.translation], "rotation": euler_xyz_deg(t.rotation),
+                  "scale": t.scale}
         for key, spins in self.fields.items():
             for spin, value in zip(spins, values[key], strict=True):
                 spin.blockSignals(True)
                 spin.setValue(value)
+                spin.shown = spin.text()
                 spin.blockSignals(False)
         self.title.setText(f"<b>{self.node.name}</b> ({self.node.kind})" + ("  — locked" if self.node.locked else ""))
         self.facts.setText(self._facts())
@@ -94,17 +131,36 @@ class PropertiesDock(Panel):
         world = self.window.project.scene_graph.world_matrix(self.node.id)
         pts = mesh.positions.astype(float) @ world[:3, :3].T + world[:3, 3]
         size = pts.max(axis=0) - pts.min(axis=0)
+        unit = self.unit()
         return (f"{mesh.triangle_count:,} triangles, {mesh.vertex_count:,} vertices<br>"
-                f"size {' × '.join(f'{v * 1000:.1f}' for v in size)} mm")
+                f"size {' × '.join(format_length(v, unit) for v in size)}")
 
-    def _commit(self) -> None:
+    def unit(self) -> str:
+        project = self.window.project
+        return project.canvas_state.display_units if project else "mm"
+
+    def _commit(self, key: str = "", edited: Optional[QDoubleSpinBox] = None) -> None:
         if self.node is None:
             return
-        values = {key: tuple(round(s.value(), 6) for s in spins) for key, spins in self.fields.items()}
-        if values["rotation"] == tuple(round(a, 6) for a in euler_xyz_deg(self.node.transform.rotation)):
-            rotation = self.node.transform.rotation  # unchanged: keep the exact quaternion
+        if key == "scale" and edited is not None and self.uniform.isChecked():
+            old = self.node.transform.scale[self.fields["scale"].index(edited)]
+            if old != 0 and edited.value() != round(old, 4):
+                factor = edited.value() / old  # every axis by the same factor: proportions kept
+                for spin, value in zip(self.fields["scale"], self.node.transform.scale, strict=True):
+                    spin.blockSignals(True)
+                    spin.setValue(value * factor)
+                    spin.blockSignals(False)
+        unit = self.unit()
+        t = self.node.transform
+        translation = tuple(from_display(s.value(), unit) if s.text() != s.shown else old
+                            for s, old in zip(self.fields["translation"], t.translation, strict=True))
+        scale = tuple(s.value() if s.text() != s.shown else old
+                      for s, old in zip(self.fields["scale"], t.scale, strict=True))
+        angles = tuple(round(s.value(), 6) for s in self.fields["rotation"])
+        if angles == tuple(round(a, 6) for a in euler_xyz_deg(t.rotation)):
+            rotation = t.rotation  # unchanged: keep the exact quaternion
         else:
-            rotation = quat_from_euler_xyz_deg(values["rotation"])
-        new = Transform(translation=values["translation"], rotation=rotation, scale=values["scale"])
+            rotation = quat_from_euler_xyz_deg(angles)
+        new = Transform(translation=translation, rotation=rotation, scale=scale)
         if new != self.node.transform:
             self.window.run(SetNodeField(self.node.id, "transform", new))

@@ -34,20 +34,28 @@ class ReviewDock(Panel):
         self.author = QComboBox()
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search text")
-        for combo in (self.status, self.version, self.author):
+        for combo, tip in ((self.status, "Show open notes, resolved ones, or both"),
+                           (self.version, "Only notes made on this version"), (self.author, "Only notes by this person")):
             combo.currentIndexChanged.connect(self._fill)
+            combo.setToolTip(tip)
+            combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(6)  # the panel may be narrow: long names are elided
             filters.addWidget(combo)
+        self.search.setToolTip("Only notes whose text holds this")
         self.search.textChanged.connect(self._fill)
         layout.addLayout(filters)
         layout.addWidget(self.search)
         self.list = QTreeWidget()
         self.list.setHeaderLabels(["#", "Status", "Version", "Author", "Date", "Comment"])
         self.list.itemClicked.connect(lambda item, _col: self.show_annotation(item.data(0, Qt.UserRole)))
+        self.list.setToolTip("Click a note to fly to the view it was made from")
         layout.addWidget(self.list)
         buttons = QHBoxLayout()
-        for label, slot in (("Reply…", lambda: self.reply()), ("Resolve", lambda: self.set_resolved(True)),
-                            ("Reopen", lambda: self.set_resolved(False))):
+        for label, slot, tip in (("Reply…", lambda: self.reply(), "Answer the chosen note"),
+                                 ("Resolve", lambda: self.set_resolved(True), "Mark the chosen note done"),
+                                 ("Reopen", lambda: self.set_resolved(False), "Open the chosen note again")):
             button = QPushButton(label)
+            button.setToolTip(tip)
             button.clicked.connect(slot)
             buttons.addWidget(button)
         layout.addLayout(buttons)

@@ -53,9 +53,10 @@ class SyncStatus(QObject):
 
     # -- sign in and out -----------------------------------------------------------
 
-    def sign_in_dialog(self) -> None:
+    def sign_in_dialog(self, new_account: bool = False) -> None:
         dialog = QDialog(self.window)
-        dialog.setWindowTitle("Sign in")
+        dialog.setObjectName("sign_up_dialog" if new_account else "sign_in_dialog")
+        dialog.setWindowTitle("Create account" if new_account else "Sign in")
         form = QFormLayout(dialog)
         fields = {name: QLineEdit() for name in ("url", "email", "password", "anon_key")}
         fields["password"].setEchoMode(QLineEdit.Password)
@@ -67,10 +68,15 @@ class SyncStatus(QObject):
         buttons.accepted.connect(dialog.accept)
         buttons.rejected.connect(dialog.reject)
         form.addRow(buttons)
+        for name, tip in (("url", "The backend's address: a hosted Supabase project, or ./dev backend"),
+                          ("email", "Your e-mail address"), ("password", "At least 6 characters"),
+                          ("anon_key", "The project's public anon key (the local server does not need one)")):
+            fields[name].setToolTip(tip)
         if dialog.exec() == QDialog.Accepted:
-            self.sign_in(*(fields[n].text().strip() for n in ("url", "email", "password", "anon_key")))
+            self.sign_in(*(fields[n].text().strip() for n in ("url", "email", "password", "anon_key")),
+                         new_account=new_account)
 
-    def sign_in(self, url: str, email: str, password: str, anon_key: str = "") -> None:
+    def sign_in(self, url: str, email: str, password: str, anon_key: str = "", new_account: bool = False) -> None:
         from ..sync.runner import sign_in
         from .tasks import run_task
 
@@ -79,7 +85,8 @@ class SyncStatus(QObject):
             self.timer.start()
             self.sync_now()
 
-        run_task(self.window, "Signing in", lambda progress, token: sign_in(url, email, password, anon_key), done,
+        run_task(self.window, "Creating the account" if new_account else "Signing in",
+                 lambda progress, token: sign_in(url, email, password, anon_key, new_account), done,
                  self.window.show_error)
 
     def sign_out(self) -> None:

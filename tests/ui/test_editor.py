@@ -13,6 +13,8 @@ from PySide6.QtWidgets import QApplication
 
 from dstudio_desktop.core import camera_math as cm
 
+from .conftest import press
+
 pytestmark = pytest.mark.gui
 
 
@@ -161,11 +163,11 @@ def test_outliner_edits_are_commands(window, qtbot) -> None:
     base = next(n for n, _ in window.project.scene_graph.walk() if n.name == "Base")
     window.set_selection([base.id])
     qtbot.wait(1)
-    tree.duplicate()
+    press(qtbot, tree.tree, Qt.Key_D, Qt.ControlModifier)  # the Edit menu's keys, with focus in the outliner
     assert [n.name for n, _ in window.project.scene_graph.walk()].count("Base copy") == 1
     window.set_selection([base.id])
     qtbot.wait(1)
-    tree.group()
+    press(qtbot, tree.tree, Qt.Key_G, Qt.ControlModifier)
     group = window.project.scene_graph.parent_of(base.id)
     assert group is not None and group.name == "Group"
     tree.tree.moved.emit(base.id, None, 0)  # what a drop to the top of the tree sends
@@ -194,9 +196,9 @@ def test_lighting_environment_and_properties_docks(window) -> None:
 
     window.set_selection([shade.id])
     spin = window.properties_dock.fields["translation"][0]
-    spin.setValue(0.25)
+    spin.setValue(250)  # millimetres, the project's display unit
     spin.editingFinished.emit()
-    assert window.project.scene_graph.find(shade.id).transform.translation[0] == 0.25
+    assert window.project.scene_graph.find(shade.id).transform.translation[0] == pytest.approx(0.25)
     assert "triangles" in window.properties_dock.facts.text()
     window.editor.stack.undo()
     assert window.project.scene_graph.find(shade.id).transform.translation[0] == 0.0

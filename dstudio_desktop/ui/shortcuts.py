@@ -1,0 +1,62 @@
+"""Help → Keyboard Shortcuts: every key the window answers to, read from its actions (so the
+sheet cannot drift from what the keys do), with the viewport's mouse and trackpad gestures."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout
+
+GESTURES = [
+    ("Viewport", "Orbit", "left-drag; two fingers on a trackpad"),
+    ("Viewport", "Pan", "middle-drag or Shift+left-drag; Shift + two fingers"),
+    ("Viewport", "Zoom", "wheel or right-drag; pinch or Ctrl + two fingers"),
+    ("Viewport", "Select", "click a part"),
+]
+
+
+def shortcut_rows(window) -> list[tuple[str, str, str]]:
+    """(menu, command, keys) for every action of the window's menus that has a key."""
+    rows: list[tuple[str, str, str]] = []
+    seen: set[int] = set()
+
+    def visit(menu, path: str) -> None:
+        for action in menu.actions():
+            if action.menu() is not None:
+                visit(action.menu(), f"{path} › {action.menu().title().replace('&', '')}")
+            elif action.shortcuts() and id(action) not in seen:
+                seen.add(id(action))
+                keys = ", ".join(k.toString(QKeySequence.NativeText) for k in action.shortcuts())
+                rows.append((path, action.text().replace("&", "").rstrip("…"), keys))
+
+    for top in window.menuBar().actions():
+        if top.menu() is not None:
+            visit(top.menu(), top.menu().title().replace("&", ""))
+    for action in window.findChildren(QAction):  # toolbar-only actions (tools) too
+        if action.shortcuts() and id(action) not in seen and action.text():
+            seen.add(id(action))
+            keys = ", ".join(k.toString(QKeySequence.NativeText) for k in action.shortcuts())
+            rows.append(("Tools", action.text().replace("&", ""), keys))
+    return rows
+
+
+class ShortcutsDialog(QDialog):
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.setObjectName("shortcuts_dialog")
+        self.setWindowTitle("Keyboard Shortcuts")
+        self.resize(640, 560)
+        rows = shortcut_rows(window) + GESTURES
+        self.table = QTableWidget(len(rows), 3)
+        self.table.setHorizontalHeaderLabels(["Where", "Command", "Keys"])
+        for r, row in enumerate(rows):
+            for c, text in enumerate(row):
+                self.table.setItem(r, c, QTableWidgetItem(text))
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.Stretch)
+        self.table.resizeColumnToContents(0)
+        self.table.resizeColumnToContents(2)
+        self.table.setEditTriggers(QTableWidget.NoEditTriggers)
+        buttons = QDialogButtonBox(QDialogButtonBox.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addWidget(buttons)

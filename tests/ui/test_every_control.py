@@ -1,0 +1,222 @@
+"""Every action of the main window (menus, toolbar, context menus) and every push button of its
+panels is triggered once, in a context where it makes sense, the way a person would reach it;
+dialogs are answered as a person would. Any exception, or any error shown, fails the test. Every
+shortcut the Help sheet lists is pressed once with focus in the viewport. Every control has a
+tooltip."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QInputDialog,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QWidget,
+)
+
+from .conftest import press
+from .test_sync_status import test_keyring  # noqa: F401 - a file keyring: Sign Out must not touch the real one
+
+pytestmark = pytest.mark.gui
+
+# actions that end the session or replace the project: triggered at the end, on their own
+LAST = {"&Quit"}
+
+
+class Person:
+    """Answers whatever modal dialog comes up: names things, cancels file choosers, says yes to
+    questions; records the text of every message box so a shown error fails the test."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, str]] = []
+        self.dialogs: list[str] = []
+        self.timer = QTimer()
+        self.timer.setInterval(20)
+        self.timer.timeout.connect(self._answer)
+        self.timer.start()
+
+    def _answer(self) -> None:
+        widget = QApplication.activeModalWidget()
+        if widget is None or not widget.isVisible():
+            return
+        self.dialogs.append(widget.windowTitle())
+        if isinstance(widget, QMessageBox):
+            self.messages.append((widget.icon().name, widget.text()))
+            yes = widget.button(QMessageBox.Yes)
+            (yes or widget.buttons()[0]).click()
+        elif isinstance(widget, QInputDialog):
+            if widget.inputMode() == QInputDialog.TextInput:
+                widget.setTextValue("Walk-through")
+            widget.accept()
+        elif isinstance(widget, QFileDialog):
+            widget.reject()
+        elif isinstance(widget, QDialog):
+            widget.reject()
+        else:
+            widget.close()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+
+def _close_new_windows(window, before: set[int]) -> None:
+    for widget in QApplication.topLevelWidgets():
+        if widget is not window and widget.isVisible() and id(widget) not in before and widget.isWindow():
+            widget.close()
+
+
+def _context(window, qtbot) -> None:
+    """A part selected, a camera and a version chosen, one note made: every command has its object."""
+    base = next(n for n, _ in window.project.scene_graph.walk() if n.name == "Base")
+    window.set_selection([base.id])
+    window.camera_dock.list.setCurrentRow(0)
+    window.versions_dock.list.setCurrentItem(window.versions_dock.list.topLevelItem(0))
+    if not window.review_dock.threads:
+        from dstudio_desktop.services import review
+
+        point = review.surface_point(window.ws, window.project, (0.09, 0.01, 0.0))
+        review.add(window.ws, window.project, "walk-through note", point, window.viewport.camera.view)
+        window.review_dock.refresh()
+    window.review_dock.list.setCurrentItem(window.review_dock.list.topLevelItem(0))
+    stack = window.editor.stack
+    if not (stack.canUndo() and stack.canRedo()):  # something to undo and something to redo
+        window.part_actions.toggle_hidden()
+        window.part_actions.toggle_hidden()
+        stack.undo()
+        window.set_selection([base.id])
+    qtbot.wait(1)
+
+
+def _settle(window, index: int, action_text: str) -> None:
+    """Put the edit history back where it was, so the next command finds its part again."""
+    if action_text.replace("&", "") in ("Undo", "Redo"):
+        return
+    stack = window.editor.stack
+    while stack.index() > index and stack.canUndo():
+        stack.undo()
+
+
+def _actions(window) -> list[QAction]:
+    seen, out = set(), []
+    for action in window.findChildren(QAction):
+        if action.isSeparator() or action.menu() is not None or not action.text() or id(action) in seen:
+            continue
+        if action.parent() is window.recent_menu or action.text() == "No saved cameras":
+            continue
+        seen.add(id(action))
+        out.append(action)
+    return out
+
+
+def test_every_action_and_button_works(window, qtbot, test_keyring, tmp_path, monkeypatch):  # noqa: F811
+    sample_id = window.project.id
+    person = Person()
+    triggered = []
+    try:
+        for action in _actions(window):
+            if action.text() in LAST:
+                continue
+            if window.project is None or window.project.id != sample_id:
+                window.open_project(sample_id)
+            _context(window, qtbot)
+            before = {id(w) for w in QApplication.topLevelWidgets() if w.isVisible()}
+            if not action.isEnabled():
+                continue
+            index = window.editor.stack.index()
+            action.trigger()
+            qtbot.wait(30)
+            _close_new_windows(window, before)
+            _settle(window, index, action.text())
+            if action.isCheckable() and action.isChecked() and action.text() not in ("Perspective",):
+                if action.actionGroup() is None:
+                    action.trigger()  # leave a mode (annotate, a tool) as it was found
+            triggered.append(action.text())
+        for dock in (window.properties_dock, window.material_dock, window.lighting_dock, window.environment_dock,
+                     window.camera_dock, window.versions_dock, window.review_dock):
+            for button in dock.findChildren(QPushButton):
+                if window.project is None or window.project.id != sample_id:
+                    window.open_project(sample_id)
+                _context(window, qtbot)
+                if not button.isEnabled() or not button.isVisible():
+                    continue
+                before = {id(w) for w in QApplication.topLevelWidgets() if w.isVisible()}
+                index = window.editor.stack.index()
+                qtbot.mouseClick(button, Qt.LeftButton)
+                qtbot.wait(30)
+                _close_new_windows(window, before)
+                _settle(window, index, button.text())
+                triggered.append(f"{dock.objectName()}: {button.text()}")
+    finally:
+        person.stop()
+    errors = [text for icon, text in person.messages if icon in ("Warning", "Critical")]
+    assert errors == [], errors
+    assert len(triggered) > 50, triggered
+    quit_action = next(a for a in window.findChildren(QAction) if a.text() == "&Quit")
+    quit_action.trigger()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=5000)
+
+
+def test_every_control_has_a_tooltip(window):
+    missing = []
+    for widget in window.findChildren(QWidget):
+        if not widget.isVisibleTo(window):
+            continue
+        if isinstance(widget, (QAbstractButton, QAbstractSpinBox, QComboBox)) or (
+                isinstance(widget, QLineEdit) and not isinstance(widget.parent(), (QAbstractSpinBox, QComboBox))):
+            if widget.parent() is not None and type(widget.parent()).__name__ in ("QTabBar", "QDockWidgetTitleButton"):
+                continue
+            if not widget.toolTip() and type(widget).__name__ not in ("QDockWidgetTitleButton", "QToolBarExtension"):
+                missing.append(f"{type(widget).__name__} {widget.objectName() or getattr(widget, 'text', lambda: '')()}")
+    for action in _actions(window):
+        if not action.toolTip() or action.toolTip() == action.text().replace("&", ""):
+            missing.append(f"action {action.text()}")
+    assert missing == [], missing
+
+
+def test_every_shortcut_in_the_help_sheet_works_from_the_viewport(window, qtbot, test_keyring):  # noqa: F811
+    from PySide6.QtGui import QKeySequence
+
+    from dstudio_desktop.ui.shortcuts import shortcut_rows
+
+    rows = shortcut_rows(window)
+    assert len(rows) >= 25, rows
+    by_text = {a.text().replace("&", "").rstrip("…"): a for a in _actions(window)}
+    person = Person()
+    canvas = window.viewport.canvas.native
+    pressed = []
+    try:
+        for where, text, keys in rows:
+            if text == "Quit":
+                continue
+            action = by_text[text]
+            sample_id = window.project.id
+            _context(window, qtbot)
+            fired = []
+            action.triggered.connect(lambda *_, fired=fired: fired.append(True))
+            before = {id(w) for w in QApplication.topLevelWidgets() if w.isVisible()}
+            sequence = QKeySequence(keys.split(", ")[0], QKeySequence.NativeText)
+            combo = sequence[0]
+            index = window.editor.stack.index()
+            press(qtbot, canvas, combo.key(), combo.keyboardModifiers())
+            qtbot.wait(30)
+            _close_new_windows(window, before)
+            _settle(window, index, text)
+            assert fired, f"{where} › {text} ({keys}) did nothing with focus in the viewport"
+            pressed.append(text)
+            if action.isCheckable() and action.isChecked() and action.actionGroup() is None:
+                action.trigger()
+            if window.project.id != sample_id:
+                window.open_project(sample_id)
+    finally:
+        person.stop()
+    errors = [text for icon, text in person.messages if icon in ("Warning", "Critical")]
+    assert errors == [], errors
