@@ -109,7 +109,11 @@ class Viewport:
         bounds = self.scene_view.bounds() if self.scene_view else None
         if bounds is None:
             return base
-        return cm.fit(base, *bounds)
+        return cm.fit(base, *bounds, aspect=self.aspect())
+
+    def aspect(self) -> float:
+        width, height = self.canvas.size
+        return width / max(height, 1)
 
     def render(self, size: Optional[tuple[int, int]] = None) -> np.ndarray:
         """An RGB(A) uint8 image of the current view, off-screen; ``size`` does not resize the window.
