@@ -558,6 +558,8 @@ class MainWindow(QMainWindow):
         action.setStatusTip(tip)
         action.triggered.connect(slot)
         menu.addAction(action)
+        if shortcut:
+            self.addAction(action)  # its key works wherever the focus is in the window, submenus included
         return action
 
     def _menu(self, title: str):
