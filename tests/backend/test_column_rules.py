@@ -546,6 +546,11 @@ def test_privileges_agree_with_the_matrix(world):
                           where grantee in ('anon', 'public') and privilege_type in ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')
                           order by 1""").fetchall()
     assert anon == []
+    anon_columns = db.execute("""select table_schema || '.' || table_name || '.' || column_name || ' ' || privilege_type
+                                   from information_schema.column_privileges
+                                  where grantee in ('anon', 'public') and privilege_type in ('INSERT', 'UPDATE')
+                                  order by 1""").fetchall()
+    assert anon_columns == []
     for table, columns in MATRIX.items():
         service_writes = any("service" in ins or "service" in upd for ins, upd in columns.values())
         client_writes = any((ins | upd) - {"service"} for ins, upd in columns.values())
