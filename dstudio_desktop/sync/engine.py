@@ -140,7 +140,7 @@ class SyncEngine:
             mutations = [self._mutation(row, org, report) for row in rows]
             results = self.client.rpc("apply_mutations", batch=[m for m in mutations if m is not None])
             by_id = {r["id"]: r for r in results}
-            done, retry_later = [], False
+            done, retry_later, over_plan = [], False, None
             for row, mutation in zip(rows, mutations, strict=True):
                 if mutation is None:
                     done.append(row["mutation_id"])
@@ -153,6 +153,8 @@ class SyncEngine:
                     done.append(row["mutation_id"])
                 elif result.get("code") in RETRYABLE_SQLSTATES:
                     retry_later = True
+                elif result.get("code") == "PT402":  # over the plan: kept, sent again once the plan allows
+                    over_plan = result.get("message") or "the organisation's plan does not allow more"
                 elif result.get("code") == "PT409" and row["entity"] == "project":
                     self.state.done(done)
                     done = []
@@ -164,6 +166,9 @@ class SyncEngine:
                                             "code": result.get("code", ""), "message": result.get("message", "")})
             self.state.done(done)
             progress(0.05 + 0.5 * min(1.0, report.pushed / total), f"sent {report.pushed} of {total}")
+            if over_plan is not None:
+                raise Rejected(402, "PT402", f"{over_plan}; your changes wait on this computer until the plan "
+                                             "allows them")
             if retry_later:
                 raise Offline("the server was busy; the rest waits for the next sync")
 
