@@ -14,9 +14,9 @@ GESTURES = [
 ]
 
 
-def shortcut_rows(window) -> list[tuple[str, str, str]]:
-    """(menu, command, keys) for every action of the window's menus that has a key."""
-    rows: list[tuple[str, str, str]] = []
+def shortcut_actions(window) -> list[tuple[str, QAction]]:
+    """(where, action) for every action of the window's menus and toolbars that has a key."""
+    found: list[tuple[str, QAction]] = []
     seen: set[int] = set()
 
     def visit(menu, path: str) -> None:
@@ -25,8 +25,7 @@ def shortcut_rows(window) -> list[tuple[str, str, str]]:
                 visit(action.menu(), f"{path} › {action.menu().title().replace('&', '')}")
             elif action.shortcuts() and id(action) not in seen:
                 seen.add(id(action))
-                keys = ", ".join(k.toString(QKeySequence.NativeText) for k in action.shortcuts())
-                rows.append((path, action.text().replace("&", "").rstrip("…"), keys))
+                found.append((path, action))
 
     for top in window.menuBar().actions():
         if top.menu() is not None:
@@ -34,9 +33,17 @@ def shortcut_rows(window) -> list[tuple[str, str, str]]:
     for action in window.findChildren(QAction):  # toolbar-only actions (tools) too
         if action.shortcuts() and id(action) not in seen and action.text():
             seen.add(id(action))
-            keys = ", ".join(k.toString(QKeySequence.NativeText) for k in action.shortcuts())
-            rows.append(("Tools", action.text().replace("&", ""), keys))
-    return rows
+            found.append(("Tools", action))
+    return found
+
+
+def keys_of(action: QAction) -> str:
+    return ", ".join(k.toString(QKeySequence.NativeText) for k in action.shortcuts())
+
+
+def shortcut_rows(window) -> list[tuple[str, str, str]]:
+    """(where, command, keys): what the sheet shows."""
+    return [(where, a.text().replace("&", "").rstrip("…"), keys_of(a)) for where, a in shortcut_actions(window)]
 
 
 class ShortcutsDialog(QDialog):
