@@ -245,7 +245,6 @@ class Tools(QObject):
         self.cancel_action.setShortcut(QKeySequence(Qt.Key_Escape))
         self.cancel_action.setToolTip("Put a drag's parts back where they were, or clear the measurement (Esc)")
         self.cancel_action.triggered.connect(self.cancel)
-        self.cancel_action.setEnabled(False)
         self.window.addAction(self.cancel_action)
         self.snap_action = QAction("Snap", self.window)
         self.snap_action.setObjectName("tool_snap")
@@ -257,7 +256,7 @@ class Tools(QObject):
     def _build_toolbar(self) -> None:
         bar = self.toolbar = QToolBar("Tools", self.window)
         bar.setObjectName("tools_toolbar")
-        bar.setToolTip("")
+        bar.toggleViewAction().setToolTip("Show or hide the tools bar (select, move, rotate, scale, measure, annotate)")
         for mode in MODES:
             bar.addAction(self.actions[mode])
         bar.addSeparator()
@@ -291,6 +290,9 @@ class Tools(QObject):
         self.scale_spin = QDoubleSpinBox(minimum=0.01, maximum=10, decimals=2, singleStep=0.05, value=self.scale_step)
         self.scale_spin.setObjectName("snap_scale")
         self.scale_spin.valueChanged.connect(lambda v: setattr(self, "scale_step", float(v)))
+        self.grid_spin.setToolTip("Snapped moves go in steps of this length")
+        self.angle_spin.setToolTip("Snapped turns go in steps of this angle (and so does aiming a light)")
+        self.scale_spin.setToolTip("Snapped scaling goes in steps of this factor")
         form.addRow("Grid step", self.grid_spin)
         form.addRow("Angle step", self.angle_spin)
         form.addRow("Scale step", self.scale_spin)
@@ -525,7 +527,6 @@ class Tools(QObject):
                 return
         if self.mode == "select":
             self._drag = _Drag("box", pointer.x, pointer.y, view, pointer.modifiers)
-            self.cancel_action.setEnabled(True)
             pointer.claim()
 
     def _dragged(self, pointer: Pointer) -> None:
@@ -570,7 +571,6 @@ class Tools(QObject):
         self.gizmo.set_feedback(None)
         self.light_handle.set_hot(False)
         self.viewport.canvas.native.unsetCursor()
-        self.cancel_action.setEnabled(self.mode == "measure" and bool(self.measure_points))
         self.refresh()
 
     def cancel(self) -> None:
@@ -595,7 +595,6 @@ class Tools(QObject):
         if self.measure_points:
             self.measure_points, self.measured = [], None
             self._show_measurement()
-            self.cancel_action.setEnabled(False)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.viewport.canvas.native:
@@ -742,7 +741,6 @@ class Tools(QObject):
                 drag.grab = start_hit - pivot
         self._drag = drag
         self.gizmo.set_feedback(handle.name, self._feedback(drag, 0.0))
-        self.cancel_action.setEnabled(True)
         self.viewport.canvas.native.setCursor(Qt.ClosedHandCursor)
         return True
 
@@ -886,7 +884,6 @@ class Tools(QObject):
         drag.light_centre, drag.light_direction = centre, direction / np.linalg.norm(direction)
         self._drag = drag
         self.light_handle.set_hot(True)
-        self.cancel_action.setEnabled(True)
         self.viewport.canvas.native.setCursor(Qt.ClosedHandCursor)
         return True
 
@@ -937,7 +934,6 @@ class Tools(QObject):
         self.measured = (float(np.linalg.norm(self.measure_points[1] - self.measure_points[0]))
                          if len(self.measure_points) == 2 else None)
         self._show_measurement()
-        self.cancel_action.setEnabled(True)
 
     def measurement_text(self) -> Optional[str]:
         return None if self.measured is None else format_length(self.measured, self._unit())
