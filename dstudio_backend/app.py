@@ -1,24 +1,30 @@
 """The HTTP server: ``/rest/v1`` (PostgREST), ``/auth/v1`` (GoTrue) and ``/storage/v1``
-(Storage), each request authenticated by its JWT and run as that JWT's role."""
+(Storage), each request authenticated by its JWT and run as that JWT's role.
+
+Every request passes :class:`limits.Guard` first (its route's body limit, checked before the
+body is read; any error answered in the protocol's JSON shape)."""
 
 from __future__ import annotations
 
 import json
 import logging
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import psycopg
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import auth, rest, resumable, storage
 from .db import Database
-from .errors import ApiError, from_database
+from .errors import ApiError, from_database, shaped
+from .limits import Guard, Limits, parse_json
 from .schema_cache import SchemaCache
 from .tokens import TokenError, Tokens
 
@@ -32,13 +38,18 @@ class Config:
     tokens: Tokens
     jwt_expiry: int = 3600
     site_url: str = ""
+    limits: Limits = field(default_factory=Limits)
+    refresh_token_reuse_interval: int = 0   # seconds a spent refresh token may be presented again (GoTrue's 10)
+    db_pool_size: int = 20
+    db_connect_timeout: float = 2.0          # a database that does not answer a connect by then is down: 503
 
 
 class Backend:
     def __init__(self, config: Config):
         self.config = config
         self.tokens = config.tokens
-        self.db = Database(config.dsn)
+        self.limits = config.limits
+        self.db = Database(config.dsn, max_size=config.db_pool_size, connect_timeout=config.db_connect_timeout)
         self.cache: SchemaCache | None = None
         self.files = storage.ObjectFiles(config.storage_dir)
 
@@ -73,10 +84,7 @@ async def _json_body(request: Request) -> Any:
     raw = await request.body()
     if not raw:
         return {}
-    try:
-        return json.loads(raw)
-    except ValueError as exc:
-        raise ApiError(400, "PGRST102", f"the body is not valid JSON: {exc}") from exc
+    return parse_json(raw, request.app.state.backend.limits.json_depth)
 
 
 def _relation(backend: Backend, name: str) -> rest.Relation:
@@ -88,6 +96,7 @@ def _relation(backend: Backend, name: str) -> rest.Relation:
 
 async def rest_endpoint(request: Request) -> Response:
     backend: Backend = request.app.state.backend
+    claims: dict[str, Any] = {"role": "anon"}
     try:
         claims = backend.claims(request)
         path = request.path_params["path"].strip("/")
@@ -148,12 +157,22 @@ async def _table(backend: Backend, request: Request, claims: dict, rel: rest.Rel
         await backend.files.purge_deleted(backend.db)
     headers = {}
     if method in ("GET", "HEAD") or count_total is not None:
-        offset = int(single.get("offset", 0) or 0)
+        offset = _offset(single.get("offset"))
         total = "*" if count_total is None else str(count_total)
         headers["Content-Range"] = f"{offset}-{offset + n - 1}/{total}" if n else f"*/{total}"
     if rows_text is None or method == "HEAD":
         return Response(status_code=status, headers=headers)
     return Response(rows_text, status_code=status, headers=headers, media_type="application/json")
+
+
+def _offset(value: str | None) -> int:
+    try:
+        offset = int(value or 0)
+    except ValueError:
+        raise ApiError(400, "PGRST100", f"offset must be a whole number, not {value!r}") from None
+    if offset < 0:
+        raise ApiError(400, "PGRST100", "offset must not be negative")
+    return offset
 
 
 async def _rpc(backend: Backend, request: Request, claims: dict, name: str) -> Response:
@@ -180,7 +199,15 @@ async def health(request: Request) -> Response:
 
 
 async def _api_error(request: Request, exc: ApiError) -> Response:
-    return exc.response()
+    return shaped(request.url.path, exc)
+
+
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    """Starlette's own refusals (no such route, method not allowed) in the protocol's shape."""
+    code = {404: "PGRST125", 405: "PGRST117"}.get(exc.status_code, f"PGRST{exc.status_code}")
+    if request.url.path.startswith("/auth/"):
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "validation_failed")
+    return shaped(request.url.path, ApiError(exc.status_code, code, str(exc.detail), headers=exc.headers))
 
 
 @asynccontextmanager
@@ -205,7 +232,8 @@ def create_app(config: Config) -> Starlette:
             *resumable.routes(),
         ],
         lifespan=_lifespan,
-        exception_handlers={ApiError: _api_error},
+        middleware=[Middleware(Guard, limits=config.limits)],
+        exception_handlers={ApiError: _api_error, HTTPException: _http_error},
     )
     app.state.backend = backend
     return app

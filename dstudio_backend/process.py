@@ -8,8 +8,10 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 
 @dataclass
@@ -21,6 +23,14 @@ class RunningServer:
     db_url: str
     storage_dir: Path
     jwt_secret: str
+    log: IO[str] | None = None
+
+    def log_text(self) -> str:
+        """What the server has written to its log so far."""
+        if self.log is None:
+            return ""
+        self.log.seek(0)
+        return self.log.read()
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -33,15 +43,19 @@ class RunningServer:
 
 
 def start_server(storage_dir: Path, *extra_args: str) -> RunningServer:
-    """Starts ``dstudio-backend start`` with a throwaway cluster and waits until it serves."""
+    """Starts ``dstudio-backend start`` with a throwaway cluster and waits until it serves.
+    Its log (stderr) goes to a file, never a pipe nobody reads: a full pipe would stop the
+    server in the middle of a request the first time it logs a lot (a database outage)."""
+    log = tempfile.TemporaryFile(mode="w+")
     proc = subprocess.Popen(
         [sys.executable, "-m", "dstudio_backend", "start", "--port", "0", "--json",
          "--storage-dir", str(storage_dir), *extra_args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        stdout=subprocess.PIPE, stderr=log, text=True, start_new_session=True)
     line = proc.stdout.readline()
     if not line:
         proc.wait()
-        raise RuntimeError(f"the backend did not start: {proc.stderr.read()[-3000:]}")
+        log.seek(0)
+        raise RuntimeError(f"the backend did not start: {log.read()[-3000:]}")
     info = json.loads(line)
     return RunningServer(proc, info["api_url"], info["anon_key"], info["service_role_key"], info["db_url"],
-                         Path(info["storage_dir"]), info["jwt_secret"])
+                         Path(info["storage_dir"]), info["jwt_secret"], log)
