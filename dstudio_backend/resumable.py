@@ -4,7 +4,8 @@
 An upload in progress is a file and a small JSON record under ``<storage>/.uploads``, so it
 survives a restart of the server; only the user who began it may continue it. Creating one
 checks the caller's rights and the limits up front (a trial insert, rolled back), so a
-refused upload is refused before any byte is sent. The last chunk stores the object through
+refused upload is refused before any byte is sent; the object's type comes from its name, as
+for a plain upload, not from the client's metadata. The last chunk stores the object through
 the same path as a plain upload."""
 
 from __future__ import annotations
@@ -17,16 +18,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from psycopg.types.json import Jsonb
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from .errors import ApiError
-from .storage import _check_name, handler, store_object
+from .storage import _check_name, bucket_rules, handler, store_object, trial_write
 
 TUS = {"Tus-Resumable": "1.0.0"}
-MAX_CHUNK = 64 * 1024 * 1024
 
 
 def _metadata(header: str) -> dict[str, str]:
@@ -64,15 +63,13 @@ async def create(request: Request, backend) -> Response:
         length = int(request.headers["upload-length"])
     except (KeyError, ValueError):
         raise ApiError(400, "InvalidRequest", "Upload-Length is required") from None
-    content_type = meta.get("contentType") or "application/octet-stream"
-    # the same checks the finished upload will meet, before any byte arrives
+    if length < 0:
+        raise ApiError(400, "InvalidRequest", "Upload-Length must not be negative")
+    # the type comes from the name, as for a plain upload; then the same checks the finished
+    # upload will meet, before any byte arrives
+    content_type = (await bucket_rules(backend, bucket, name)).content_type(name)
     upsert = request.headers.get("x-upsert", "").lower() == "true"
-    conflict = " on conflict (bucket_id, name) do update set metadata = excluded.metadata" if upsert else ""
-    async with backend.db.as_request(claims) as conn:
-        await conn.execute("savepoint trial")
-        await conn.execute("insert into storage.objects (bucket_id, name, owner, metadata) values (%s, %s, auth.uid(), %s)"
-                           + conflict, (bucket, name, Jsonb({"size": length, "mimetype": content_type})))
-        await conn.execute("rollback to savepoint trial")
+    await trial_write(backend, claims, bucket, name, length, content_type, upsert)
     upload_id = str(uuid.uuid4())
     folder = _folder(backend)
     (folder / upload_id).touch()
@@ -99,14 +96,20 @@ async def patch(request: Request, backend) -> Response:
     current = data.stat().st_size
     if request.headers.get("upload-offset") != str(current):
         raise ApiError(409, "Conflict", f"Upload-Offset must be {current}")
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and current + int(declared) > record["length"]:
+        raise ApiError(413, "Payload too large", "more bytes than the upload declared")
     with open(data, "ab") as out:
         received = 0
-        async for chunk in request.stream():
-            received += len(chunk)
-            if current + received > record["length"] or received > MAX_CHUNK:
-                out.truncate(current)
-                raise ApiError(413, "Payload too large", "more bytes than the upload declared")
-            out.write(chunk)
+        try:
+            async for chunk in request.stream():
+                received += len(chunk)
+                if current + received > record["length"] or received > backend.limits.tus_chunk:
+                    raise ApiError(413, "Payload too large", "more bytes than the upload declared")
+                out.write(chunk)
+        except ApiError:
+            out.truncate(current)  # a refused chunk leaves nothing behind (a dropped one keeps what came)
+            raise
         out.flush()
         os.fsync(out.fileno())
     current += received

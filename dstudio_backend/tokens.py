@@ -43,11 +43,13 @@ class Tokens:
         }
         return self.sign(claims), expires_at
 
-    def sign_url(self, url: str, expires_in: int) -> str:
+    def sign_url(self, url: str, expires_in: int, **extra: Any) -> str:
+        """A signed URL's token for ``url`` (``bucket/name``). It carries no ``role``, so it is
+        never taken as an API key; an upload URL's token says ``kind: upload``."""
         now = int(time.time())
-        return self.sign({"url": url, "iat": now, "exp": now + expires_in})
+        return self.sign({**extra, "url": url, "iat": now, "exp": now + expires_in})
 
-    def verify_url(self, token: str, url: str) -> None:
+    def verify_url(self, token: str, url: str, kind: str | None = None) -> dict[str, Any]:
         try:
             claims = jwt.decode(token, self.secret, algorithms=["HS256"])
         except jwt.ExpiredSignatureError as exc:
@@ -56,6 +58,9 @@ class Tokens:
             raise TokenError("InvalidJWT", f"invalid signed URL token: {exc}") from exc
         if claims.get("url") != url:
             raise TokenError("InvalidSignature", "the signed URL was made for another object")
+        if claims.get("kind") != kind:
+            raise TokenError("InvalidSignature", "the signed URL was made for another operation")
+        return claims
 
     def verify(self, token: str) -> dict[str, Any]:
         try:
