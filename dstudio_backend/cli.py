@@ -7,11 +7,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 from .cluster import Cluster, ClusterError, free_port
+from .limits import Limits
 from .migrations import apply_migrations
 from .tokens import Tokens
 
@@ -28,6 +30,13 @@ def _parser() -> argparse.ArgumentParser:
     start.add_argument("--storage-dir", type=Path, help="where object bytes live (default: a folder next to the data)")
     start.add_argument("--jwt-secret", help="the HS256 secret (default: a new random one)")
     start.add_argument("--jwt-expiry", type=int, default=3600, help="access token lifetime in seconds")
+    start.add_argument("--refresh-token-reuse-interval", type=int, default=0, metavar="SECONDS",
+                       help="how long a spent refresh token may be presented again and get the live one back "
+                            "(GoTrue's default is 10; 0, the default here, allows no reuse)")
+    start.add_argument("--signed-url-max-age", type=int, default=Limits.signed_url_max_age, metavar="SECONDS",
+                       help="the longest expiresIn a signed URL may have (default: a week)")
+    start.add_argument("--max-rest-body", type=int, default=Limits.rest_body, metavar="BYTES",
+                       help="the largest /rest/v1 request body (default 16 MiB; uploads are limited per bucket)")
     start.add_argument("--json", action="store_true", help="print the connection details as one JSON line")
     migrate = sub.add_parser("migrate", help="apply the migrations to a database")
     migrate.add_argument("--dsn", required=True)
@@ -55,6 +64,7 @@ def _start(args: argparse.Namespace) -> int:
     from .app import Config, create_app
 
     cluster = None
+    throwaway_storage: Path | None = None
     if args.dsn:
         dsn = args.dsn
     else:
@@ -69,7 +79,11 @@ def _start(args: argparse.Namespace) -> int:
         storage_dir = args.storage_dir or (
             (cluster.data_dir.parent / (cluster.data_dir.name + "-storage")) if cluster
             else Path(tempfile.mkdtemp(prefix="dstudio-storage-")))
-        app = create_app(Config(dsn=dsn, storage_dir=storage_dir, tokens=tokens, jwt_expiry=args.jwt_expiry))
+        if cluster is not None and cluster.throwaway and args.storage_dir is None:
+            throwaway_storage = storage_dir  # the bytes of a throwaway database go with it
+        limits = Limits(rest_body=args.max_rest_body, signed_url_max_age=args.signed_url_max_age)
+        app = create_app(Config(dsn=dsn, storage_dir=storage_dir, tokens=tokens, jwt_expiry=args.jwt_expiry,
+                                limits=limits, refresh_token_reuse_interval=args.refresh_token_reuse_interval))
         server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=port, log_level="warning",
                                                access_log=False, lifespan="on"))
         details = {"api_url": url, "db_url": dsn, "anon_key": tokens.api_key("anon"),
@@ -79,6 +93,8 @@ def _start(args: argparse.Namespace) -> int:
     finally:
         if cluster is not None:
             cluster.stop()
+        if throwaway_storage is not None:
+            shutil.rmtree(throwaway_storage, ignore_errors=True)
 
 
 async def _serve(server, details: dict, as_json: bool) -> int:

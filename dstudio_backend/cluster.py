@@ -81,11 +81,15 @@ class Cluster:
         self._run([_pg_bin("pg_ctl"), "-D", str(self.data_dir), "-l", str(self.data_dir / "server.log"),
                    "-w", "-t", "60", "-o", " ".join(options), "start"])
 
-    def stop(self) -> None:
+    def stop_server(self) -> None:
+        """Stops PostgreSQL (fast: open connections are ended) and keeps the data; start() again."""
         if (self.data_dir / "postmaster.pid").exists():
             try:
                 self._run([_pg_bin("pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"])
             except ClusterError:
                 pass
+
+    def stop(self) -> None:
+        self.stop_server()
         if self.throwaway:
             shutil.rmtree(self.data_dir, ignore_errors=True)
