@@ -2,7 +2,12 @@
 select and ``consume_credits``, driven by wrk over loopback. The peer is the database
 alone: pgbench running the same statements (role switch, claims, query) that the REST
 layer sends, with the same concurrency, in the same run. The ratio is our HTTP and
-Python overhead on top of PostgreSQL."""
+Python overhead on top of PostgreSQL.
+
+Then the desktop outbox's ``apply_mutations`` over HTTP, one call per batch of 100, 1,000
+and 5,000 mutations (5,000 is the most one call takes): the time per mutation should stay
+about the same whatever the batch (it grew with the batch before: 1,000 took 1.8 s,
+8,000 took 103 s)."""
 
 from __future__ import annotations
 
@@ -11,6 +16,8 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -19,6 +26,7 @@ from dstudio_backend.process import start_server
 
 SECONDS = 8
 CONNECTIONS = 16
+BATCHES = (100, 1000, 5000)
 PGBENCH = shutil.which("pgbench") or "/usr/lib/postgresql/15/bin/pgbench"
 
 
@@ -46,6 +54,27 @@ def _pgbench(db_url: str, sql: str) -> float:
     return float(re.search(r"tps = ([\d.]+)", out).group(1))
 
 
+def _mutation_batches(rest: str, auth: dict[str, str], org: str, user_id: str) -> list[tuple[int, float]]:
+    """Seconds for one apply_mutations call per batch size (annotations on one project, as an
+    outbox full of review notes would send them)."""
+    project = httpx.post(f"{rest}/design_studio_projects", headers={**auth, "Prefer": "return=representation"},
+                         json={"org_id": org, "name": "outbox"}).json()[0]
+    timings = []
+    for n in BATCHES:
+        batch = [{"id": str(uuid.uuid4()), "entity": "annotation", "op": "insert",
+                  "payload": {"id": str(uuid.uuid4()), "project_id": project["id"], "content": f"note {i}",
+                              "author_id": user_id}} for i in range(n)]
+        started = time.perf_counter()
+        response = httpx.post(f"{rest}/rpc/apply_mutations", headers=auth, json={"batch": batch}, timeout=900)
+        elapsed = time.perf_counter() - started
+        response.raise_for_status()
+        statuses = {r["status"] for r in response.json()}
+        if statuses != {"applied"}:
+            raise SystemExit(f"apply_mutations did not apply a batch of {n}: {statuses}")
+        timings.append((n, elapsed))
+    return timings
+
+
 def main() -> None:
     if not shutil.which("wrk"):
         raise SystemExit("backend_bench needs wrk (Debian: apt-get install wrk); ./dev bench installs it")
@@ -61,6 +90,9 @@ def main() -> None:
         org = httpx.get(f"{rest}/org_members", headers=auth, params={"select": "org_id"}).json()[0]["org_id"]
         service = {"apikey": server.anon_key, "Authorization": f"Bearer {server.service_role_key}"}
         httpx.post(f"{rest}/rpc/add_purchased_credits", headers=service, json={"org_id": org, "amount": 10**9})
+        # a plan without a project limit for the 50 projects (the free plan allows three)
+        httpx.patch(f"{rest}/organizations", headers=service, params={"id": f"eq.{org}"},
+                    json={"tier": "pro"}).raise_for_status()
         httpx.post(f"{rest}/design_studio_projects", headers=auth,
                    json=[{"org_id": org, "name": f"project {i:03d}"} for i in range(50)]).raise_for_status()
 
@@ -82,6 +114,7 @@ def main() -> None:
             rps, bad = _wrk(url, auth, body)
             tps = _pgbench(server.db_url, sql)
             rows.append((label, rps, bad, tps))
+        batches = _mutation_batches(rest, auth, org, user_id)
         balance = httpx.post(f"{rest}/rpc/get_credit_balance", headers=auth, json={"org_id": org}).json()
         ledger = httpx.get(f"{rest}/credit_ledger", headers=auth,
                            params={"select": "delta", "org_id": f"eq.{org}"}).json()
@@ -96,6 +129,11 @@ def main() -> None:
         print(f"{label:<40} {rps:>11.0f} {bad:>7} {tps:>15.0f} {rps / tps:>6.2f}×")
     consistent = sum(e["delta"] for e in ledger) == balance["balance"]
     print(f"after the run: balance {balance['balance']}, ledger sums to it: {consistent}")
+    print()
+    print("apply_mutations over HTTP, one call per batch (annotation inserts):")
+    print(f"{'batch':>7} {'seconds':>9} {'ms per mutation':>16}")
+    for n, seconds in batches:
+        print(f"{n:>7} {seconds:>9.2f} {seconds / n * 1000:>16.2f}")
 
 
 if __name__ == "__main__":
