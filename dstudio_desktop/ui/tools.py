@@ -407,44 +407,38 @@ class Tools(QObject):
             self.light_handle.place(light[1], light[2])
         self._update_badge()
 
-    def _movable(self) -> list:
-        """The selected nodes a drag moves: unlocked, and not inside another selected node
-        (which carries them along already)."""
+    def _movable(self) -> list[tuple[Any, np.ndarray, np.ndarray]]:
+        """(node, world matrix, parent's world matrix) of the selected nodes a drag moves:
+        unlocked, and not inside another selected node (which carries them along already).
+        One walk of the tree, however large the selection."""
         scene_view = self.viewport.scene_view
         project = self.window.project
-        if scene_view is None or project is None:
+        if scene_view is None or project is None or not scene_view.selection:
             return []
         chosen = set(scene_view.selection)
-        graph = project.scene_graph
-        nodes = []
-        for node, parent in graph.walk():
-            if node.id not in chosen or node.locked:
-                continue
-            ancestor, inside = parent, False
-            while ancestor is not None:
-                if ancestor.id in chosen:
-                    inside = True
-                    break
-                ancestor = graph.parent_of(ancestor.id)
-            if not inside:
-                nodes.append(node)
-        return nodes
+        found = []
+        # depth first with the parent's world matrix and whether a selected node is above
+        stack = [(n, np.eye(4), False) for n in reversed(project.scene_graph.nodes)]
+        while stack:
+            node, parent_world, carried = stack.pop()
+            world = parent_world @ node.transform.matrix()
+            if node.id in chosen and not carried and not node.locked:
+                found.append((node, world, parent_world))
+            below = carried or (node.id in chosen and not node.locked)   # a locked parent carries nothing
+            stack.extend((c, world, below) for c in reversed(node.children))
+        return found
 
     def _placement(self) -> Optional[tuple[list[_Part], np.ndarray, np.ndarray]]:
-        nodes = self._movable()
-        if not nodes:
+        movable = self._movable()
+        if not movable:
             return None
-        graph = self.window.project.scene_graph
-        worlds = [graph.world_matrix(n.id) for n in nodes]
-        parents = [graph.world_matrix(graph.parent_of(n.id).id) if graph.parent_of(n.id) else np.eye(4)
-                   for n in nodes]
-        ids = [n.id for n in nodes]
+        ids = [n.id for n, _, _ in movable]
         active = ids.index(self.active_id) if self.active_id in ids else len(ids) - 1
-        origins = np.array([w[:3, 3] for w in worlds])
+        origins = np.array([w[:3, 3] for _, w, _ in movable])
         centre, each = gm.pivots(origins, self.pivot_kind, active)
-        frame = gm.orientation_frame(self.orientation, worlds[active])
+        frame = gm.orientation_frame(self.orientation, movable[active][1])
         parts = []
-        for node, world, parent, pivot in zip(nodes, worlds, parents, each, strict=True):
+        for (node, world, parent), pivot in zip(movable, each, strict=True):
             own = gm.orientation_frame(self.orientation, world) if self.pivot_kind == "individual" else frame
             parts.append(_Part(node.id, node.transform, parent, world, pivot, own))
         return parts, centre, frame
