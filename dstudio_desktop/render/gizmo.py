@@ -301,7 +301,12 @@ class Gizmo:
                     w, h = self._size()
                     step_px = fb.snap_step / gm.world_per_pixel(view, origin, h)
                     if step_px >= 5:   # ticks closer than that would only blur the line
-                        u, _ = _perpendiculars(axis)
+                        # across the axis as seen: the screen's up (or right) without its part along the axis
+                        right, up, _ = cm.frame(view)
+                        u = up - axis * np.dot(up, axis)
+                        if np.linalg.norm(u) < 0.3:
+                            u = right - axis * np.dot(right, axis)
+                        u /= np.linalg.norm(u)
                         n = min(int(length * 3 / fb.snap_step), 60)
                         tick = u * length * 0.04
                         for k in range(-n, n + 1):

@@ -841,8 +841,10 @@ class Tools(QObject):
         c = gm.project(view, centre, w, h)[0, :2]
         away = np.array([pointer.x, pointer.y]) - c
         away = away / np.linalg.norm(away) if np.linalg.norm(away) > 1e-6 else np.array([1.0, 0.0])
-        x, y = pointer.x + away[0] * 22, pointer.y + away[1] * 22
-        self.screen.label("value", text, x, y - (26 if away[1] < 0 else 0), right=away[0] < 0)
+        # beside the pointer and off the line it is dragging along, on the far side from the gizmo
+        x = pointer.x + (22 if away[0] >= 0 else -22)
+        y = pointer.y + (20 if away[1] >= -0.25 else -48)
+        self.screen.label("value", text, x, y, right=away[0] < 0)
 
     def _apply(self, transforms: dict[str, Transform]) -> None:
         """Live feedback during a drag: the nodes take the transforms directly (no command yet)."""

@@ -243,7 +243,13 @@ def test_snapping_moves_in_grid_steps(window, qtbot) -> None:
     shade_id, = select(window, "Shade")
     x0 = window.project.scene_graph.world_matrix(shade_id)[0, 3]
     start = window.tools.gizmo.handle_point("tx")
-    drag(window, qtbot, start, (start[0] + 77, start[1]))
+    drag(window, qtbot, start, (start[0] + 77, start[1]), release=False)
+    qtbot.wait(30)
+    assert "snap 10.00 mm" in window.tools.screen.label_text("value")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    window.grab().save(str(SHOTS / "gizmo_move_snapped.png"))
+    qtbot.wait(15)
+    mouse(window, "release", start[0] + 77, start[1])
     moved = window.project.scene_graph.world_matrix(shade_id)[0, 3] - x0
     step = window.tools.grid_step
     assert moved > 0 and abs(moved / step - round(moved / step)) < 1e-9
