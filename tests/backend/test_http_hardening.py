@@ -316,13 +316,15 @@ def own_database(tmp_path_factory):
     """A server over a cluster this test module may stop and start (the session's server is
     shared with every other test), with GoTrue's refresh-token reuse interval."""
     cluster = Cluster.create()
-    cluster.start()
-    running = start_server(tmp_path_factory.mktemp("own-storage"), "--dsn", cluster.dsn,
-                           "--refresh-token-reuse-interval", "30")
     try:
-        yield running, cluster
+        cluster.start()
+        running = start_server(tmp_path_factory.mktemp("own-storage"), "--dsn", cluster.dsn,
+                               "--refresh-token-reuse-interval", "30")
+        try:
+            yield running, cluster
+        finally:
+            running.stop()
     finally:
-        running.stop()
         cluster.stop()
 
 
