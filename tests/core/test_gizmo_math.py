@@ -187,3 +187,23 @@ def test_ray_sphere_hits_or_slides_along_the_outline() -> None:
     assert np.allclose(hit, [0, 0, 1])
     miss = gm.ray_sphere(np.array([3.0, 0, 5]), np.array([0.0, 0, -1]), np.zeros(3), 1.0)
     assert np.allclose(miss, [1, 0, 0])
+
+
+def test_set_transforms_is_one_step_for_several_nodes_and_refuses_locked_ones() -> None:
+    from dstudio_desktop.core.commands import SetNodeField, SetTransforms
+    from dstudio_desktop.errors import DStudioError
+    from dstudio_desktop.sample import build_sample
+
+    project = build_sample()[0]
+    shade, base = (next(n for n, _ in project.scene_graph.walk() if n.name == name) for name in ("Shade", "Base"))
+    before = {n.id: n.transform.to_json() for n in (shade, base)}
+    moved = {n.id: gm.translated(n.transform, np.eye(4), np.array([0.1, 0.0, 1 / 3])).to_json() for n in (shade, base)}
+    command = SetTransforms(moved, label="Move 2 parts")
+    command.do(project)
+    assert {n.id: n.transform.to_json() for n in (shade, base)} == moved
+    command.undo(project)
+    assert {n.id: n.transform.to_json() for n in (shade, base)} == before   # exactly
+    SetNodeField(base.id, "locked", True).do(project)
+    with pytest.raises(DStudioError, match="locked"):
+        SetTransforms(moved).do(project)
+    assert {n.id: n.transform.to_json() for n in (shade, base)} == before   # nothing moved, not even the shade
