@@ -209,12 +209,9 @@ class Tools(QObject):
         window.editor.stack.indexChanged.connect(self.refresh)
         window.project_changed.connect(self._document_changed)
         window.project_opened.connect(self._project_opened)
-        if hasattr(window, "units_changed"):   # the View > Units menu, where the window has one
-            window.units_changed.connect(lambda _unit: self._units_changed())
-        dock = getattr(window, "lighting_dock", None)
-        if dock is not None:
-            dock.lights.currentRowChanged.connect(lambda _row: self.refresh())
-            dock.visibilityChanged.connect(lambda _on: self.refresh())
+        window.units_changed.connect(lambda _unit: self._units_changed())   # View > Units
+        window.lighting_dock.lights.currentRowChanged.connect(lambda _row: self.refresh())
+        window.lighting_dock.visibilityChanged.connect(lambda _on: self.refresh())
         self._set_mode(DEFAULT_MODE)
 
     # -- actions and toolbar ----------------------------------------------------------
@@ -445,11 +442,11 @@ class Tools(QObject):
 
     def _light(self) -> Optional[tuple[int, np.ndarray, np.ndarray]]:
         """(index, where the handle sits, direction) of the Lighting panel's chosen light."""
-        dock = getattr(self.window, "lighting_dock", None)
+        dock = self.window.lighting_dock
         project = self.window.project
         scene_view = self.viewport.scene_view
         # a panel tabbed behind another is "visible" to Qt, but none of it shows
-        shown = dock is not None and dock.isVisible() and not dock.visibleRegion().isEmpty()
+        shown = dock.isVisible() and not dock.visibleRegion().isEmpty()
         if not shown or project is None or scene_view is None or not self.can_edit() \
                 or self.mode in ("measure", "annotate"):
             return None

@@ -74,6 +74,8 @@ def test_the_unit_follows_the_project_and_a_third_click_starts_again(window, qtb
     # front face centre to bottom face centre: the hypotenuse of 10 mm and 10 mm
     assert window.tools.measured == pytest.approx(np.hypot(0.01, 0.01), abs=1e-4)
     assert window.tools.measurement_text().endswith(" cm")
+    window.set_display_units("in")   # View > Units: the label follows at once
+    assert window.tools.screen.label_text("measure") == f"{window.tools.measured / 0.0254:.3f} in"
     click(window, qtbot, _look_at(window, centre, np.array([0.0, 0.0, 0.12])))
     assert len(window.tools.measure_points) == 1 and window.tools.measured is None
 
