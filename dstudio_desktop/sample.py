@@ -16,6 +16,7 @@ from pathlib import Path
 import trimesh
 
 from .core import CameraPreset, CameraPresets, Material, MaterialSet, Node, Project, SceneGraph, Transform
+from .core.color import hex_to_linear
 from .core.lighting import LightingConfig, builtin_presets
 from .meshio import MeshData
 from .resources import resource
@@ -50,7 +51,7 @@ def build_sample() -> tuple[Project, list]:
         Material(id=_id("m-arm"), name="Brushed aluminium", library_origin="sample",
                  base_color_factor=(0.91, 0.92, 0.92, 1.0), metallic_factor=1.0, roughness_factor=0.25),
         Material(id=_id("m-shade"), name="Signal red plastic", library_origin="sample",
-                 base_color_factor=(0.80, 0.08, 0.05, 1.0), metallic_factor=0.0, roughness_factor=0.45,
+                 base_color_factor=(*hex_to_linear("#cc140d"), 1.0), metallic_factor=0.0, roughness_factor=0.45,
                  double_sided=True),
         Material(id=_id("m-bulb"), name="Warm glow", library_origin="sample",
                  base_color_factor=(1.0, 0.95, 0.8, 1.0), metallic_factor=0.0, roughness_factor=0.1,

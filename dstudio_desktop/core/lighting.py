@@ -1,4 +1,11 @@
-"""Lights, the ``lighting_config`` document, and the built-in lighting presets."""
+"""Lights, the ``lighting_config`` document, and the built-in lighting presets.
+
+Light colours are linear and intensities are glTF's (KHR_lights_punctual): a directional
+light's intensity is its illuminance, so a white light of intensity pi straight onto a
+matte surface of colour C shows C. A preset is a whole look: lights, an environment that
+lights and reflects, and an exposure; a new project starts with the default preset
+(``DEFAULT_PRESET``), never in the dark.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,8 @@ from typing import ClassVar, Literal, Optional
 
 from pydantic import Field, model_validator
 
-from .schema import Direction, Document, Id, Model, Name, NonNegative, Rgb, Vec3, new_id
+from .environment import Background, EnvironmentConfig, EnvironmentLight
+from .schema import Direction, Document, Finite, Id, Model, Name, NonNegative, Rgb, Vec3, new_id, register_migration
 
 LightType = Literal["directional", "point", "spot"]
 
@@ -35,30 +43,39 @@ class Light(Model):
 
 
 class LightingPreset(Model):
-    """A named, reusable set of lights with an ambient term."""
+    """A named, reusable look: lights with an ambient term, and (when given) the environment
+    that lights and reflects, the exposure and the background that go with them."""
 
     name: Name
     ambient_color: Rgb = (1.0, 1.0, 1.0)
-    ambient_intensity: NonNegative = 0.2
+    ambient_intensity: NonNegative = 0.0
     lights: list[Light] = Field(default_factory=list)
+    environment: Optional[EnvironmentLight] = None
+    exposure: Optional[Finite] = None
+    background: Optional[Background] = None
+    description: str = ""
+
+
+DEFAULT_PRESET = "studio"
 
 
 class LightingConfig(Document):
     """The ``lighting_config`` document: ambient light, the lights, saved presets."""
 
     DOC_NAME: ClassVar[str] = "lighting_config"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     ambient_color: Rgb = (1.0, 1.0, 1.0)
-    ambient_intensity: NonNegative = 0.2
-    lights: list[Light] = Field(default_factory=list)
-    active_preset: Optional[str] = None
+    ambient_intensity: NonNegative = 0.0
+    # a new document is lit by the default preset (its lights with fresh ids)
+    lights: list[Light] = Field(default_factory=lambda: _fresh(builtin_presets()[DEFAULT_PRESET].lights))
+    active_preset: Optional[str] = DEFAULT_PRESET
     presets: list[LightingPreset] = Field(default_factory=list)
 
     def with_preset(self, preset: LightingPreset) -> LightingConfig:
         """A copy lit by ``preset`` (fresh light ids), keeping the saved presets."""
-        lights = [light.model_copy(update={"id": new_id()}) for light in preset.lights]
+        lights = _fresh(preset.lights)
         return LightingConfig(
             ambient_color=preset.ambient_color,
             ambient_intensity=preset.ambient_intensity,
@@ -74,40 +91,90 @@ def _dir(x: float, y: float, z: float) -> Vec3:
 
 
 def builtin_presets() -> dict[str, LightingPreset]:
-    """The presets every project offers: studio, three-point, outdoor, soft."""
+    """The looks every project offers: studio, three-point, outdoor, soft and product.
+
+    Each pairs its lights with one of the built-in environments (softboxes on a dark or light
+    dome, a sky) and an exposure, so they differ at a glance: a dark studio with a big key
+    softbox, a contrasty three-point with a strong rim, sunlight under a blue sky, a soft light
+    tent with faint shadows, and a bright white product sweep."""
+    dark = Background(mode="gradient", top_color=(0.0732, 0.0835, 0.1065), bottom_color=(0.0134, 0.0134, 0.0174))
     return {
         "studio": LightingPreset(
-            name="studio",
-            ambient_intensity=0.25,
+            name="studio", description="dark studio, a big key softbox front left, fill and top strip",
             lights=[
-                Light(name="Key", direction=_dir(-0.5, -0.8, -0.6), intensity=1.5),
-                Light(name="Fill", direction=_dir(0.7, -0.3, -0.4), intensity=0.5),
-                Light(name="Top", direction=_dir(0.0, -1.0, 0.1), intensity=0.35),
+                Light(name="Key", direction=_dir(-0.5, -0.8, -0.6), intensity=2.2),
+                Light(name="Fill", direction=_dir(0.7, -0.3, -0.4), intensity=0.4, color=(0.92, 0.95, 1.0)),
             ],
+            environment=EnvironmentLight(builtin="studio", intensity=1.0), exposure=0.0, background=dark,
         ),
         "three-point": LightingPreset(
-            name="three-point",
-            ambient_intensity=0.1,
+            name="three-point", description="contrasty: strong warm key, cool fill, bright rim from behind",
             lights=[
-                Light(name="Key", direction=_dir(-0.6, -0.5, -0.6), intensity=2.5),
-                Light(name="Fill", direction=_dir(0.7, -0.2, -0.5), intensity=0.9, color=(0.9, 0.95, 1.0)),
-                Light(name="Rim", direction=_dir(0.1, -0.4, 0.9), intensity=1.8),
+                Light(name="Key", direction=_dir(-0.6, -0.5, -0.6), intensity=4.0, color=(1.0, 0.93, 0.84)),
+                Light(name="Fill", direction=_dir(0.7, -0.2, -0.5), intensity=0.7, color=(0.8, 0.88, 1.0)),
+                Light(name="Rim", direction=_dir(0.1, -0.4, 0.9), intensity=4.0),
             ],
+            environment=EnvironmentLight(builtin="three-point", intensity=1.0), exposure=0.0,
+            background=Background(mode="solid", color=(0.0065, 0.0065, 0.0075)),
         ),
         "outdoor": LightingPreset(
-            name="outdoor",
-            ambient_color=(0.55, 0.7, 1.0),
-            ambient_intensity=0.45,
+            name="outdoor", description="high warm sun under a blue sky",
             lights=[
-                Light(name="Sun", direction=_dir(-0.3, -0.9, -0.25), intensity=3.0, color=(1.0, 0.96, 0.88)),
+                Light(name="Sun", direction=_dir(-0.3, -0.9, -0.25), intensity=3.6, color=(1.0, 0.93, 0.82)),
             ],
+            environment=EnvironmentLight(builtin="outdoor", intensity=1.0), exposure=-0.25,
+            background=Background(mode="environment", blur=0.1),
         ),
         "soft": LightingPreset(
-            name="soft",
-            ambient_intensity=0.6,
-            lights=[Light(name="Overhead", direction=_dir(0.0, -1.0, -0.2), intensity=0.9)],
+            name="soft", description="a light tent: bright dome, big overhead softbox, faint shadows",
+            lights=[Light(name="Overhead", direction=_dir(0.0, -1.0, -0.2), intensity=0.8)],
+            environment=EnvironmentLight(builtin="studio-light", intensity=1.0), exposure=-0.25,
+            background=Background(mode="gradient", top_color=(0.52, 0.53, 0.55), bottom_color=(0.25, 0.25, 0.26)),
+        ),
+        "product": LightingPreset(
+            name="product", description="white product sweep for turntables and catalogue shots",
+            lights=[Light(name="Key", direction=_dir(0.15, -1.0, -0.45), intensity=1.2)],
+            environment=EnvironmentLight(builtin="product", intensity=1.0), exposure=-0.5,
+            background=Background(mode="solid", color=(0.80, 0.80, 0.81)),
         ),
     }
+
+
+def apply_preset(preset: LightingPreset, lighting: LightingConfig,
+                 environment: EnvironmentConfig) -> tuple[LightingConfig, EnvironmentConfig]:
+    """The two documents a preset gives: its lights (the saved presets kept), and the
+    environment with the preset's light, exposure and background (the grid, shadow catcher
+    and tone mapping as they were)."""
+    env = environment.model_copy(deep=True)
+    changes = {}
+    if preset.environment is not None:
+        changes["lighting"] = preset.environment.model_copy()
+    if preset.exposure is not None:
+        changes["exposure"] = preset.exposure
+    if preset.background is not None:
+        changes["background"] = preset.background.model_copy()
+    return lighting.with_preset(preset), EnvironmentConfig.model_validate({**env.to_json(), **{
+        k: (v.to_json() if hasattr(v, "to_json") else v) for k, v in changes.items()}})
+
+
+def _fresh(lights: list[Light]) -> list[Light]:
+    return [light.model_copy(update={"id": new_id()}) for light in lights]
+
+
+@register_migration("lighting_config", 1)
+def _v1_to_v2(doc: dict) -> dict:
+    """Version 1's shader multiplied every light by pi; version 2 uses glTF's units, so the
+    intensities are multiplied by pi to keep each light as bright as it was."""
+    import copy
+
+    doc = copy.deepcopy(doc)
+    for holder in [doc, *(doc.get("presets") or [])]:
+        if not isinstance(holder, dict):
+            continue
+        for light in holder.get("lights") or []:
+            if isinstance(light, dict) and isinstance(light.get("intensity"), (int, float)):
+                light["intensity"] = round(light["intensity"] * math.pi, 6)
+    return doc
 
 
 def preset_named(name: str, config: Optional[LightingConfig] = None) -> LightingPreset:

@@ -16,7 +16,7 @@ from typing import Any, Optional
 import numpy as np
 
 from ..core import Material, Node, Transform
-from ..core.materials import NormalTextureRef, OcclusionTextureRef, TextureRef
+from ..core.materials import NormalTextureRef, OcclusionTextureRef, TextureRef, TextureTransform
 from ..core.schema import new_id
 from ..errors import DocumentError, MeshFileError
 from .meshdata import MeshData
@@ -24,7 +24,7 @@ from .scenedata import SceneData, Texture
 
 COMPONENT = {5120: np.int8, 5121: np.uint8, 5122: np.int16, 5123: np.uint16, 5125: np.uint32, 5126: np.float32}
 WIDTH = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT2": 4, "MAT3": 9, "MAT4": 16}
-SUPPORTED_EXTENSIONS = {"KHR_mesh_quantization", "KHR_materials_emissive_strength"}
+SUPPORTED_EXTENSIONS = {"KHR_mesh_quantization", "KHR_materials_emissive_strength", "KHR_texture_transform"}
 
 
 class GltfReader:
@@ -290,7 +290,9 @@ class GltfReader:
         normals = self.accessor(attrs["NORMAL"], f"{name} normals") if "NORMAL" in attrs else None
         uvs = self.accessor(attrs["TEXCOORD_0"], f"{name} uvs") if "TEXCOORD_0" in attrs else None
         colors = self.accessor(attrs["COLOR_0"], f"{name} colours") if "COLOR_0" in attrs else None
-        return MeshData(positions=positions, faces=faces, normals=normals, colors=colors, uvs=uvs, name=name)
+        tangents = self.accessor(attrs["TANGENT"], f"{name} tangents") if "TANGENT" in attrs else None
+        return MeshData(positions=positions, faces=faces, normals=normals, colors=colors, uvs=uvs, name=name,
+                        tangents=tangents)
 
     def texture_ref(self, info: Any, scene: SceneData, cls: type = TextureRef) -> Optional[TextureRef]:
         if not isinstance(info, dict) or "index" not in info:
@@ -313,6 +315,14 @@ class GltfReader:
             self.textures[source] = (asset_id, Texture(name=name, data=data, media_type=media))
             scene.textures[asset_id] = self.textures[source][1]
         extra = {}
+        transform = (info.get("extensions") or {}).get("KHR_texture_transform") if isinstance(info.get("extensions"), dict) else None
+        if isinstance(transform, dict):
+            try:
+                extra["transform"] = TextureTransform(
+                    offset=tuple(transform.get("offset", (0.0, 0.0))), rotation=transform.get("rotation", 0.0),
+                    scale=tuple(transform.get("scale", (1.0, 1.0))), texcoord=transform.get("texCoord"))
+            except (ValueError, TypeError) as err:
+                raise self.fail(f"a KHR_texture_transform is invalid: {_pydantic_first(err)}") from None
         if cls is NormalTextureRef and "scale" in info:
             extra["scale"] = info["scale"]
         if cls is OcclusionTextureRef and "strength" in info:

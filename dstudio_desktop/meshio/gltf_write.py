@@ -53,6 +53,8 @@ class _Builder:
                 attrs.TEXCOORD_0 = self._accessor(mesh.uvs.astype("<f4"), g.FLOAT, g.VEC2, ARRAY_BUFFER)
             if mesh.colors is not None:
                 attrs.COLOR_0 = self._accessor(mesh.colors.astype("<f4"), g.FLOAT, g.VEC4, ARRAY_BUFFER)
+            if mesh.tangents is not None and mesh.normals is not None:   # glTF: TANGENT only with NORMAL
+                attrs.TANGENT = self._accessor(mesh.tangents.astype("<f4"), g.FLOAT, g.VEC4, ARRAY_BUFFER)
             indices = None
             if mesh.faces is not None:
                 small = mesh.vertex_count < 65536
@@ -88,7 +90,16 @@ class _Builder:
                 self.gltf.samplers.append(g.Sampler(magFilter=9729, minFilter=9987, wrapS=10497, wrapT=10497))
             self.gltf.textures.append(g.Texture(source=len(self.gltf.images) - 1, sampler=0))
             self._image_index[ref.asset_id] = len(self.gltf.textures) - 1
-        return info_cls(index=self._image_index[ref.asset_id], texCoord=ref.texcoord, **extra)
+        info = info_cls(index=self._image_index[ref.asset_id], texCoord=ref.texcoord, **extra)
+        if ref.transform is not None:
+            t = ref.transform
+            ext = {"offset": list(t.offset), "rotation": t.rotation, "scale": list(t.scale)}
+            if t.texcoord is not None:
+                ext["texCoord"] = t.texcoord
+            info.extensions = {"KHR_texture_transform": ext}
+            if "KHR_texture_transform" not in self.gltf.extensionsUsed:
+                self.gltf.extensionsUsed.append("KHR_texture_transform")
+        return info
 
     def material(self, material_id: Optional[str]) -> Optional[int]:
         mat: Optional[Material] = self.scene.material(material_id)

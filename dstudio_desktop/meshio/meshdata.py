@@ -15,7 +15,9 @@ from ..errors import MeshFileError
 class MeshData:
     """Positions (N, 3) float32; ``faces`` (M, 3) uint32, or None for a point cloud.
 
-    ``colors`` are linear RGBA in 0..1 (float32), ``uvs`` (N, 2) float32.
+    ``colors`` are linear RGBA in 0..1 (float32), ``uvs`` (N, 2) float32 (glTF's TEXCOORD_0:
+    (0, 0) is the image's top-left corner), ``tangents`` (N, 4) float32 as glTF's TANGENT
+    (xyz and the bitangent's sign in w).
     """
 
     positions: np.ndarray
@@ -24,6 +26,7 @@ class MeshData:
     colors: Optional[np.ndarray] = None
     uvs: Optional[np.ndarray] = None
     name: str = "mesh"
+    tangents: Optional[np.ndarray] = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -77,6 +80,7 @@ class MeshData:
             uvs=_per_vertex(self.uvs, len(pos), 2),
             name=self.name,
             extra=dict(self.extra),
+            tangents=_per_vertex(self.tangents, len(pos), 4),
         )
 
 

@@ -1,9 +1,12 @@
-"""The view of ``environment_config``: the background gradient, the ground grid, and the
-exposure and tone mapping handed to every mesh's shading."""
+"""The view of ``environment_config``: the environment that lights and reflects (its textures
+handed to every mesh's shading), the background (solid, gradient, or the environment itself),
+the ground grid, the shadow catcher with the key light's soft shadows, and the exposure and
+tone mapping every shader ends with."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import logging
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 from vispy import scene
@@ -11,78 +14,265 @@ from vispy.gloo import VertexBuffer
 from vispy.visuals import Visual
 
 from ..core import EnvironmentConfig
+from ..core.color import linear_to_srgb
+from . import ibl
+from .shading import COMMON, TONE_MAPPING, key_light
+from .shadows import ShadowMaps
+from .textures import resources_for
 
 if TYPE_CHECKING:
     from .scene_view import SceneView
 
+log = logging.getLogger(__name__)
 
-class _GradientVisual(Visual):
-    """A full-viewport quad behind everything, coloured bottom to top."""
+
+class _BackgroundVisual(Visual):
+    """Behind everything: a solid colour or vertical gradient (sRGB, shown exactly as picked),
+    or the environment seen through the camera (exposed and tone-mapped like the parts)."""
 
     _VERT = """
     attribute vec2 a_pos;
+    uniform float u_canvas_height;
+    varying vec3 v_dir;
     varying float v_t;
-    void main() { gl_Position = vec4(a_pos, 0.9999, 1.0); v_t = (a_pos.y + 1.0) / 2.0; }
+    void main() {
+        vec4 near = $render_to_visual(vec4(a_pos, -1.0, 1.0));
+        vec4 far = $render_to_visual(vec4(a_pos, 1.0, 1.0));
+        v_dir = far.xyz / far.w - near.xyz / near.w;
+        vec4 c = $render_to_canvas(vec4(a_pos, 0.0, 1.0));
+        v_t = 1.0 - (c.y / c.w) / max(u_canvas_height, 1.0);
+        gl_Position = vec4(a_pos, 0.0, 1.0);
+    }
     """
     _FRAG = """
+    varying vec3 v_dir;
     varying float v_t;
-    void main() { gl_FragColor = mix($bottom, $top, v_t); }
-    """
+    uniform vec3 u_bottom;
+    uniform vec3 u_top;
+    uniform float u_mode;           // 0 gradient or solid, 1 the environment
+    uniform sampler2D u_env_radiance;
+    uniform sampler2D u_env_specular;
+    uniform vec4 u_env;             // intensity, cos and sin of the rotation, blur
+    uniform vec2 u_output;          // exposure multiplier, tone mapping
+    COMMON
+    void main() {
+        if (u_mode < 0.5) {
+            gl_FragColor = vec4(mix(u_bottom, u_top, clamp(v_t, 0.0, 1.0)), 1.0);
+            return;
+        }
+        vec3 c = env_specular(u_env_radiance, u_env_specular, v_dir, u_env.w, u_env.yz) * u_env.x;
+        gl_FragColor = vec4(srgb_encode(tone_map(c * u_output.x, u_output.y)), 1.0);
+    }
+    """.replace("COMMON", COMMON)
 
     def __init__(self) -> None:
         super().__init__(vcode=self._VERT, fcode=self._FRAG)
         self._draw_mode = "triangle_strip"
         quad = np.array([[-1, -1], [1, -1], [-1, 1], [1, 1]], dtype=np.float32)
         self.shared_program["a_pos"] = VertexBuffer(quad)
-        self.set_gl_state(depth_test=False, blend=False)
-        self.set_colors((0, 0, 0, 1), (0, 0, 0, 1))
+        self.set_gl_state(depth_test=False, blend=False, cull_face=False, depth_mask=False)
+        self.shared_program["u_mode"] = 0.0
+        self.shared_program["u_env"] = (1.0, 1.0, 0.0, 0.0)
+        self.shared_program["u_output"] = (1.0, 3.0)
+        self.set_colors((0, 0, 0), (0, 0, 0))
 
     def set_colors(self, bottom: tuple, top: tuple) -> None:
-        self.shared_program.frag["bottom"] = tuple(bottom)
-        self.shared_program.frag["top"] = tuple(top)
+        """Linear model colours, shown as their sRGB encoding."""
+        self.shared_program["u_bottom"] = linear_to_srgb(tuple(bottom)[:3])
+        self.shared_program["u_top"] = linear_to_srgb(tuple(top)[:3])
         self.update()
 
     def _prepare_transforms(self, view) -> None:
-        pass  # the quad is already in clip space: no scene transform applies
+        tr = view.transforms
+        view.view_program.vert["render_to_visual"] = tr.get_transform("render", "visual")
+        view.view_program.vert["render_to_canvas"] = tr.get_transform("render", "canvas")
+
+    def _prepare_draw(self, view) -> bool:
+        canvas = self.canvas
+        if canvas is not None:
+            self.shared_program["u_canvas_height"] = float(canvas.size[1])
+        return True
+
+    def _compute_bounds(self, axis, view):
+        return None
 
 
-GradientBackground = scene.visuals.create_visual_node(_GradientVisual)
+class _CatcherVisual(Visual):
+    """The shadow catcher: a ground square drawn only where the key light is blocked (black at
+    the catcher's opacity, fading out towards its edges), over whatever is behind it."""
+
+    _VERT = """
+    attribute vec2 a_st;
+    uniform vec4 u_ground;     // x0, z0, size, y
+    varying vec2 v_st;
+    void main() {
+        v_st = a_st;
+        vec3 p = vec3(u_ground.x + a_st.x * u_ground.z, u_ground.w, u_ground.y + a_st.y * u_ground.z);
+        gl_Position = $visual_to_render(vec4(p, 1.0));
+    }
+    """
+    _FRAG = """
+    varying vec2 v_st;
+    uniform sampler2D u_visibility;
+    uniform float u_opacity;
+    void main() {
+        float lit = texture2D(u_visibility, v_st).r;
+        float fade = 1.0 - smoothstep(0.6, 1.0, length(v_st * 2.0 - 1.0));
+        float a = u_opacity * (1.0 - lit) * fade;
+        if (a <= 0.002) discard;
+        gl_FragColor = vec4(0.0, 0.0, 0.0, a);
+    }
+    """
+
+    def __init__(self, view: EnvironmentView) -> None:
+        super().__init__(vcode=self._VERT, fcode=self._FRAG)
+        self._draw_mode = "triangle_strip"
+        self._env_view = view
+        quad = np.array([[0, 0], [1, 0], [0, 1], [1, 1]], dtype=np.float32)
+        self.shared_program["a_st"] = VertexBuffer(quad)
+        self.shared_program["u_opacity"] = 0.6
+        self.shared_program["u_ground"] = (0.0, 0.0, 1.0, 0.0)
+        self.set_gl_state(depth_test=True, blend=True, cull_face=False, depth_mask=False,
+                          blend_func=("src_alpha", "one_minus_src_alpha", "one", "one_minus_src_alpha"))
+
+    def _prepare_transforms(self, view) -> None:
+        view.view_program.vert["visual_to_render"] = view.transforms.get_transform("visual", "render")
+
+    def _prepare_draw(self, view) -> bool:
+        shadow = self._env_view.update_shadows(self.canvas)
+        if shadow is None or not shadow.ready:
+            return False
+        self.shared_program["u_visibility"] = shadow.ground_texture
+        self.shared_program["u_ground"] = shadow.ground_rect
+        return True
+
+    def _compute_bounds(self, axis, view):
+        return None
+
+
+GradientBackground = scene.visuals.create_visual_node(_BackgroundVisual)
+ShadowCatcher = scene.visuals.create_visual_node(_CatcherVisual)
+
+
+def environment_data(env: EnvironmentConfig, image_lookup) -> Optional[ibl.IblData]:
+    """The prepared environment ``env`` lights with (None when it is off or cannot be read)."""
+    from .environments import builtin_bytes, builtin_image
+    from .hdr import HdrError, read_hdr_image
+
+    light = env.lighting
+    if not light.enabled:
+        return None
+    if light.asset_id is not None:
+        data = image_lookup(light.asset_id) if image_lookup is not None else None
+        if data:
+            try:
+                return ibl.cached(ibl.content_key(data), lambda: read_hdr_image(data, "environment"))
+            except HdrError as err:
+                log.warning("environment %s cannot be read: %s", light.asset_id, err)
+        # a missing or broken image: the built-in one still lights the scene
+    raw = builtin_bytes(light.builtin)
+    return ibl.cached(ibl.content_key(raw) if raw else f"builtin:{light.builtin}", lambda: builtin_image(light.builtin))
 
 
 class EnvironmentView:
-    """Background, ground grid and exposure from ``environment_config``."""
+    """Environment light, background, ground grid, shadow catcher and exposure from
+    ``environment_config``."""
 
     def __init__(self, env: EnvironmentConfig, context: SceneView) -> None:
         self.env = env
         self.context = context
+        self.resources = resources_for(context)
         self.background = GradientBackground(parent=context.root)
         self.background.order = -100
+        self.catcher = ShadowCatcher(self, parent=context.root)
+        self.catcher.order = -90
         self.grid = scene.visuals.Line(parent=context.root, connect="segments", antialias=True)
         self.grid.order = -50
         self.grid.set_gl_state("translucent", depth_test=True)  # parts hide the grid behind them
+        self.shadows: Optional[ShadowMaps] = None
+        self.transparent = False
         env.events.all.connect(self.reset)
-        env.background.events.all.connect(self.reset)
-        env.grid.events.all.connect(self.reset)
+        for part in (env.background, env.grid, env.lighting, env.shadow_catcher):
+            part.events.all.connect(self.reset)
         self.reset()
 
     def reset(self, *_: Any) -> None:
-        bg, grid = self.env.background, self.env.grid
+        env = self.env
+        bg, grid = env.background, env.grid
+        self.resources.set_environment(environment_data(env, self.resources.image_lookup), env.lighting)
+        textures = self.resources.environment_textures()
+        program = self.background.shared_program
+        show_env = bg.mode == "environment" and textures is not None
+        if show_env:
+            rotation = np.radians(env.lighting.rotation)
+            program["u_env_radiance"], program["u_env_specular"] = textures[0], textures[1]
+            program["u_env"] = (float(env.lighting.intensity), float(np.cos(rotation)), float(np.sin(rotation)),
+                                float(bg.blur))
+        else:
+            program["u_env_radiance"] = program["u_env_specular"] = self.resources.blank_texture()
+        program["u_mode"] = 1.0 if show_env else 0.0
+        program["u_output"] = (float(2.0 ** env.exposure), float(TONE_MAPPING[env.tone_mapping]))
         if bg.mode == "gradient":
-            self.background.set_colors((*bg.bottom_color, 1.0), (*bg.top_color, 1.0))
-        else:  # image backgrounds draw their colour until image assets render
-            self.background.set_colors((*bg.color, 1.0), (*bg.color, 1.0))
+            self.background.set_colors(bg.bottom_color, bg.top_color)
+        else:  # solid; an image background draws its colour until image backgrounds render
+            self.background.set_colors(bg.color, bg.color)
+        self.background.visible = not self.transparent
         n = max(1, int(round(grid.extent / grid.spacing)))
         ticks = np.linspace(-grid.extent, grid.extent, 2 * n + 1)
         segs = []
         for t in ticks:
             segs += [(t, 0, -grid.extent), (t, 0, grid.extent), (-grid.extent, 0, t), (grid.extent, 0, t)]
-        self.grid.set_data(pos=np.asarray(segs, np.float32), color=(*grid.color, 0.5), width=1)
+        self.grid.set_data(pos=np.asarray(segs, np.float32), color=(*linear_to_srgb(grid.color), 0.5), width=1)
         self.grid.visible = grid.visible
-        self.context.apply_environment(self.env)
+        catcher = env.shadow_catcher
+        self.catcher.shared_program["u_opacity"] = float(catcher.opacity)
+        self.catcher.visible = catcher.enabled
+        if catcher.enabled and self.shadows is None:
+            self.shadows = ShadowMaps()
+        self.resources.shadow = self.shadows if catcher.enabled else None
+        if self.shadows is not None:
+            self.shadows.ready = self.shadows.ready and catcher.enabled
+        self.context.apply_environment(env)
+        self.background.update()
+
+    def set_transparent(self, on: bool) -> None:
+        """Leave the background out (for images with a transparent background)."""
+        self.transparent = on
+        self.background.visible = not on
+
+    def _casters(self) -> list[tuple]:
+        return [c for c in (v.shadow_caster() for v in self.context.node_views.values()) if c is not None]
+
+    def _bounds(self) -> Optional[tuple[np.ndarray, np.ndarray]]:
+        lo, hi = np.full(3, np.inf), np.full(3, -np.inf)
+        for view in self.context.node_views.values():
+            if view.full is None or not view.shown:
+                continue
+            blo, bhi = view.full.buffers.bounds
+            corners = np.array(np.meshgrid(*zip(blo, bhi, strict=True))).T.reshape(-1, 3)
+            pts = corners @ view.world[:3, :3].T + view.world[:3, 3]
+            lo, hi = np.minimum(lo, pts.min(axis=0)), np.maximum(hi, pts.max(axis=0))
+        return (lo, hi) if np.isfinite(lo).all() else None
+
+    def update_shadows(self, canvas) -> Optional[ShadowMaps]:
+        """Remake the shadow maps if the parts or the key light changed (from the catcher's
+        draw, with the context current); the parts' shaders follow the new maps."""
+        if self.shadows is None or canvas is None or not self.env.shadow_catcher.enabled:
+            return None
+        key = key_light(self.context.project.lighting_config)
+        direction = None if key is None else np.asarray(key.direction, float)
+        remade = self.shadows.update(canvas, self._casters(), direction, self._bounds(),
+                                     self.env.shadow_catcher.softness)
+        if remade or not self.shadows.ready:
+            for view in self.context.node_views.values():
+                for shading in view.filters:
+                    shading.bind_shadow()
+        return self.shadows
 
     def close(self) -> None:
         self.env.events.all.disconnect(self.reset)
-        self.env.background.events.all.disconnect(self.reset)
-        self.env.grid.events.all.disconnect(self.reset)
+        for part in (self.env.background, self.env.grid, self.env.lighting, self.env.shadow_catcher):
+            part.events.all.disconnect(self.reset)
         self.background.parent = None
+        self.catcher.parent = None
         self.grid.parent = None

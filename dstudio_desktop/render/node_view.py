@@ -9,59 +9,110 @@ from vispy import scene
 from vispy.visuals.transforms import MatrixTransform
 
 from ..core import Node
+from ..core.color import linear_to_srgb
+from .pbr import MeshBuffers, Outline, depth_program, make_mesh
 from .prepare import DisplayData
-from .shading import LitMaterialFilter
+from .shading import PbrShading
+from .textures import resources_for
 
 if TYPE_CHECKING:
     from .scene_view import SceneView
 
+OUTLINE = (1.0, 0.55, 0.1, 1.0)   # the selection outline (sRGB, as drawn)
 
-def mesh_visual(display: DisplayData, parent: scene.Node) -> tuple[Any, LitMaterialFilter]:
-    """A mesh visual of ``display`` with the project's shading filter attached."""
-    visual = scene.visuals.Mesh(vertices=display.vertices, faces=display.faces, color=(1, 1, 1, 1),
-                                vertex_colors=display.colors, parent=parent)
-    # the normals were computed with the rest of the drawing data, off the GUI thread
-    shading = LitMaterialFilter(normals=display.normals)
-    visual.attach(shading)
-    visual.transform = MatrixTransform()
-    return visual, shading
+
+class _Drawn:
+    """One drawn version of a mesh (the full mesh, or its stand-in): buffers, the visual,
+    its outline when selected, and its shadow-pass program."""
+
+    def __init__(self, display: DisplayData, context: SceneView) -> None:
+        self.buffers = MeshBuffers(display)
+        self.visual = make_mesh(self.buffers, resources_for(context), context.root)
+        self.outline: Optional[Any] = None
+        self._depth = None
+        self._root = context.root
+
+    @property
+    def shading(self) -> PbrShading:
+        return self.visual.shading
+
+    def depth(self):
+        if self._depth is None:
+            self._depth = depth_program(self.buffers)
+        return self._depth
+
+    def place(self, world: np.ndarray) -> None:
+        self.visual.transform.matrix = world.T   # vispy matrices act on row vectors
+        self.visual.set_world(world)
+        if self.outline is not None:
+            self.outline.transform.matrix = world.T
+
+    def set_outline(self, rgba: Optional[tuple], visible: bool) -> None:
+        if rgba is None:
+            if self.outline is not None:
+                self.outline.visible = False
+            return
+        if self.outline is None:
+            self.outline = Outline(self.buffers, parent=self._root)
+            self.outline.transform = MatrixTransform(self.visual.transform.matrix)
+        self.outline.set_color(rgba)
+        self.outline.visible = visible
+
+    def close(self) -> None:
+        self.visual.parent = None
+        if self.outline is not None:
+            self.outline.parent = None
 
 
 class NodeView:
-    """Draws one mesh or point-cloud node with its material under the project's lights (and,
-    for a large mesh, a decimated stand-in while the camera moves)."""
+    """Draws one mesh or point-cloud node with its material under the project's lights and
+    environment (and, for a large mesh, a decimated stand-in while the camera moves); a
+    selected part gets an outline, its own colour untouched."""
 
     def __init__(self, node: Node, context: SceneView) -> None:
         self.node = node
         self.context = context
         mesh = context.mesh_source(node.asset_id)
         self.triangles = mesh.triangle_count
-        self.filter: Optional[LitMaterialFilter] = None
-        self.coarse: Optional[tuple[Any, LitMaterialFilter]] = None   # (visual, filter), made when first used
+        self.full: Optional[_Drawn] = None
+        self.coarse_drawn: Optional[_Drawn] = None   # the stand-in, made when first used
         self.coarse_on = False
         self.shown = True
         self._world = np.eye(4)
-        self._highlighted = False
+        self._highlight: Optional[tuple] = None
+        self.filter: Optional[PbrShading] = None
         if mesh.is_pointcloud:
             self.visual = scene.visuals.Markers(parent=context.root)
-            colors = mesh.colors if mesh.colors is not None else np.full((mesh.vertex_count, 4), 0.85, np.float32)
+            colors = np.full((mesh.vertex_count, 4), 0.85, np.float32) if mesh.colors is None else \
+                np.hstack([linear_to_srgb(np.asarray(mesh.colors)[:, :3]), np.asarray(mesh.colors)[:, 3:4]]).astype(np.float32)
             self.visual.set_data(mesh.positions, face_color=colors, edge_width=0, size=3)
             self.visual.transform = MatrixTransform()
         else:
-            self.visual, self.filter = mesh_visual(context.display(node.asset_id, mesh), context.root)
+            self.full = _Drawn(context.display(node.asset_id, mesh), context)
+            self.visual = self.full.visual
+            self.filter = self.full.shading
         self._material = None
         node.events.material_id.connect(self._bind_material)
         node.events.visible.connect(self._visible)
         self.reset()
 
     @property
-    def filters(self) -> list[LitMaterialFilter]:
-        return [f for f in (self.filter, self.coarse[1] if self.coarse else None) if f is not None]
+    def coarse(self) -> Optional[tuple[Any, PbrShading]]:
+        """(visual, shading) of the stand-in once it exists."""
+        return None if self.coarse_drawn is None else (self.coarse_drawn.visual, self.coarse_drawn.shading)
+
+    @property
+    def filters(self) -> list[PbrShading]:
+        return [d.shading for d in (self.full, self.coarse_drawn) if d is not None]
+
+    def _drawn(self) -> list[_Drawn]:
+        return [d for d in (self.full, self.coarse_drawn) if d is not None]
 
     def update(self) -> None:
-        self.visual.update()
-        if self.coarse is not None:
-            self.coarse[0].update()
+        for d in self._drawn():
+            d.visual.update()
+        if self.full is None:
+            self.visual.update()
 
     def reset(self) -> None:
         self._bind_material()
@@ -76,45 +127,70 @@ class NodeView:
         self._material_changed()
 
     def _material_changed(self, *_: Any) -> None:
-        for shading in self.filters:
-            shading.set_material(self._material)
+        for d in self._drawn():
+            d.shading.set_material(self._material, has_tangents=d.buffers.has_tangents)
+            d.visual.apply_material_state()
         self.update()
 
     def _visible(self, *_: Any) -> None:
         self.shown = self.context.effectively_visible(self.node)
-        self.visual.visible = self.shown and not self.coarse_on
-        if self.coarse is not None:
-            self.coarse[0].visible = self.shown and self.coarse_on
+        if self.full is None:
+            self.visual.visible = self.shown
+            return
+        self.full.visual.visible = self.shown and not self.coarse_on
+        if self.coarse_drawn is not None:
+            self.coarse_drawn.visual.visible = self.shown and self.coarse_on
+        self._show_outline()
+
+    def _show_outline(self) -> None:
+        for d in self._drawn():
+            d.set_outline(self._highlight, d.visual.visible)
 
     def place(self, world: np.ndarray) -> None:
         self._world = world
-        self.visual.transform.matrix = world.T  # vispy matrices act on row vectors
-        if self.coarse is not None:
-            self.coarse[0].transform.matrix = world.T
+        if self.full is None:
+            self.visual.transform.matrix = world.T   # vispy matrices act on row vectors
+            return
+        for d in self._drawn():
+            d.place(world)
+
+    @property
+    def world(self) -> np.ndarray:
+        return self._world
+
+    def shadow_caster(self):
+        """(depth program, index buffer, world matrix) of what casts this part's shadow, or None."""
+        if self.full is None or not self.shown:
+            return None
+        return self.full.depth(), self.full.buffers.indices, self._world
 
     def set_highlight(self, on: bool) -> None:
-        self._highlighted = on
-        for shading in self.filters:
-            shading.set_highlight(*(self.context.highlight if on else (None,)))
+        """Selected: an outline in the scene view's highlight colour around the part."""
+        rgba = None
+        if on:
+            colour = self.context.highlight[0] if self.context.highlight else OUTLINE
+            rgba = (colour[0], colour[1], colour[2], 1.0)
+        self._highlight = rgba
+        self._show_outline()
         self.update()
 
     def use_coarse(self, on: bool) -> bool:
         """Draw the stand-in (when it is ready) or the full mesh; True if that changed anything."""
-        if on and self.coarse is None and self.filter is not None:
+        if on and self.coarse_drawn is None and self.full is not None:
             display = self.context.coarse_display(self.node.asset_id)
             if display is None:
                 return False
-            visual, shading = mesh_visual(display, self.context.root)
-            self.coarse = (visual, shading)
-            # the stand-in is made late: bring its filter up to what the full mesh's already shows
-            shading.set_lighting(self.context.project.lighting_config)
-            shading.set_environment(self.context.project.environment_config)
+            drawn = _Drawn(display, self.context)
+            self.coarse_drawn = drawn
+            # the stand-in is made late: bring its shading up to what the full mesh's already shows
+            drawn.shading.set_lighting(self.context.project.lighting_config)
+            drawn.shading.set_environment(self.context.project.environment_config)
             if self.context.camera_view is not None:
-                shading.set_camera(self.context.camera_view)
-            shading.set_material(self._material)
-            shading.set_highlight(*(self.context.highlight if self._highlighted else (None,)))
-            self.place(self._world)
-        on = on and self.coarse is not None
+                drawn.shading.set_camera(self.context.camera_view)
+            drawn.shading.set_material(self._material, has_tangents=drawn.buffers.has_tangents)
+            drawn.visual.apply_material_state()
+            drawn.place(self._world)
+        on = on and self.coarse_drawn is not None
         if on == self.coarse_on:
             return False
         self.coarse_on = on
@@ -126,6 +202,7 @@ class NodeView:
         self.node.events.visible.disconnect(self._visible)
         if self._material is not None:
             self._material.events.all.disconnect(self._material_changed)
-        self.visual.parent = None
-        if self.coarse is not None:
-            self.coarse[0].parent = None
+        if self.full is None:
+            self.visual.parent = None
+        for d in self._drawn():
+            d.close()

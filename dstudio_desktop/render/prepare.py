@@ -4,6 +4,10 @@ Everything here runs on worker threads (imports, project opening, stand-ins) and
 headless or cloud code, so this module imports no GL or Qt library (an import check in
 tests/render holds it to that): the views in this package turn its arrays into visuals on
 the GUI thread.
+
+Meshes are drawn indexed (one vertex per vertex, not three per face as vispy's MeshVisual
+uploads them), with per-vertex normals, texture coordinates and tangents when the mesh has
+UVs, so a textured, normal-mapped part and a 2M-triangle scan take the same path.
 """
 
 from __future__ import annotations
@@ -18,21 +22,50 @@ from ..core.picking import MeshPicker
 from ..meshio import MeshData
 
 MeshSource = Callable[[str], MeshData]
+ImageSource = Callable[[str], bytes]
 # Crease-aware normals (trimesh's smooth_shaded) take ~7 s per million triangles; above this
 # size meshes are drawn with averaged normals so they open quickly.
 SMOOTH_SHADING_LIMIT = 300_000
 
 
+class AssetSource:
+    """Where a scene view gets its assets: meshes by asset id (called like a ``MeshSource``)
+    and, with ``image``, the bytes of texture and environment images by asset id."""
+
+    def __init__(self, mesh: MeshSource, image: Optional[ImageSource] = None) -> None:
+        self._mesh = mesh
+        self._image = image
+
+    def __call__(self, asset_id: str) -> MeshData:
+        return self._mesh(asset_id)
+
+    def image(self, asset_id: str) -> Optional[bytes]:
+        """The image asset's bytes, or None when this source has no images (or not that one)."""
+        if self._image is None:
+            return None
+        try:
+            return self._image(asset_id)
+        except Exception:  # noqa: BLE001 - a missing texture draws the factor alone, never fails a frame
+            return None
+
+
+def image_source(source) -> Optional[Callable[[str], Optional[bytes]]]:
+    """The image lookup of a mesh source when it has one (an ``AssetSource``), else None."""
+    return getattr(source, "image", None)
+
+
 @dataclass
 class DisplayData:
-    """What drawing a mesh needs: float32 vertices, uint32 faces, a normal per face corner
-    (the order a de-indexed GL mesh uses), and a colour per vertex when the mesh has them
-    (a scan). Made off the GUI thread for large imports."""
+    """What drawing a mesh needs, indexed: float32 vertices, uint32 faces, a unit normal per
+    vertex, and when the mesh has them a linear RGBA colour per vertex (a scan), texture
+    coordinates and tangents (xyz, handedness in w). Made off the GUI thread for large imports."""
 
     vertices: np.ndarray
     faces: np.ndarray
     normals: np.ndarray
     colors: Optional[np.ndarray] = None
+    uvs: Optional[np.ndarray] = None
+    tangents: Optional[np.ndarray] = None
 
 
 @dataclass
@@ -44,25 +77,100 @@ class PreparedAsset:
     picker: Optional[MeshPicker]
 
 
-def prepare_display(mesh: MeshData) -> DisplayData:
-    """Drawing data with area-weighted vertex normals, laid out per face corner."""
-    vertices, faces = display_arrays(mesh)
+def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Area-weighted unit normals per vertex (float32)."""
     a, b, c = (vertices[faces[:, k]] for k in range(3))   # float32 is plenty for a direction
     face_normals = np.cross(b - a, c - a)  # length = 2 x area: area-weighted
-    normals = np.zeros((len(vertices), 3))
+    normals = np.zeros((len(vertices), 3), np.float32)
     for corner in range(3):
         for axis in range(3):
-            normals[:, axis] += np.bincount(faces[:, corner], weights=face_normals[:, axis], minlength=len(vertices))
+            normals[:, axis] += np.bincount(faces[:, corner], weights=face_normals[:, axis],
+                                            minlength=len(vertices)).astype(np.float32)
     normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-30)
-    per_corner = normals.astype(np.float32)[faces].reshape(-1, 3)
+    return normals
+
+
+def tangents(vertices: np.ndarray, normals: np.ndarray, uvs: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Per-vertex tangents from the UV layout (Lengyel's method: accumulated per face,
+    orthogonalised against the normal), with the bitangent's sign in w as glTF stores it."""
+    v = vertices.astype(np.float64)
+    t = uvs.astype(np.float64)
+    i0, i1, i2 = faces[:, 0], faces[:, 1], faces[:, 2]
+    e1, e2 = v[i1] - v[i0], v[i2] - v[i0]
+    d1, d2 = t[i1] - t[i0], t[i2] - t[i0]
+    det = d1[:, 0] * d2[:, 1] - d2[:, 0] * d1[:, 1]
+    r = np.where(np.abs(det) > 1e-20, 1.0 / np.where(det == 0, 1, det), 0.0)[:, None]
+    # glTF's v runs down the image while its normal maps' green points up it (MikkTSpace is
+    # computed on flipped v), so the bitangent glTF means is -dP/dv: the sign in w follows that
+    sdir = (e1 * d2[:, 1:2] - e2 * d1[:, 1:2]) * r
+    tdir = (e2 * d1[:, 0:1] - e1 * d2[:, 0:1]) * r
+    tan = np.zeros_like(v)
+    bit = np.zeros_like(v)
+    for corner in (i0, i1, i2):
+        for axis in range(3):
+            tan[:, axis] += np.bincount(corner, weights=sdir[:, axis], minlength=len(v))
+            bit[:, axis] += np.bincount(corner, weights=tdir[:, axis], minlength=len(v))
+    n = normals.astype(np.float64)
+    tan -= n * np.sum(n * tan, axis=1, keepdims=True)
+    length = np.linalg.norm(tan, axis=1, keepdims=True)
+    # where the UVs give no direction, any tangent perpendicular to the normal will do
+    fallback = np.cross(n, np.where(np.abs(n[:, :1]) < 0.9, [[1.0, 0, 0]], [[0, 1.0, 0]]))
+    tan = np.where(length > 1e-12, tan / np.maximum(length, 1e-30), fallback / np.maximum(
+        np.linalg.norm(fallback, axis=1, keepdims=True), 1e-30))
+    w = np.where(np.sum(np.cross(n, tan) * -bit, axis=1) < 0.0, -1.0, 1.0)
+    return np.ascontiguousarray(np.hstack([tan, w[:, None]]), dtype=np.float32)
+
+
+def prepare_display(mesh: MeshData) -> DisplayData:
+    """Indexed drawing data: the file's normals when it has them (else area-weighted ones,
+    split at hard edges for smaller meshes without UVs or colours), UVs and tangents."""
     colors = None if mesh.colors is None else np.ascontiguousarray(mesh.colors, np.float32)
-    return DisplayData(vertices, faces, per_corner, colors)
+    if mesh.normals is not None:
+        vertices, faces = np.ascontiguousarray(mesh.positions, np.float32), np.ascontiguousarray(mesh.faces, np.uint32)
+        normals = np.asarray(mesh.normals, np.float32)
+        length = np.linalg.norm(normals, axis=1, keepdims=True)
+        normals = np.where(length > 1e-12, normals / np.maximum(length, 1e-30), 0.0).astype(np.float32)
+        if not (length > 1e-12).all():   # a file with zero normals somewhere: fill those from the faces
+            computed = vertex_normals(vertices, faces)
+            normals = np.where(length > 1e-12, normals, computed).astype(np.float32)
+        uvs = mesh.uvs
+    elif mesh.uvs is not None or colors is not None:
+        vertices, faces = np.ascontiguousarray(mesh.positions, np.float32), np.ascontiguousarray(mesh.faces, np.uint32)
+        normals = vertex_normals(vertices, faces)
+        uvs = mesh.uvs
+    else:
+        vertices, faces = display_arrays(mesh)
+        normals = vertex_normals(vertices, faces)
+        uvs = None
+    tan = None
+    if uvs is not None:
+        uvs = np.ascontiguousarray(uvs, np.float32)
+        tan = mesh.tangents if mesh.tangents is not None and mesh.normals is not None else \
+            tangents(vertices, normals, uvs, faces)
+        tan = np.ascontiguousarray(tan, np.float32)
+    return DisplayData(vertices, faces, np.ascontiguousarray(normals), colors, uvs, tan)
+
+
+def outline_normals(display: DisplayData) -> np.ndarray:
+    """Normals averaged over vertices at the same position, so a selection outline drawn by
+    pushing the surface out along them has no gaps at hard edges."""
+    vertices = display.vertices
+    if len(vertices) > 2_000_000:
+        return display.normals
+    _, inverse = np.unique(vertices, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    summed = np.zeros((inverse.max() + 1, 3), np.float64)
+    for axis in range(3):
+        summed[:, axis] = np.bincount(inverse, weights=display.normals[:, axis])
+    out = summed[inverse]
+    out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-30)
+    return out.astype(np.float32)
 
 
 def coarse_display(mesh: MeshData, triangles: int) -> Optional[DisplayData]:
     """Drawing data for a quadric-decimated stand-in of ``mesh`` (about ``triangles``), with
-    each kept vertex's colour taken from the nearest original vertex; None when decimation
-    cannot make it much lighter (then the mesh is always drawn in full)."""
+    each kept vertex's colour and UV taken from the nearest original vertex; None when
+    decimation cannot make it much lighter (then the mesh is always drawn in full)."""
     import fast_simplification
 
     if triangles >= mesh.triangle_count:
@@ -71,13 +179,15 @@ def coarse_display(mesh: MeshData, triangles: int) -> Optional[DisplayData]:
                                                     target_count=triangles)
     if len(faces) > 0.7 * mesh.triangle_count:
         return None
-    colors = None
-    if mesh.colors is not None:
+    colors = uvs = None
+    if mesh.colors is not None or mesh.uvs is not None:
         from scipy.spatial import cKDTree
 
-        colors = mesh.colors[cKDTree(mesh.positions).query(positions)[1]]
+        nearest = cKDTree(mesh.positions).query(positions)[1]
+        colors = None if mesh.colors is None else mesh.colors[nearest]
+        uvs = None if mesh.uvs is None else mesh.uvs[nearest]
     return prepare_display(MeshData(positions=np.asarray(positions, np.float32), faces=np.asarray(faces, np.uint32),
-                                    colors=colors, name=mesh.name))
+                                    colors=colors, uvs=uvs, name=mesh.name))
 
 
 def prepare_asset(mesh: MeshData, picker: bool = True) -> PreparedAsset:
@@ -94,8 +204,9 @@ def display_arrays(mesh: MeshData) -> tuple[np.ndarray, np.ndarray]:
     if mesh.triangle_count <= SMOOTH_SHADING_LIMIT and mesh.colors is None:
         smooth = trimesh.Trimesh(mesh.positions, mesh.faces, process=False).smooth_shaded
         return np.ascontiguousarray(smooth.vertices, np.float32), np.ascontiguousarray(smooth.faces, np.uint32)
-    return mesh.positions, mesh.faces
+    return np.ascontiguousarray(mesh.positions, np.float32), np.ascontiguousarray(mesh.faces, np.uint32)
 
 
-__all__ = ["DisplayData", "MeshSource", "PreparedAsset", "coarse_display", "display_arrays", "prepare_asset",
-           "prepare_display"]
+__all__ = ["AssetSource", "DisplayData", "ImageSource", "MeshSource", "PreparedAsset", "coarse_display",
+           "display_arrays", "image_source", "outline_normals", "prepare_asset", "prepare_display", "tangents",
+           "vertex_normals"]

@@ -1,132 +1,367 @@
-"""A vispy mesh filter that shades with the project's lights and a PBR material.
+"""The project's own shading: glTF 2.0 metallic-roughness PBR under the project's lights and
+its environment, with exposure, tone mapping and the sRGB encoding at the very end.
 
-vispy's own ShadingFilter has one directional light; a project has several
-lights of three kinds, so this filter takes all of them (up to ``MAX_LIGHTS``),
-the material's metallic-roughness factors, emission, exposure and tone mapping.
-The model is a cheap approximation of glTF's BRDF: Lambert diffuse scaled by
-(1 - metallic) plus a normalised Blinn-Phong lobe whose sharpness follows
-roughness and whose colour follows metallic.
+vispy's ShadingFilter lights with one directional light; a project has several lights of
+three kinds (up to ``MAX_LIGHTS``), an image-based environment and a shadow-casting key light,
+so the PBR mesh visual (``pbr.py``) runs this shader instead. The BRDF is the one in the glTF
+2.0 specification's appendix B, as the Khronos glTF Sample Viewer evaluates it:
+
+- punctual lights: Lambert diffuse and GGX specular (height-correlated Smith visibility)
+  mixed by Schlick's Fresnel with F0 = 0.04 for dielectrics, the base colour for metals;
+- the environment (split sum): diffuse irradiance times the base colour, prefiltered GGX
+  radiance times (F0 A + B) from the BRDF table, with Fdez-Aguera's multiple-scattering term;
+- base colour (sRGB texture), metallic-roughness (B, G), tangent-space normal, occlusion
+  (R) and emissive (sRGB) textures, each with its KHR_texture_transform; alpha OPAQUE, MASK
+  (with cutoff) or BLEND; double-sided materials light their back faces.
+
+Light intensities are glTF's (KHR_lights_punctual): radiance = BRDF x intensity x N.L.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
-from vispy.gloo import VertexBuffer
-from vispy.visuals.filters import Filter
-from vispy.visuals.shaders import Function
 
 from ..core import EnvironmentConfig, LightingConfig, Material
 
 MAX_LIGHTS = 8
-TONE_MAPPING = {"linear": 0, "reinhard": 1, "aces": 2}
+TONE_MAPPING = {"linear": 0, "reinhard": 1, "aces": 2, "pbr_neutral": 3, "agx": 4}
+ALPHA_MODE = {"OPAQUE": 0, "MASK": 1, "BLEND": 2}
+DEFAULT_MATERIAL = Material(name="default", base_color_factor=(0.8, 0.8, 0.8, 1.0), metallic_factor=0.0,
+                            roughness_factor=0.6, double_sided=True)
+TEXTURE_SLOTS = {"base_color_texture": "base", "metallic_roughness_texture": "mr", "normal_texture": "nrm",
+                 "occlusion_texture": "occ", "emissive_texture": "emi"}
 
-_VERTEX = """
-varying vec3 v_normal;
+VERTEX = """
+attribute vec3 a_position;
+attribute vec3 a_normal;
+attribute vec2 a_uv;
+attribute vec4 a_tangent;
+attribute vec4 a_color;
+uniform mat4 u_model;
+uniform mat3 u_normal_matrix;
 varying vec3 v_pos;
+varying vec3 v_normal;
+varying vec2 v_uv;
+varying vec4 v_tangent;
+varying vec4 v_color;
 
-void prepare_lit() {
-    vec4 pos_scene = $render2scene(gl_Position);
-    v_pos = pos_scene.xyz / pos_scene.w;
-    vec4 n = $visual2scene(vec4($normal, 1.0));
-    vec4 o = $visual2scene(vec4(0.0, 0.0, 0.0, 1.0));
-    v_normal = normalize(n.xyz / n.w - o.xyz / o.w);
+void main() {
+    vec4 world = u_model * vec4(a_position, 1.0);
+    v_pos = world.xyz / world.w;
+    v_normal = u_normal_matrix * a_normal;
+    v_tangent = vec4(mat3(u_model[0].xyz, u_model[1].xyz, u_model[2].xyz) * a_tangent.xyz, a_tangent.w);
+    v_uv = a_uv;
+    v_color = a_color;
+    gl_Position = $visual_to_render(vec4(a_position, 1.0));
 }
 """
 
+# GLSL shared by the mesh shader and the environment background: tone mapping, sRGB, environment lookups
+COMMON = """
+const float PI = 3.14159265358979;
+
+vec3 srgb_encode(vec3 c) {
+    c = clamp(c, 0.0, 1.0);
+    vec3 lo = c * 12.92;
+    vec3 hi = 1.055 * pow(c, vec3(1.0 / 2.4)) - 0.055;
+    return mix(hi, lo, vec3(lessThanEqual(c, vec3(0.0031308))));
+}
+
+vec3 srgb_decode(vec3 c) {
+    vec3 lo = c / 12.92;
+    vec3 hi = pow((c + 0.055) / 1.055, vec3(2.4));
+    return mix(hi, lo, vec3(lessThanEqual(c, vec3(0.04045))));
+}
+
+vec3 tone_pbr_neutral(vec3 color) {
+    const float start = 0.8 - 0.04;
+    const float desat = 0.15;
+    float x = min(color.r, min(color.g, color.b));
+    float offset = x < 0.08 ? x - 6.25 * x * x : 0.04;
+    color -= offset;
+    float peak = max(color.r, max(color.g, color.b));
+    if (peak < start) return color;
+    float d = 1.0 - start;
+    float new_peak = 1.0 - d * d / (peak + d - start);
+    color *= new_peak / peak;
+    float g = 1.0 - 1.0 / (desat * (peak - new_peak) + 1.0);
+    return mix(color, vec3(new_peak), g);
+}
+
+vec3 tone_aces(vec3 color) {
+    // Stephen Hill's fit of the ACES RRT and ODT, with its sRGB <-> ACEScg matrices
+    const mat3 into = mat3(0.59719, 0.07600, 0.02840, 0.35458, 0.90834, 0.13383, 0.04823, 0.01566, 0.83777);
+    const mat3 outof = mat3(1.60475, -0.10208, -0.00327, -0.53108, 1.10813, -0.07276, -0.07367, -0.00605, 1.07602);
+    color = into * color;
+    vec3 a = color * (color + 0.0245786) - 0.000090537;
+    vec3 b = color * (0.983729 * color + 0.4329510) + 0.238081;
+    return clamp(outof * (a / b), 0.0, 1.0);
+}
+
+vec3 tone_agx(vec3 color) {
+    // AgX (Troy Sobotka) base look: inset, log2 encoding, sigmoid polynomial, outset back to linear
+    const mat3 inset = mat3(0.856627153315983, 0.137318972929847, 0.11189821299995,
+                            0.0951212405381588, 0.761241990602591, 0.0767994186031903,
+                            0.0482516061458583, 0.101439036467562, 0.811302368396859);
+    const mat3 outset = mat3(1.1271005818144368, -0.1413297634984383, -0.14132976349843826,
+                             -0.11060664309660323, 1.157823702216272, -0.11060664309660294,
+                             -0.016493938717834573, -0.016493938717834257, 1.2519364065950405);
+    color = inset * max(color, vec3(1e-10));
+    color = clamp((log2(color) + 12.47393) / 16.5, 0.0, 1.0);
+    vec3 x2 = color * color;
+    vec3 x4 = x2 * x2;
+    color = 15.5 * x4 * x2 - 40.14 * x4 * color + 31.96 * x4 - 6.868 * x2 * color + 0.4298 * x2
+            + 0.1191 * color - 0.00232;
+    color = outset * color;
+    return clamp(pow(max(color, vec3(0.0)), vec3(2.2)), 0.0, 1.0);
+}
+
+vec3 tone_map(vec3 c, float mode) {
+    if (mode > 3.5) return tone_agx(c);
+    if (mode > 2.5) return tone_pbr_neutral(c);
+    if (mode > 1.5) return tone_aces(c);
+    if (mode > 0.5) return c / (1.0 + c);
+    return clamp(c, 0.0, 1.0);
+}
+
+// equirect lookup: u = 0.5 + atan(x, -z) / 2pi, v = acos(y) / pi, after turning the
+// direction by the environment's rotation about the up axis
+vec2 env_uv(vec3 d, vec2 rot) {
+    d = normalize(d);
+    vec3 r = vec3(rot.x * d.x - rot.y * d.z, d.y, rot.y * d.x + rot.x * d.z);
+    return vec2(0.5 + atan(r.x, -r.z) / (2.0 * PI), acos(clamp(r.y, -1.0, 1.0)) / PI);
+}
+
+const float ENV_LEVELS = 5.0;   // prefiltered levels in the atlas: roughness 0.2 .. 1.0
+const float ATLAS_ROWS = 128.0;
+
+vec3 atlas_level(sampler2D atlas, vec2 uv, float level) {
+    float v = clamp(uv.y, 0.5 / ATLAS_ROWS, 1.0 - 0.5 / ATLAS_ROWS);
+    return texture2D(atlas, vec2(uv.x, (level + v) / ENV_LEVELS)).rgb;
+}
+
+// prefiltered radiance for roughness r: the radiance map at 0, the atlas levels 0.2 .. 1.0 above
+vec3 env_specular(sampler2D radiance, sampler2D atlas, vec3 dir, float r, vec2 rot) {
+    vec2 uv = env_uv(dir, rot);
+    float l = clamp(r, 0.0, 1.0) * ENV_LEVELS;
+    float i = min(floor(l), ENV_LEVELS - 1.0);
+    float f = l - i;
+    vec3 lo = i < 0.5 ? texture2D(radiance, vec2(uv.x, clamp(uv.y, 0.001, 0.999))).rgb : atlas_level(atlas, uv, i - 1.0);
+    return mix(lo, atlas_level(atlas, uv, i), f);
+}
+"""
+
+_LIGHT_CALLS = "\n".join(
+    f"    if (u_n_lights > {i}.5) color += punctual(l{i}_pos, l{i}_color, l{i}_spot, l{i}_params, n, v, base.rgb, "
+    f"metallic, alpha_r, {'shadow' if i == 0 else '1.0'});"
+    for i in range(MAX_LIGHTS)
+)
 _LIGHT_UNIFORMS = "\n".join(
-    f"    if ($n_lights > {i}) c += light_contribution($l{i}_pos, $l{i}_color, $l{i}_spot, $l{i}_params, N, V, base, metal, rough);"
+    f"uniform vec4 l{i}_pos;\nuniform vec3 l{i}_color;\nuniform vec4 l{i}_spot;\nuniform vec4 l{i}_params;"
     for i in range(MAX_LIGHTS)
 )
 
-_FRAGMENT = """
-varying vec3 v_normal;
+FRAGMENT = """
 varying vec3 v_pos;
+varying vec3 v_normal;
+varying vec2 v_uv;
+varying vec4 v_tangent;
+varying vec4 v_color;
 
-// vispy takes the first function body as the entry point, so helpers are declared here
-vec3 light_contribution(vec4 pos, vec3 color, vec4 spot, vec4 params, vec3 N, vec3 V,
-                        vec3 base, float metal, float rough);
-vec3 tone_map(vec3 x);
+uniform vec4 u_base_color;
+uniform vec3 u_metal_rough_alpha;      // metallic, roughness, alpha cutoff
+uniform vec3 u_emissive;
+uniform vec4 u_mode;                   // alpha mode (0 opaque, 1 mask, 2 blend), double-sided, has tangents, flat
+uniform vec4 u_tex_on;                 // base colour, metallic-roughness, normal, occlusion textures present
+uniform vec4 u_tex_more;               // emissive texture present, normal scale, occlusion strength, -
+uniform mat3 u_base_uvm;
+uniform mat3 u_mr_uvm;
+uniform mat3 u_nrm_uvm;
+uniform mat3 u_occ_uvm;
+uniform mat3 u_emi_uvm;
+uniform sampler2D u_base_tex;
+uniform sampler2D u_mr_tex;
+uniform sampler2D u_nrm_tex;
+uniform sampler2D u_occ_tex;
+uniform sampler2D u_emi_tex;
 
-void shade_lit() {
-    vec4 material = $base_color;
-    vec3 base = gl_FragColor.rgb * material.rgb;
-    float alpha = gl_FragColor.a * material.a;
-    float metal = $metal_rough.x;
-    float rough = max($metal_rough.y, 0.04);
-    vec3 N = normalize(v_normal);
-    if (!gl_FrontFacing) N = -N;
-    // towards the eye: from the camera position, or along the view axis for orthographic views
-    vec3 V = $eye.w > 0.5 ? normalize($eye.xyz - v_pos) : -normalize($eye.xyz);
-    vec3 c = $ambient * base * (1.0 - 0.5 * metal) + $ambient * mix(vec3(0.04), base, metal) * 0.5;
-LIGHTS
-    // Reflections of a studio (dim floor, overhead softbox, two side strips) tinted by the
-    // ambient colour: without them metals, which have no diffuse term, render as flat grey.
-    vec3 R = reflect(-V, N);
-    float studio = 0.06 + 0.8 * smoothstep(-0.1, 0.9, R.y)
-                 + 0.9 * pow(max(dot(R, normalize(vec3(-0.8, 0.2, 0.6))), 0.0), 6.0)
-                 + 0.5 * pow(max(dot(R, normalize(vec3(0.9, 0.1, -0.2))), 0.0), 6.0);
-    float fresnel = pow(1.0 - max(dot(N, V), 0.0), 5.0);
-    vec3 f0 = mix(vec3(0.04), base, metal);
-    float gloss = (1.0 - rough) * (1.0 - rough);
-    c += (f0 + (1.0 - f0) * fresnel * gloss) * $sky * studio * (1.0 - 0.7 * rough);
-    c += $emissive;
-    c *= $exposure;
-    c = tone_map(c);
-    c = pow(c, vec3(1.0 / 2.2));
-    // selection glows at the silhouette and only tints the middle, so the part's own colour still reads
-    float rim = pow(1.0 - max(dot(N, V), 0.0), 1.5);
-    c = mix(c, $highlight.rgb, $highlight.a * ($highlight_centre + (1.0 - $highlight_centre) * rim));
-    gl_FragColor = vec4(c, alpha);
+uniform float u_n_lights;
+LIGHT_UNIFORMS
+uniform vec3 u_ambient;
+
+uniform sampler2D u_env_radiance;
+uniform sampler2D u_env_specular;
+uniform sampler2D u_env_irradiance;
+uniform sampler2D u_brdf_lut;
+uniform vec4 u_env;                    // intensity (0: no environment light), cos and sin of its rotation, -
+
+uniform sampler2D u_shadow_map;
+uniform mat4 u_shadow_matrix;          // world -> light clip space of the key light (light 0)
+uniform vec4 u_shadow;                 // on, depth bias, texel size (uv), normal offset (world units)
+
+uniform vec4 u_eye;                    // camera position (w = 1), or the view direction (w = 0)
+uniform vec2 u_output;                 // exposure multiplier, tone mapping
+
+COMMON
+
+vec2 tex_uv(mat3 m) { return (m * vec3(v_uv, 1.0)).xy; }
+
+float ggx_d(float n_dot_h, float a) {
+    float a2 = a * a;
+    float f = n_dot_h * n_dot_h * (a2 - 1.0) + 1.0;
+    return a2 / (PI * f * f);
 }
 
-vec3 light_contribution(vec4 pos, vec3 color, vec4 spot, vec4 params, vec3 N, vec3 V,
-                        vec3 base, float metal, float rough) {
-    vec3 L;            // towards the light
-    float falloff = 1.0;
+float smith_visibility(float n_dot_l, float n_dot_v, float a) {
+    float a2 = a * a;
+    float gv = n_dot_l * sqrt(n_dot_v * n_dot_v * (1.0 - a2) + a2);
+    float gl = n_dot_v * sqrt(n_dot_l * n_dot_l * (1.0 - a2) + a2);
+    float s = gv + gl;
+    return s > 0.0 ? 0.5 / s : 0.0;
+}
+
+vec3 fresnel(vec3 f0, float v_dot_h) {
+    return f0 + (vec3(1.0) - f0) * pow(clamp(1.0 - v_dot_h, 0.0, 1.0), 5.0);
+}
+
+vec3 punctual(vec4 pos, vec3 intensity, vec4 spot, vec4 params, vec3 n, vec3 v, vec3 base,
+              float metallic, float a, float visibility) {
+    vec3 l;
+    float attenuation = 1.0;
     if (pos.w < 0.5) {
-        L = -normalize(pos.xyz);
+        l = -normalize(pos.xyz);
     } else {
         vec3 d = pos.xyz - v_pos;
         float dist = max(length(d), 1e-4);
-        L = d / dist;
-        falloff = 1.0 / (dist * dist);
-        if (params.y > 0.0) falloff *= clamp(1.0 - pow(dist / params.y, 4.0), 0.0, 1.0);
+        l = d / dist;
+        attenuation = 1.0 / (dist * dist);
+        if (params.y > 0.0) attenuation *= clamp(1.0 - pow(dist / params.y, 4.0), 0.0, 1.0);
         if (pos.w > 1.5) {
-            float cd = dot(-L, normalize(spot.xyz));
-            falloff *= smoothstep(spot.w, params.x, cd);
+            float cd = dot(-l, normalize(spot.xyz));
+            attenuation *= smoothstep(spot.w, params.x, cd);
         }
     }
-    float ndl = max(dot(N, L), 0.0);
-    if (ndl <= 0.0) return vec3(0.0);
-    vec3 H = normalize(L + V);
-    float shininess = clamp(2.0 / max(rough * rough * rough * rough, 1e-4) - 2.0, 1.0, 4096.0);
-    float spec = pow(max(dot(N, H), 0.0), shininess) * (shininess + 8.0) / (8.0 * 3.14159265);
-    vec3 f0 = mix(vec3(0.04), base, metal);
-    vec3 diffuse = base * (1.0 - metal) / 3.14159265;
-    return (diffuse + f0 * spec) * color * ndl * falloff * 3.14159265;
+    float n_dot_l = dot(n, l);
+    if (n_dot_l <= 0.0) return vec3(0.0);
+    vec3 h = normalize(l + v);
+    float n_dot_v = clamp(dot(n, v), 1e-4, 1.0);
+    float n_dot_h = clamp(dot(n, h), 0.0, 1.0);
+    float v_dot_h = clamp(dot(v, h), 0.0, 1.0);
+    vec3 radiance = intensity * attenuation * n_dot_l * visibility;
+    vec3 diffuse = radiance * base / PI;
+    vec3 specular = radiance * smith_visibility(n_dot_l, n_dot_v, a) * ggx_d(n_dot_h, a);
+    vec3 dielectric = mix(diffuse, specular, fresnel(vec3(0.04), v_dot_h));
+    vec3 metal = fresnel(base, v_dot_h) * specular;
+    return mix(dielectric, metal, metallic);
 }
 
-vec3 tone_map(vec3 x) {
-    if ($tone_mapping == 1) return x / (1.0 + x);
-    if ($tone_mapping == 2) {
-        return clamp((x * (2.51 * x + 0.03)) / (x * (2.43 * x + 0.59) + 0.14), 0.0, 1.0);
+// the split sum's reflectance with multiple scattering (Fdez-Aguera), as the Sample Viewer has it
+vec3 ibl_fresnel(float n_dot_v, float rough, vec3 f0) {
+    vec2 ab = texture2D(u_brdf_lut, vec2(n_dot_v, rough)).rg;
+    vec3 fr = max(vec3(1.0 - rough), f0) - f0;
+    vec3 k_s = f0 + fr * pow(1.0 - n_dot_v, 5.0);
+    vec3 fss_ess = k_s * ab.x + ab.y;
+    float ems = 1.0 - (ab.x + ab.y);
+    vec3 f_avg = f0 + (1.0 - f0) / 21.0;
+    return fss_ess + fss_ess * ems * f_avg / (1.0 - f_avg * ems);
+}
+
+float key_shadow(vec3 n) {
+    if (u_shadow.x < 0.5) return 1.0;
+    vec4 p = u_shadow_matrix * vec4(v_pos + n * u_shadow.w, 1.0);
+    vec3 q = p.xyz / p.w * 0.5 + 0.5;
+    if (q.x <= 0.0 || q.x >= 1.0 || q.y <= 0.0 || q.y >= 1.0 || q.z >= 1.0) return 1.0;
+    float lit = 0.0;
+    float t = u_shadow.z;
+    for (int i = -1; i <= 1; i++) {
+        for (int j = -1; j <= 1; j++) {
+            float d = texture2D(u_shadow_map, q.xy + vec2(float(i), float(j)) * t).r;
+            lit += q.z - u_shadow.y > d ? 0.0 : 1.0;
+        }
     }
-    return clamp(x, 0.0, 1.0);
+    return lit / 9.0;
 }
 
-""".replace("LIGHTS", _LIGHT_UNIFORMS)
+void main() {
+    vec4 base = u_base_color * v_color;
+    if (u_tex_on.x > 0.5) {
+        vec4 t = texture2D(u_base_tex, tex_uv(u_base_uvm));
+        base *= vec4(srgb_decode(t.rgb), t.a);
+    }
+    if (u_mode.x < 0.5) base.a = 1.0;
+    if (u_mode.x > 0.5 && u_mode.x < 1.5) {
+        if (base.a < u_metal_rough_alpha.z) discard;
+        base.a = 1.0;
+    }
+    float metallic = u_metal_rough_alpha.x;
+    float rough = u_metal_rough_alpha.y;
+    if (u_tex_on.y > 0.5) {
+        vec4 mr = texture2D(u_mr_tex, tex_uv(u_mr_uvm));
+        rough *= mr.g;
+        metallic *= mr.b;
+    }
+    metallic = clamp(metallic, 0.0, 1.0);
+    rough = clamp(rough, 0.0, 1.0);
+    float alpha_r = max(rough * rough, 1e-3);
+
+    vec3 v = u_eye.w > 0.5 ? normalize(u_eye.xyz - v_pos) : -normalize(u_eye.xyz);
+    vec3 ng = normalize(v_normal);
+    float side = (!gl_FrontFacing && u_mode.y > 0.5) ? -1.0 : 1.0;
+    vec3 n = ng * side;
+    if (u_tex_on.z > 0.5 && u_mode.z > 0.5) {
+        vec3 t = normalize(v_tangent.xyz - ng * dot(ng, v_tangent.xyz));
+        vec3 b = cross(ng, t) * v_tangent.w;
+        vec3 tn = texture2D(u_nrm_tex, tex_uv(u_nrm_uvm)).rgb * 2.0 - 1.0;
+        tn.xy *= u_tex_more.y;
+        n = normalize(mat3(t, b, ng) * normalize(tn)) * side;
+    }
+    float n_dot_v = clamp(dot(n, v), 1e-4, 1.0);
+
+    float shadow = key_shadow(ng * side);
+    vec3 color = vec3(0.0);
+LIGHT_CALLS
+
+    // the environment, and the ambient term as a uniform environment of that radiance
+    vec3 irradiance = u_ambient;
+    vec3 specular_light = u_ambient;
+    if (u_env.x > 0.0) {
+        irradiance += texture2D(u_env_irradiance, env_uv(n, u_env.yz)).rgb * u_env.x;
+        specular_light += env_specular(u_env_radiance, u_env_specular, reflect(-v, n), rough, u_env.yz) * u_env.x;
+    }
+    vec3 f_diffuse = irradiance * base.rgb;
+    vec3 dielectric = mix(f_diffuse, specular_light, ibl_fresnel(n_dot_v, rough, vec3(0.04)));
+    vec3 metal = ibl_fresnel(n_dot_v, rough, base.rgb) * specular_light;
+    vec3 ambient = mix(dielectric, metal, metallic);
+    if (u_tex_on.w > 0.5) {
+        float ao = texture2D(u_occ_tex, tex_uv(u_occ_uvm)).r;
+        ambient *= 1.0 + u_tex_more.z * (ao - 1.0);
+    }
+    color += ambient;
+
+    vec3 emissive = u_emissive;
+    if (u_tex_more.x > 0.5) emissive *= srgb_decode(texture2D(u_emi_tex, tex_uv(u_emi_uvm)).rgb);
+    color += emissive;
+
+    color = tone_map(color * u_output.x, u_output.y);
+    gl_FragColor = vec4(srgb_encode(color), base.a);
+}
+""".replace("LIGHT_UNIFORMS", _LIGHT_UNIFORMS).replace("LIGHT_CALLS", _LIGHT_CALLS).replace("COMMON", COMMON)
 
 
 def light_uniforms(config: LightingConfig) -> list[tuple[tuple, tuple, tuple, tuple]]:
-    """(pos, color, spot, params) per enabled light, as the shader reads them."""
+    """(pos, color, spot, params) per enabled light, as the shader reads them; the key light
+    (the one that casts shadows, ``key_light``) first."""
     out = []
-    for light in config.lights:
-        if not light.enabled:
-            continue
-        color = tuple(c * light.intensity for c in light.color)
+    lights = [light for light in config.lights if light.enabled]
+    key = key_light(config)
+    if key is not None:
+        lights.remove(key)
+        lights.insert(0, key)
+    for light in lights:
+        color = tuple(float(c * light.intensity) for c in light.color)
         if light.type == "directional":
             pos = (*light.direction, 0.0)
         else:
@@ -137,36 +372,46 @@ def light_uniforms(config: LightingConfig) -> list[tuple[tuple, tuple, tuple, tu
     return out[:MAX_LIGHTS]
 
 
-class LitMaterialFilter(Filter):
-    """Shades one mesh visual; the scene view pushes lights, environment and material in."""
+def key_light(config: LightingConfig):
+    """The light that casts the shadows: the brightest enabled directional light (or None)."""
+    candidates = [light for light in config.lights if light.enabled and light.type == "directional"
+                  and light.intensity > 0]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda light: light.intensity * sum(light.color))
 
-    def __init__(self, normals: Optional[np.ndarray] = None) -> None:
-        """``normals``: one per face corner, precomputed (else vispy computes them on attach)."""
-        self._normals = VertexBuffer(np.zeros((0, 3), dtype=np.float32))
-        self._normals_cache: Optional[np.ndarray] = None
-        self._given_normals = normals
-        vfunc = Function(_VERTEX)
-        vfunc["normal"] = self._normals
-        super().__init__(vcode=vfunc, vhook="post", vpos=9, fcode=Function(_FRAGMENT), fhook="post", fpos=9)
-        self._uniforms: dict = {}
-        self.set_lighting(LightingConfig())
+
+def uv_matrix(ref) -> np.ndarray:
+    """The KHR_texture_transform of a texture reference as the (transposed) mat3 gloo uploads."""
+    if ref is None or ref.transform is None:
+        return np.eye(3, dtype=np.float32)
+    return np.asarray(ref.transform.matrix(), np.float32).T.copy()
+
+
+class PbrShading:
+    """The uniforms of one mesh visual's PBR shader. The scene view pushes lights, the
+    environment and the camera in; the node view pushes the material and its textures."""
+
+    def __init__(self, program, resources) -> None:
+        self._program = program
+        self._resources = resources
+        self._uniforms: dict[str, Any] = {}
+        self.material: Material = DEFAULT_MATERIAL
+        self.set_lighting(LightingConfig(lights=[], active_preset=None))
         self.set_environment(EnvironmentConfig())
         self.set_material(None)
-        self.set_highlight(None)
-        self._set(eye=(0.0, 0.0, 1.0, 0.0))
+        self._set(u_eye=(0.0, 0.0, 1.0, 0.0))
 
-    def _set(self, **values) -> None:
-        self._uniforms.update(values)
-        if self._attached:
-            for key, value in values.items():
-                self.fshader[key] = value
+    def _set(self, **values: Any) -> None:
+        for key, value in values.items():
+            self._uniforms[key] = value
+            self._program[key] = value
 
     def set_lighting(self, config: LightingConfig) -> None:
         lights = light_uniforms(config)
-        values = {
-            "n_lights": len(lights),
-            "ambient": tuple(c * config.ambient_intensity for c in config.ambient_color),
-            "sky": tuple(config.ambient_color),
+        values: dict[str, Any] = {
+            "u_n_lights": float(len(lights)),
+            "u_ambient": tuple(float(c * config.ambient_intensity) for c in config.ambient_color),
         }
         for i in range(MAX_LIGHTS):
             pos, color, spot, params = lights[i] if i < len(lights) else ((0, -1, 0, 0), (0, 0, 0), (0, -1, 0, 1), (1, 0, 0, 0))
@@ -174,51 +419,69 @@ class LitMaterialFilter(Filter):
         self._set(**values)
 
     def set_environment(self, env: EnvironmentConfig) -> None:
-        self._set(exposure=float(2.0 ** env.exposure), tone_mapping=TONE_MAPPING[env.tone_mapping])
+        self._set(u_output=(float(2.0 ** env.exposure), float(TONE_MAPPING[env.tone_mapping])))
+        self.bind_environment()
 
-    def set_material(self, material: Optional[Material]) -> None:
-        m = material or Material(name="default", base_color_factor=(0.8, 0.8, 0.8, 1.0), metallic_factor=0.0,
-                                 roughness_factor=0.6)
-        self._set(base_color=tuple(m.base_color_factor),
-                  metal_rough=(float(m.metallic_factor), float(m.roughness_factor)),
-                  emissive=tuple(m.emissive_factor))
+    def bind_environment(self) -> None:
+        """Point the samplers at the scene's current environment and shadow map."""
+        res = self._resources
+        env = res.environment_textures()
+        light = res.environment_light
+        on = light is not None and light.enabled and env is not None
+        if env is not None:
+            radiance, specular, irradiance = env
+            self._set(u_env_radiance=radiance, u_env_specular=specular, u_env_irradiance=irradiance)
+        else:
+            blank = res.blank_texture()
+            self._set(u_env_radiance=blank, u_env_specular=blank, u_env_irradiance=blank)
+        rotation = math.radians(light.rotation) if light is not None else 0.0
+        self._set(u_env=(float(light.intensity) if on else 0.0, math.cos(rotation), math.sin(rotation), 0.0),
+                  u_brdf_lut=res.brdf_lut_texture())
+        self.bind_shadow()
+
+    def bind_shadow(self) -> None:
+        shadow = self._resources.shadow
+        if shadow is not None and shadow.ready:
+            self._set(u_shadow_map=shadow.depth_texture, u_shadow_matrix=shadow.matrix.T.astype(np.float32),
+                      u_shadow=(1.0 if shadow.on_parts else 0.0, shadow.bias, shadow.texel, shadow.normal_offset))
+        else:
+            self._set(u_shadow_map=self._resources.blank_texture(), u_shadow=(0.0, 0.0, 0.0, 0.0),
+                      u_shadow_matrix=np.eye(4, dtype=np.float32))
+
+    def set_material(self, material: Optional[Material], has_tangents: bool = False) -> None:
+        m = material or DEFAULT_MATERIAL
+        self.material = m
+        res = self._resources
+        on = []
+        for field, slot in TEXTURE_SLOTS.items():
+            ref = getattr(m, field)
+            texture = res.texture(ref.asset_id) if ref is not None else None
+            on.append(texture is not None)
+            self._set(**{f"u_{slot}_tex": texture if texture is not None else res.blank_texture(),
+                         f"u_{slot}_uvm": uv_matrix(ref)})
+        normal_scale = float(m.normal_texture.scale) if m.normal_texture else 1.0
+        occlusion = float(m.occlusion_texture.strength) if m.occlusion_texture else 1.0
+        self._set(u_base_color=tuple(float(c) for c in m.base_color_factor),
+                  u_metal_rough_alpha=(float(m.metallic_factor), float(m.roughness_factor), float(m.alpha_cutoff)),
+                  u_emissive=tuple(float(c) for c in m.emissive_factor),
+                  u_mode=(float(ALPHA_MODE[m.alpha_mode]), 1.0 if m.double_sided else 0.0,
+                          1.0 if has_tangents else 0.0, 0.0),
+                  u_tex_on=tuple(1.0 if x else 0.0 for x in on[:4]),
+                  u_tex_more=(1.0 if on[4] else 0.0, normal_scale, occlusion, 0.0))
 
     def set_camera(self, view) -> None:
         """Perspective: the eye position (w = 1). Orthographic: the viewing direction (w = 0)."""
         if view.projection == "perspective":
-            self._set(eye=(*view.eye, 1.0))
+            self._set(u_eye=(*(float(v) for v in view.eye), 1.0))
         else:
-            self._set(eye=tuple(float(v) for v in np.subtract(view.target, view.eye)) + (0.0,))
+            self._set(u_eye=tuple(float(v) for v in np.subtract(view.target, view.eye)) + (0.0,))
 
-    def set_highlight(self, rgba: Optional[tuple[float, float, float, float]], centre: float = 0.3) -> None:
-        """Blend a selection tint over the shaded colour: alpha is the amount at the silhouette,
-        ``centre`` the fraction of it facing the eye (0: an outline glow that keeps the colour)."""
-        self._set(highlight=rgba or (0.0, 0.0, 0.0, 0.0), highlight_centre=float(centre))
+    def set_highlight(self, rgba, centre: float = 0.0) -> None:
+        """Selection is drawn as an outline by the node view; the shaded colour never changes."""
 
-    def _update_normals(self) -> None:
-        if self._given_normals is not None:
-            if self._normals_cache is not self._given_normals:
-                self._normals_cache = self._given_normals
-                self._normals.set_data(self._given_normals, convert=True)
-            return
-        normals = self._visual.mesh_data.get_vertex_normals(indexed="faces")
-        if normals is not None and normals is not self._normals_cache:
-            self._normals_cache = normals
-            self._normals.set_data(normals.astype(np.float32), convert=True)
 
-    def _attach(self, visual) -> None:
-        super()._attach(visual)
-        self.vshader["render2scene"] = visual.transforms.get_transform("render", "scene")
-        self.vshader["visual2scene"] = visual.transforms.get_transform("visual", "scene")
-        for key, value in self._uniforms.items():
-            self.fshader[key] = value
-        if visual.mesh_data is not None:
-            self._update_normals()
-        visual.events.data_updated.connect(self._on_data)
+# kept for code that still names the old filter
+LitMaterialFilter = PbrShading
 
-    def _on_data(self, event=None) -> None:
-        self._update_normals()
-
-    def _detach(self, visual) -> None:
-        visual.events.data_updated.disconnect(self._on_data)
-        super()._detach(visual)
+__all__ = ["ALPHA_MODE", "COMMON", "FRAGMENT", "MAX_LIGHTS", "PbrShading", "TONE_MAPPING", "VERTEX", "key_light",
+           "light_uniforms", "uv_matrix"]

@@ -25,6 +25,69 @@ SETTLE_S = 0.3   # seconds the camera rests before large meshes are drawn in ful
 
 
 
+class _Transparent:
+    """While in effect, the environment view leaves its background out."""
+
+    def __init__(self, env) -> None:
+        self.env = env
+
+    def __enter__(self):
+        if self.env is not None:
+            self.env.set_transparent(True)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.env is not None:
+            self.env.set_transparent(False)
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
+def _check(cancel, check) -> None:
+    if cancel is None:
+        return
+    if callable(cancel):
+        if cancel():
+            from ..errors import Cancelled
+
+            raise Cancelled("rendering the image")
+        return
+    check(cancel, "rendering the image")
+
+
+def _downsample(image: np.ndarray, factor: int) -> np.ndarray:
+    """Box-filter an sRGB RGBA uint8 image by ``factor``: colours averaged in linear light,
+    weighted by alpha, so edges against a transparent background keep their colour."""
+    if factor == 1:
+        return image
+    from ..core.color import linear_to_srgb, srgb_to_linear
+
+    h, w = image.shape[0] // factor, image.shape[1] // factor
+    rgba = image[:h * factor, :w * factor].astype(np.float32) / 255.0
+    alpha = rgba[..., 3:4]
+    linear = srgb_to_linear(rgba[..., :3]) * alpha
+    blocks = lambda a: a.reshape(h, factor, w, factor, a.shape[-1]).mean(axis=(1, 3))  # noqa: E731
+    a = blocks(alpha)
+    colour = blocks(linear) / np.maximum(a, 1e-6)
+    out = np.concatenate([linear_to_srgb(colour), a], axis=-1)
+    return np.clip(np.round(out * 255), 0, 255).astype(np.uint8)
+
+
+def _max_renderbuffer() -> int:
+    try:
+        from vispy.gloo import gl
+
+        return int(gl.glGetParameter(gl.GL_MAX_RENDERBUFFER_SIZE)) or 4096
+    except Exception:  # noqa: BLE001 - no context yet: assume a modest limit
+        return 4096
+
+
 class Viewport:
     """A canvas showing one project (or none) through a ``ViewCamera``, with annotation pins;
     ``frame_drawn`` reports each frame's draw time in milliseconds."""
@@ -115,14 +178,51 @@ class Viewport:
         width, height = self.canvas.size
         return width / max(height, 1)
 
-    def render(self, size: Optional[tuple[int, int]] = None) -> np.ndarray:
+    def render(self, size: Optional[tuple[int, int]] = None, transparent: bool = False) -> np.ndarray:
         """An RGB(A) uint8 image of the current view, off-screen; ``size`` does not resize the window.
-        Always of the full meshes, never the stand-ins drawn while the camera moves."""
+        Always of the full meshes, never the stand-ins drawn while the camera moves. With
+        ``transparent`` the background is left out: RGBA, alpha 0 where it would be."""
         if self.scene_view is not None:
             self.scene_view.set_coarse(False)
-        if size is None or tuple(size) == tuple(self.canvas.size):
-            return self.canvas.render(alpha=False)
-        return self.canvas.render(size=tuple(size), alpha=False)
+        size = None if size is None or tuple(size) == tuple(self.canvas.size) else tuple(size)
+        if not transparent:
+            return self.canvas.render(size=size, alpha=False)
+        with self._transparent():
+            return self.canvas.render(size=size, bgcolor=(0, 0, 0, 0), alpha=True)
+
+    def render_image(self, supersample: int = 1, transparent: bool = False, progress=None, cancel=None,
+                     tile_rows: int = 256) -> np.ndarray:
+        """An image of the whole canvas at its size, each pixel the mean of ``supersample`` x
+        ``supersample`` samples (averaged in linear light), drawn in bands of ``tile_rows`` so
+        a 4K image fits in any GL implementation's limits; ``progress(fraction, text)`` after
+        each band, and ``cancel`` (a callable or an object with ``cancelled``) is checked
+        between them (raising ``Cancelled``)."""
+        from ..core.progress import check
+
+        if self.scene_view is not None:
+            self.scene_view.set_coarse(False)
+        supersample = max(1, int(supersample))
+        width, height = (int(v) for v in self.canvas.size)
+        limit = max(256, _max_renderbuffer() // supersample)
+        tile_rows = max(1, min(tile_rows, limit))
+        bands = []
+        rows = list(range(0, height, tile_rows))
+        with self._transparent() if transparent else _nothing():
+            for i, y in enumerate(rows):
+                _check(cancel, check)
+                h = min(tile_rows, height - y)
+                # vispy's region counts rows from the bottom of the canvas, as GL does
+                band = self.canvas.render(region=(0, height - y - h, width, h), size=(width * supersample, h * supersample),
+                                          bgcolor=(0, 0, 0, 0) if transparent else None, alpha=True)
+                bands.append(_downsample(band, supersample))
+                if progress is not None:
+                    progress((i + 1) / len(rows), f"drawing band {i + 1} of {len(rows)}")
+        image = np.concatenate(bands, axis=0)
+        return image if transparent else np.ascontiguousarray(image[..., :3])
+
+    def _transparent(self):
+        env = self.scene_view.environment if self.scene_view is not None else None
+        return _Transparent(env)
 
     def scene_size(self) -> float:
         bounds = self.scene_view.bounds() if self.scene_view else None

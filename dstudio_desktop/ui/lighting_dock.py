@@ -1,32 +1,37 @@
-"""Lighting: presets, ambient light, and each light's type, colour, intensity, direction or position."""
+"""Lighting: presets (each a whole look: lights, environment, exposure), ambient light, and each
+light's type, colour (sRGB in the panel, linear in the model), intensity, direction or position."""
 
 from __future__ import annotations
 
 from typing import Any, Optional
 
 import numpy as np
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QColorDialog,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
 )
 
 from ..core import Light
-from ..core.commands import ReplaceDocument
-from ..core.lighting import builtin_presets, preset_named
+from ..core.commands import Macro, ReplaceDocument
+from ..core.lighting import DEFAULT_PRESET, apply_preset, builtin_presets, preset_named
+from .material_dock import ColourField
 from .panel import Panel
 
+PRESET_ORDER = ("studio", "three-point", "outdoor", "soft", "product")
+CUSTOM = "custom"
 
-def _vector_row(lo: float, hi: float, step: float, on_commit) -> tuple[QHBoxLayout, list[QDoubleSpinBox]]:
+
+def _vector_row(lo: float, hi: float, step: float, on_commit, what: str = "") -> tuple[QHBoxLayout, list[QDoubleSpinBox]]:
     row, spins = QHBoxLayout(), []
-    for _ in range(3):
+    for axis in "xyz":
         spin = QDoubleSpinBox(minimum=lo, maximum=hi, singleStep=step, decimals=3)
+        spin.setToolTip(f"{what} {axis}".strip())
         spin.editingFinished.connect(on_commit)
         row.addWidget(spin)
         spins.append(spin)
@@ -36,17 +41,28 @@ def _vector_row(lo: float, hi: float, step: float, on_commit) -> tuple[QHBoxLayo
 class LightingDock(Panel):
     def __init__(self, window) -> None:
         super().__init__("Lighting", "lighting_dock", window)
+        self.toggleViewAction().setToolTip("Show or hide the Lighting panel")
         layout = self.body_layout
         row = QHBoxLayout()
         self.presets = QComboBox()
-        self.presets.addItems(sorted(builtin_presets()))
+        names = [n for n in PRESET_ORDER if n in builtin_presets()] + sorted(set(builtin_presets()) - set(PRESET_ORDER))
+        for name in names:
+            self.presets.addItem(name, name)
+            self.presets.setItemData(self.presets.count() - 1, builtin_presets()[name].description, 3)  # tooltip role
+        self.presets.addItem("custom (edited)", CUSTOM)
+        self.presets.setToolTip("Looks: each pairs lights with an environment and an exposure")
         apply = QPushButton("Apply preset")
-        apply.clicked.connect(lambda: self.apply_preset(self.presets.currentText()))
+        apply.setToolTip("Light the scene with this preset (undoable)")
+        apply.clicked.connect(lambda: self.apply_preset(self.presets.currentData()))
         row.addWidget(self.presets, 1)
         row.addWidget(apply)
         layout.addLayout(row)
+        self.preset_note = QLabel()
+        self.preset_note.setWordWrap(True)
+        layout.addWidget(self.preset_note)
         form = QFormLayout()
         self.ambient = QDoubleSpinBox(minimum=0, maximum=10, singleStep=0.05, decimals=3)
+        self.ambient.setToolTip("A uniform light from everywhere, added to the environment's")
         self.ambient.editingFinished.connect(lambda: self._doc_set("ambient_intensity", round(self.ambient.value(), 4)))
         form.addRow("Ambient", self.ambient)
         layout.addLayout(form)
@@ -54,26 +70,34 @@ class LightingDock(Panel):
         self.lights.currentRowChanged.connect(lambda _: self._show_light())
         layout.addWidget(self.lights)
         buttons = QHBoxLayout()
-        for text, slot in (("Add light", self.add_light), ("Remove", self.remove_light)):
+        for text, slot, tip in (("Add light", self.add_light, "Add a directional light"),
+                                ("Remove", self.remove_light, "Remove the chosen light")):
             b = QPushButton(text)
+            b.setToolTip(tip)
             b.clicked.connect(slot)
             buttons.addWidget(b)
         layout.addLayout(buttons)
         light_form = QFormLayout()
         self.type = QComboBox()
         self.type.addItems(["directional", "point", "spot"])
+        self.type.setToolTip("Directional: sun-like; point: a bulb; spot: a cone")
         self.type.activated.connect(lambda _: self._light_set("type", self.type.currentText()))
-        self.color = QPushButton()
-        self.color.clicked.connect(self._pick_colour)
-        self.intensity = QDoubleSpinBox(minimum=0, maximum=1000, singleStep=0.1, decimals=3)
+        self.color = ColourField("Light colour")
+        self.color.changed.connect(lambda rgb: self._light_set("color", [round(c, 6) for c in rgb]))
+        self.intensity = QDoubleSpinBox(minimum=0, maximum=100000, singleStep=0.1, decimals=3)
+        self.intensity.setToolTip("glTF units: lux for a directional light (pi lights a white matte surface "
+                                  "to white), candela for point and spot lights")
         self.intensity.editingFinished.connect(lambda: self._light_set("intensity", round(self.intensity.value(), 4)))
-        direction_row, self.direction = _vector_row(-1, 1, 0.1, lambda: self._light_vector("direction", self.direction))
-        position_row, self.position = _vector_row(-1e3, 1e3, 0.1, lambda: self._light_vector("position", self.position))
+        direction_row, self.direction = _vector_row(-1, 1, 0.1, lambda: self._light_vector("direction", self.direction),
+                                          "Where the light travels,")
+        position_row, self.position = _vector_row(-1e3, 1e3, 0.1, lambda: self._light_vector("position", self.position),
+                                         "Where the light is (metres),")
         for label, widget in (("Type", self.type), ("Colour", self.color), ("Intensity", self.intensity)):
             light_form.addRow(label, widget)
         light_form.addRow("Direction", direction_row)
         light_form.addRow("Position (m)", position_row)
         layout.addLayout(light_form)
+        layout.addStretch(1)
         window.project_changed.connect(lambda name: self.refresh() if name == "lighting_config" else None)
         self.refresh()
 
@@ -83,9 +107,16 @@ class LightingDock(Panel):
     def _replace(self, doc: dict[str, Any], label: str) -> None:
         self.window.run(ReplaceDocument("lighting_config", doc, label))
 
-    def apply_preset(self, name: str) -> None:
-        config = self._config()
-        self._replace(config.with_preset(preset_named(name, config)).to_json(), f"Lighting preset {name}")
+    def apply_preset(self, name: Optional[str]) -> None:
+        """The preset's lights, environment, exposure and background, as one undoable step."""
+        if not name or name == CUSTOM or self.window.project is None:
+            return
+        project = self.window.project
+        lighting, environment = apply_preset(preset_named(name, project.lighting_config), project.lighting_config,
+                                             project.environment_config)
+        self.window.run(Macro([ReplaceDocument("lighting_config", lighting.to_json()),
+                               ReplaceDocument("environment_config", environment.to_json())],
+                              f"Lighting preset {name}"))
 
     def _doc_set(self, field: str, value: Any) -> None:
         doc = self._config().to_json()
@@ -114,18 +145,10 @@ class LightingDock(Panel):
             return
         self._light_set(field, vec)
 
-    def _pick_colour(self) -> None:
-        row = self._current()
-        if row is None:
-            return
-        current = QColor.fromRgbF(*self._config().lights[row].color)
-        colour = QColorDialog.getColor(current, self, "Light colour")
-        if colour.isValid():
-            self._light_set("color", [round(colour.redF(), 4), round(colour.greenF(), 4), round(colour.blueF(), 4)])
-
     def add_light(self) -> None:
         doc = self._config().to_json()
-        doc["lights"].append(Light(name=f"Light {len(doc['lights']) + 1}", direction=(-0.4, -0.8, -0.4)).to_json())
+        doc["lights"].append(Light(name=f"Light {len(doc['lights']) + 1}", direction=(-0.4, -0.8, -0.4),
+                                   intensity=1.5).to_json())
         doc["active_preset"] = None
         self._replace(doc, "Add light")
 
@@ -151,8 +174,13 @@ class LightingDock(Panel):
         self.ambient.blockSignals(True)
         self.ambient.setValue(config.ambient_intensity)
         self.ambient.blockSignals(False)
-        if config.active_preset:
-            self.presets.setCurrentText(config.active_preset)
+        index = self.presets.findData(config.active_preset or CUSTOM)
+        self.presets.setCurrentIndex(index if index >= 0 else self.presets.findData(CUSTOM))
+        if config.active_preset in builtin_presets():
+            self.preset_note.setText(builtin_presets()[config.active_preset].description)
+        else:
+            self.preset_note.setText("Edited lights: apply a preset to start again from one "
+                                     f"(a new project starts from {DEFAULT_PRESET}).")
         self._show_light()
 
     def _show_light(self) -> None:
@@ -172,7 +200,7 @@ class LightingDock(Panel):
                 spin.setValue(v)
         for w in widgets:
             w.blockSignals(False)
-        self.color.setStyleSheet(f"background-color: {QColor.fromRgbF(*light.color).name()}")
+        self.color.set_value(light.color)
         for spin in self.direction:
             spin.setEnabled(light.type != "point")
         for spin in self.position:

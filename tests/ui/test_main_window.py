@@ -56,16 +56,32 @@ def test_viewport_draws_each_part_in_its_material_colour(window) -> None:
     assert base.max() < 140 and abs(base[0] - base[2]) < 20, base  # dark neutral graphite
 
 
-def test_selecting_in_the_outliner_highlights_the_part(window, qtbot) -> None:
+def _screen_of_local(win, name: str, local) -> tuple[int, int]:
+    view = win.viewport.scene_view.node_views[_node(win, name).id]
+    mapped = view.visual.get_transform("visual", "canvas").map(np.asarray(local, float))
+    return int(round(mapped[0] / mapped[3])), int(round(mapped[1] / mapped[3]))
+
+
+def test_selecting_in_the_outliner_outlines_the_part(window, qtbot) -> None:
+    """Selection draws an orange outline around the part and leaves its own colour as it is
+    (it used to tint the whole part, so a blue part looked cream)."""
     xy = _screen_point(window, "Bulb")
     before = _pixel(window, xy)
+    plain = window.viewport.render()[..., :3].astype(int)
+    on_arm = _screen_of_local(window, "Arm", (0.0, 0.0, -0.1))   # low on the arm, clear of the move gizmo
     arm_item = window.outliner._items[_node(window, "Arm").id]
     window.outliner.tree.setCurrentItem(arm_item)
     assert window.selection_label.text() == "Selected: Arm"
-    arm = _pixel(window, _screen_point(window, "Arm"))
+    selected = window.viewport.render()[..., :3].astype(int)
+    scale = plain.shape[1] / window.viewport.canvas.size[0]
+    ax, ay = int(on_arm[0] * scale), int(on_arm[1] * scale)
+    assert np.abs(selected[ay, ax] - plain[ay, ax]).max() <= 2     # the arm's own colour, untouched
+    # an orange rim beside the arm on that row, where the background was
+    row_plain, row_sel = plain[ay, ax - 40:ax + 40], selected[ay, ax - 40:ax + 40]
+    orange = (row_sel[:, 0] > 200) & (row_sel[:, 1] > 90) & (row_sel[:, 1] < 200) & (row_sel[:, 2] < 90)
+    assert orange.sum() >= 2 and not ((row_plain[:, 0] > 200) & (row_plain[:, 2] < 90)).any()
     window.set_selection([])
-    arm_plain = _pixel(window, _screen_point(window, "Arm"))
-    assert arm[0] - arm[2] > arm_plain[0] - arm_plain[2] + 10  # tinted orange while selected
+    assert np.abs(window.viewport.render()[..., :3].astype(int) - plain).max() <= 2
     assert np.abs(_pixel(window, xy) - before).max() <= 2  # the unselected bulb did not change
 
 

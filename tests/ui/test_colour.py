@@ -1,0 +1,101 @@
+"""Colour through the real widgets: what a person picks or types is sRGB, the model stores its
+linear value (as glTF defines base_color_factor), and the swatch shows what was picked."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QColorDialog
+
+from dstudio_desktop.core.color import hex_to_linear, linear_to_srgb, srgb_to_linear
+
+pytestmark = pytest.mark.gui
+
+
+def _node(win, name: str):
+    return next(n for n, _ in win.project.scene_graph.walk() if n.name == name)
+
+
+def _pick(qtbot, field, hex_colour: str) -> None:
+    """Open the field's colour dialog with its button, set the colour on the dialog, accept."""
+    qtbot.mouseClick(field.button, Qt.LeftButton)
+    dialog = field.dialog
+    assert isinstance(dialog, QColorDialog) and dialog.isVisible()
+    dialog.setCurrentColor(QColor(hex_colour))
+    dialog.accept()
+
+
+def test_a_colour_picked_in_the_material_panel_lands_linear(window, qtbot) -> None:
+    shade = _node(window, "Shade")
+    window.set_selection([shade.id])
+    dock = window.material_dock
+    _pick(qtbot, dock.base_color, "#1e5aa0")
+    material = window.project.material_overrides.get(shade.material_id)
+    expected = srgb_to_linear((0x1e / 255, 0x5a / 255, 0xa0 / 255))
+    assert material.base_color_factor[:3] == pytest.approx(expected, abs=2e-6)
+    assert material.base_color_factor[3] == 1.0
+    # the panel shows what was picked, not the linear numbers
+    assert dock.base_color.hex.text() == "#1e5aa0"
+    assert "#1e5aa0" in dock.base_color.button.styleSheet()
+    window.editor.stack.undo()
+    assert window.project.material_overrides.get(shade.material_id).base_color_factor[:3] == \
+        pytest.approx(hex_to_linear("#cc140d"), abs=2e-6)
+
+
+def test_typing_a_hex_colour_and_a_bad_one(window, qtbot) -> None:
+    bulb = _node(window, "Bulb")
+    window.set_selection([bulb.id])
+    field = window.material_dock.base_color
+    field.hex.clear()
+    qtbot.keyClicks(field.hex, "#cc140d")
+    qtbot.keyClick(field.hex, Qt.Key_Return)
+    material = window.project.material_overrides.get(bulb.material_id)
+    assert material.base_color_factor[:3] == pytest.approx(hex_to_linear("#cc140d"), abs=2e-6)
+    before = material.base_color_factor
+    field.hex.clear()
+    qtbot.keyClicks(field.hex, "redish")
+    qtbot.keyClick(field.hex, Qt.Key_Return)
+    assert window.project.material_overrides.get(bulb.material_id).base_color_factor == before
+    assert "#rrggbb" in field.hex.toolTip()
+
+
+def test_the_viewport_shows_the_picked_colour(window, qtbot) -> None:
+    """A flat-facing part in the picked colour renders close to it (lit by the studio preset),
+    not the pastel the old pipeline made of #1e5aa0."""
+    shade = _node(window, "Shade")
+    window.set_selection([shade.id])
+    _pick(qtbot, window.material_dock.base_color, "#1e5aa0")
+    window.set_selection([])
+    view = window.viewport.scene_view.node_views[shade.id]
+    centre = view.context.mesh_source(shade.asset_id).bounds().mean(axis=0)
+    mapped = view.visual.get_transform("visual", "canvas").map(centre)
+    image = window.viewport.render()
+    scale = image.shape[1] / window.viewport.canvas.size[0]
+    pixel = image[int(mapped[1] / mapped[3] * scale), int(mapped[0] / mapped[3] * scale), :3].astype(int)
+    assert pixel[2] > pixel[1] > pixel[0], pixel          # blue over green over red, as #1e5aa0
+    assert pixel[0] < 110 and pixel[2] < 230, pixel       # a mid blue, not the old pastel (172, 223, 238)
+
+
+def test_light_and_background_colours_are_picked_in_srgb(window, qtbot) -> None:
+    lighting = window.lighting_dock
+    lighting.lights.setCurrentRow(0)
+    _pick(qtbot, lighting.color, "#ffcc88")
+    light = window.project.lighting_config.lights[0]
+    assert light.color == pytest.approx(hex_to_linear("#ffcc88"), abs=2e-6)
+    env = window.environment_dock
+    _pick(qtbot, env.colours["top_color"], "#404855")
+    top = window.project.environment_config.background.top_color
+    assert top == pytest.approx(hex_to_linear("#404855"), abs=2e-6)
+    assert env.colours["top_color"].hex.text() == "#404855"
+
+
+def test_the_library_lists_its_colours_as_typed(window) -> None:
+    """library.json holds sRGB hex; the library converts to linear factors on load."""
+    dock = window.material_dock
+    names = [dock.library.itemText(i) for i in range(dock.library.count())]
+    red = dock.library.itemData(names.index("Signal red plastic"))
+    assert np.allclose(linear_to_srgb(tuple(red["base_color_factor"][:3])), (0xcc / 255, 0x14 / 255, 0x0d / 255),
+                       atol=1e-6)
+    assert not dock.library.itemIcon(names.index("Signal red plastic")).isNull()
