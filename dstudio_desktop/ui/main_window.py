@@ -391,11 +391,16 @@ class MainWindow(QMainWindow):
         dialog.show()
         self.reconstruct_window = dialog
 
+    def picture(self):
+        """An image of the design as the viewport shows it, without the tools' overlays."""
+        with self.tools.overlays_hidden():
+            return self.viewport.render()
+
     def _add_reconstruction(self, glb: str, report: dict) -> None:
         def picture(result) -> object:  # the version's thumbnail shows what came back, selected and framed
             self.set_selection([n.id for n in result.nodes])
             self.fit_all()
-            return self.viewport.render()
+            return self.picture()
 
         try:
             _, version = add_reconstruction(self.ws, self.project.id, glb, report, editor=self.editor,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import QAbstractItemView, QDockWidget, QTreeWidget, QTreeWidgetItem, QWidget
 
 from ..core import Node, Project
@@ -128,7 +128,10 @@ class Outliner(QDockWidget):
         for node_id in node_ids:
             if node_id in self._items:
                 self._items[node_id].setSelected(True)
-                self.tree.setCurrentItem(self._items[node_id], NAME)
+        current = next((self._items[i] for i in reversed(node_ids) if i in self._items), None)
+        if current is not None:  # the current item moves without clearing the others' selection
+            self.tree.selectionModel().setCurrentIndex(self.tree.indexFromItem(current, NAME),
+                                                       QItemSelectionModel.NoUpdate)
         self.tree.blockSignals(False)
 
     def _selected(self) -> None:

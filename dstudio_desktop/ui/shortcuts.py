@@ -10,7 +10,11 @@ GESTURES = [
     ("Viewport", "Orbit", "left-drag; two fingers on a trackpad"),
     ("Viewport", "Pan", "middle-drag or Shift+left-drag; Shift + two fingers"),
     ("Viewport", "Zoom", "wheel or right-drag; pinch or Ctrl + two fingers"),
-    ("Viewport", "Select", "click a part"),
+    ("Viewport", "Select", "click a part; Shift+click adds, Ctrl+click toggles; drag a box in Select mode"),
+    ("Viewport", "Orbit in any mode", "Alt+left-drag"),
+    ("Viewport", "Move, turn or scale", "drag a gizmo handle (Move, Rotate, Scale modes); Ctrl while dragging "
+     "flips snapping"),
+    ("Viewport", "Measure", "in Measure mode, click two points on parts"),
 ]
 
 

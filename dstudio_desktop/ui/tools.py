@@ -13,8 +13,9 @@ direction handle. A reviewer selects, measures and annotates; nothing of theirs 
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
@@ -940,6 +941,20 @@ class Tools(QObject):
             self.window.statusBar().showMessage(f"Distance {self.measurement_text()}  ({parts} {unit})", 10000)
 
     # -- teardown ------------------------------------------------------------------------
+
+    @contextmanager
+    def overlays_hidden(self) -> Iterator[None]:
+        """Gizmo, light handle, box and measurement out of the picture while an image of the
+        design is made (a version's thumbnail shows the part, not the tool in hand)."""
+        roots = [overlay.root for overlay in (self.gizmo, self.light_handle, self.screen, self.measure)]
+        shown = [root.visible for root in roots]
+        for root in roots:
+            root.visible = False
+        try:
+            yield
+        finally:
+            for root, visible in zip(roots, shown, strict=True):
+                root.visible = visible
 
     def close(self) -> None:
         """Disconnect from the camera and drop the overlays (the window is closing)."""

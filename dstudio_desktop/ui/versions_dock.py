@@ -93,7 +93,7 @@ class VersionsDock(Panel):
         self.window.editor.save()  # the version snapshots what is stored, so store the edits first
         try:
             version = versions.save_version(self.window.ws, self.window.project.id, notes,
-                                            picture=self.window.viewport.render())
+                                            picture=self.window.picture())
         except DStudioError as err:
             self.window.show_error(str(err))
             return
@@ -102,7 +102,7 @@ class VersionsDock(Panel):
 
     def _thumbnail(self, version) -> None:
         """The view on screen now, kept as the thumbnail of ``version`` (just restored)."""
-        self.window.ws.add_asset(*versions.thumbnail_asset(version, versions.thumbnail_png(self.window.viewport.render())))
+        self.window.ws.add_asset(*versions.thumbnail_asset(version, versions.thumbnail_png(self.window.picture())))
 
     def restore_selected(self) -> None:
         item = self.list.currentItem()

@@ -223,3 +223,23 @@ def test_every_shortcut_in_the_help_sheet_works_from_the_viewport(window, qtbot,
         person.stop()
     errors = [text for icon, text in person.messages if icon in ("Warning", "Critical")]
     assert errors == [], errors
+
+
+def test_a_version_thumbnail_shows_the_design_not_the_tools(window, qtbot):
+    """The Move gizmo on a selected part is on screen; the version's thumbnail is made without it."""
+    import numpy as np
+
+    base = next(n for n, _ in window.project.scene_graph.walk() if n.name == "Base")
+    window.tools.set_mode("move")
+    window.set_selection([base.id])
+    qtbot.wait(50)
+    assert window.tools.gizmo.root.visible
+    with_gizmo = window.viewport.render()
+    picture = window.picture()
+    assert window.tools.gizmo.root.visible  # back on screen afterwards
+
+    def green(image) -> int:  # the Y handle's colour: nothing of the lamp is green
+        rgb = image[..., :3].astype(int)
+        return int(np.count_nonzero((rgb[..., 1] > 150) & (rgb[..., 0] < 90) & (rgb[..., 2] < 90)))
+
+    assert green(with_gizmo) > 50 and green(picture) == 0

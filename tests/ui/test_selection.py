@@ -95,8 +95,6 @@ def test_box_select_takes_exactly_the_parts_inside(window, qtbot) -> None:
     assert selected_names(window) == set()
 
 
-@pytest.mark.xfail(strict=True, reason="Outliner.select keeps only the last of several parts: its "
-                                      "setCurrentItem clears the others (ui/outliner.py, not the tools')")
 def test_a_selection_of_several_parts_shows_in_the_outliner(window, qtbot) -> None:
     window.tools.set_mode("select")
     click(window, qtbot, centre_of(window, "Shade"))
