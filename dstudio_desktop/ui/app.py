@@ -49,6 +49,9 @@ def run_app(target: Optional[str] = None) -> int:
     window.open_project(project.id)
     if window.remembered_geometry:
         window.show()
-    else:
-        window.showMaximized()  # the first time: the whole screen, the viewport at its heart
+    else:  # the first time: the whole screen, the viewport at its heart
+        screen = app.primaryScreen()
+        if screen is not None:
+            window.setGeometry(screen.availableGeometry())  # what "maximised" means with no window manager
+        window.showMaximized()
     return app.exec()

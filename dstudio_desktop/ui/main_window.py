@@ -32,7 +32,7 @@ from .undo import Editor
 STANDARD_VIEWS = ["front", "back", "left", "right", "top", "bottom", "iso"]
 # a project whose meshes take less than this opens at once; a larger one loads on a worker with progress
 INLINE_OPEN_BYTES = 16 * 1024 * 1024
-SIDE_PANEL_WIDTH = 290  # pixels: the docks on either side start this wide, the viewport takes the rest
+SIDE_PANEL_WIDTHS = (290, 380)  # pixels, left and right: the panels start this wide, the viewport takes the rest
 LAYOUT_DELAY_MS = 50  # dock sizes take only once the shown window has been laid out by the platform
 
 
@@ -463,7 +463,7 @@ class MainWindow(QMainWindow):
 
     def lay_out_docks(self) -> None:
         """The viewport at the heart: narrow side panels, tabbed where they share a side."""
-        self.resizeDocks([self.outliner, self.material_dock], [SIDE_PANEL_WIDTH, SIDE_PANEL_WIDTH], Qt.Horizontal)
+        self.resizeDocks([self.outliner, self.material_dock], list(SIDE_PANEL_WIDTHS), Qt.Horizontal)
         self.resizeDocks([self.outliner, self.properties_dock], [self.height() // 3, self.height()], Qt.Vertical)
 
     def showEvent(self, event) -> None:

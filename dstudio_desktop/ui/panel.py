@@ -1,9 +1,11 @@
 """The docks around the viewport share this: a title, the name the window's saved layout
-knows it by, the window it serves, and a body with a layout."""
+knows it by, the window it serves, and a body with a layout that scrolls when the panel is
+shorter than its content (so a tall panel never makes the window taller than the screen)."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDockWidget, QLayout, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget, QFrame, QLayout, QScrollArea, QVBoxLayout, QWidget
 
 
 class Panel(QDockWidget):
@@ -11,6 +13,11 @@ class Panel(QDockWidget):
         super().__init__(title, window)
         self.setObjectName(object_name)  # QSettings restores the layout by this name: keep it stable
         self.window = window
-        body = QWidget(self)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)
+        body = QWidget(scroll)
         self.body_layout = layout(body)
-        self.setWidget(body)
+        scroll.setWidget(body)
+        self.setWidget(scroll)
