@@ -1,6 +1,12 @@
 """A 2M-triangle part in the viewport: load-to-first-frame and orbit frame times at 1280x800,
 beside F3D on the same file with the same Mesa renderer, same run.
 
+The viewport draws as a new project does: PBR shading, the studio environment's image-based
+light and the key light's soft shadows on the ground (and on the part) all on. Then the same
+orbit with the shadows off and with the environment light off gives what each costs, and a
+frame in which the part moved (so the shadow maps are remade) gives the shadow pass's cost.
+F3D is timed plain and with the same environment as its --hdri light.
+
 Ours: a fresh process imports the GLB into a workspace, opens it in the real main window and
 reports when the first frame has been drawn; then it orbits the camera through 40 steps,
 repainting synchronously, and reports the median frame time, first of the full mesh (as a
@@ -66,9 +72,35 @@ for i in range(40):
     w.viewport._interacting()
     w.apply_camera(cm.orbit(w.viewport.camera.view, 0.08, 0.0))
     s = time.perf_counter(); native.repaint(); app.processEvents(); moving.append(time.perf_counter() - s)
+ready = time.perf_counter() - waited
+def orbit(n=20):
+    out = []
+    for i in range(n):
+        w.apply_camera(cm.orbit(w.viewport.camera.view, 0.08, 0.0))
+        s = time.perf_counter(); native.repaint(); app.processEvents(); out.append(time.perf_counter() - s)
+    return statistics.median(out) * 1000
+env = w.project.environment_config
+shadows = w.viewport.scene_view.environment.shadows
+passes_before = shadows.passes if shadows is not None else 0
+node = next(iter(scene_view.node_views.values())).node
+moved = []
+for i in range(5):   # the part moves: the shadow maps are remade in that frame
+    t = node.transform
+    node.transform = t.model_copy(update={"translation": (t.translation[0] + 0.001, *t.translation[1:])})
+    s = time.perf_counter(); native.repaint(); app.processEvents(); moved.append(time.perf_counter() - s)
+moved_ms = statistics.median(moved) * 1000
+still_ms = orbit(10)
+remade = (shadows.passes - passes_before) if shadows is not None else 0
+env.shadow_catcher.enabled = False; app.processEvents()
+no_shadows_ms = orbit()
+env.lighting.enabled = False; app.processEvents()
+no_shadows_no_ibl_ms = orbit()
+env.shadow_catcher.enabled = True; env.lighting.enabled = True; app.processEvents()
 print(json.dumps({"first_frame_s": first, "median_frame_ms": statistics.median(times) * 1000,
                   "median_moving_frame_ms": statistics.median(moving) * 1000,
-                  "stand_in_ready_s": time.perf_counter() - waited,
+                  "stand_in_ready_s": ready,
+                  "frame_with_shadow_pass_ms": moved_ms, "shadow_passes": remade, "orbit_again_ms": still_ms,
+                  "no_shadows_frame_ms": no_shadows_ms, "no_shadows_no_ibl_frame_ms": no_shadows_no_ibl_ms,
                   "viewport": list(w.viewport.canvas.size)}))
 w.close()
 """
@@ -94,14 +126,27 @@ def main() -> dict:
             subprocess.run([f3d, "--output", str(tmp / "f3d.png"), "--resolution", f"{SIZE[0]},{SIZE[1]}", str(part)],
                            check=True, capture_output=True, timeout=600)
             results["f3d"] = {"first_frame_s": time.perf_counter() - start}
+            hdr = Path(__file__).resolve().parents[1] / "resources" / "environments" / "studio.hdr"
+            if hdr.exists():
+                start = time.perf_counter()
+                subprocess.run([f3d, "--output", str(tmp / "f3d_ibl.png"), "--resolution", f"{SIZE[0]},{SIZE[1]}",
+                                "--hdri", str(hdr), "-t", str(part)], check=True, capture_output=True, timeout=600)
+                results["f3d"]["first_frame_hdri_s"] = time.perf_counter() - start
     ours = results["dstudio"]
     print(f"2M-triangle torus at {SIZE[0]}x{SIZE[1]} (viewport {ours['viewport'][0]}x{ours['viewport'][1]}), Mesa llvmpipe")
     print(f"  Design Studio: load to first frame {ours['first_frame_s']:.2f} s (includes import into a workspace), "
           f"median orbit frame {ours['median_frame_ms']:.1f} ms (full mesh), "
           f"{ours['median_moving_frame_ms']:.1f} ms while the camera moves (150k-triangle stand-in)")
+    print(f"  with shading, IBL and shadows on; shadows off: {ours['no_shadows_frame_ms']:.1f} ms a full-mesh frame, "
+          f"shadows and IBL off: {ours['no_shadows_no_ibl_frame_ms']:.1f} ms; a frame that remakes the shadow maps "
+          f"(the part moved): {ours['frame_with_shadow_pass_ms']:.1f} ms against {ours['orbit_again_ms']:.1f} ms "
+          f"({ours['shadow_passes']} remakes in 5 moves)")
     if "f3d" in results:
         ratio = ours["first_frame_s"] / results["f3d"]["first_frame_s"]
         print(f"  F3D:           load to first frame {results['f3d']['first_frame_s']:.2f} s   ratio {ratio:.2f}x")
+        if "first_frame_hdri_s" in results["f3d"]:
+            print(f"  F3D --hdri studio.hdr -t: load to first frame {results['f3d']['first_frame_hdri_s']:.2f} s "
+                  "(F3D 1.3 has no ground shadows)")
     else:
         print("  F3D not installed (Debian package f3d): no peer figure")
     (OUT / "viewport_bench.json").write_text(json.dumps(results, indent=2))

@@ -47,6 +47,7 @@ class IblData:
     irradiance: np.ndarray    # (16, 32, 3): diffuse radiance a white Lambertian reflects, per normal
     mean: np.ndarray          # (3,) the mean radiance (for the shadow catcher's sky term)
     key: str = ""
+    sh: np.ndarray = None     # (9, 3): the same diffuse radiance as order-2 spherical harmonics (see sh_basis)
 
 
 # -- directions -----------------------------------------------------------------------------
@@ -177,6 +178,27 @@ def prefilter_specular(mips: list[np.ndarray], roughness: float, size: tuple[int
     return (total / max(weight, 1e-12)).reshape(height, width, 3).astype(np.float32)
 
 
+def sh_basis(d: np.ndarray) -> np.ndarray:
+    """The nine real spherical harmonics (bands 0-2) of unit directions (..., 3) -> (..., 9)."""
+    x, y, z = d[..., 0], d[..., 1], d[..., 2]
+    return np.stack([np.full_like(x, 0.282095), 0.488603 * y, 0.488603 * z, 0.488603 * x,
+                     1.092548 * x * y, 1.092548 * y * z, 0.315392 * (3 * z * z - 1), 1.092548 * x * z,
+                     0.546274 * (x * x - y * y)], axis=-1)
+
+
+def diffuse_sh(image: np.ndarray) -> np.ndarray:
+    """(9, 3) coefficients such that sh_basis(n) @ coefficients is the radiance a white
+    Lambertian with normal n reflects (irradiance / pi, Ramamoorthi and Hanrahan's cosine
+    convolution of the environment's order-2 projection)."""
+    small = resize(image, 128, 64).astype(np.float64)
+    dirs = texel_directions(128, 64)
+    weights = texel_solid_angles(128, 64)[:, :, None]
+    basis = sh_basis(dirs)                                       # (64, 128, 9)
+    coefficients = np.einsum("hwk,hwc->kc", basis * weights, small)
+    band = np.array([math.pi, *([2 * math.pi / 3] * 3), *([math.pi / 4] * 5)])
+    return (coefficients * band[:, None] / math.pi).astype(np.float32)
+
+
 def irradiance(image: np.ndarray, size: tuple[int, int] = IRRADIANCE_SIZE) -> np.ndarray:
     """Cosine-weighted hemisphere integral / pi for each normal: (h, w, 3)."""
     small = resize(image, 64, 32)
@@ -204,7 +226,7 @@ def prepare(image: np.ndarray, key: str = "") -> IblData:
     weights = texel_solid_angles(base.shape[1], base.shape[0])
     mean = (base * weights[:, :, None]).sum(axis=(0, 1)) / (4 * math.pi)
     return IblData(radiance=base, specular=np.concatenate(levels, axis=0).astype(np.float32),
-                   irradiance=irradiance(base), mean=mean.astype(np.float32), key=key)
+                   irradiance=irradiance(base), mean=mean.astype(np.float32), key=key, sh=diffuse_sh(base))
 
 
 def uniform(radiance: float = 1.0) -> IblData:
@@ -214,7 +236,8 @@ def uniform(radiance: float = 1.0) -> IblData:
     return IblData(radiance=np.full((64, 128, 3), c, np.float32),
                    specular=np.full((ah * len(LEVEL_ROUGHNESS), aw, 3), c, np.float32),
                    irradiance=np.full((IRRADIANCE_SIZE[1], IRRADIANCE_SIZE[0], 3), c, np.float32),
-                   mean=np.full(3, c, np.float32), key=f"uniform:{radiance}")
+                   mean=np.full(3, c, np.float32), key=f"uniform:{radiance}",
+                   sh=np.vstack([np.full((1, 3), c / 0.282095), np.zeros((8, 3))]).astype(np.float32))
 
 
 # -- the BRDF table -------------------------------------------------------------------------
@@ -282,7 +305,7 @@ def _lut_bilinear(lut: np.ndarray, x: float, y: float, size: int) -> tuple[float
 _CACHE: dict[str, IblData] = {}
 _LOCK = threading.Lock()
 _CACHE_LIMIT = 6
-IBL_VERSION = 1   # part of the disk cache's file names: bump when prepare() changes its output
+IBL_VERSION = 2   # part of the disk cache's file names: bump when prepare() changes its output
 
 
 def cache_dir() -> Optional[Path]:
@@ -328,7 +351,8 @@ def _load(key: str) -> Optional[IblData]:
     try:
         with np.load(path) as z:
             return IblData(radiance=z["radiance"].astype(np.float32), specular=z["specular"].astype(np.float32),
-                           irradiance=z["irradiance"].astype(np.float32), mean=z["mean"].astype(np.float32), key=key)
+                           irradiance=z["irradiance"].astype(np.float32), mean=z["mean"].astype(np.float32), key=key,
+                           sh=z["sh"].astype(np.float32))
     except (OSError, ValueError, KeyError):
         return None
 
@@ -342,7 +366,7 @@ def _save(data: IblData) -> None:
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         with open(tmp, "wb") as f:
             np.savez(f, radiance=data.radiance.astype(np.float16), specular=data.specular.astype(np.float16),
-                     irradiance=data.irradiance, mean=data.mean)
+                     irradiance=data.irradiance, mean=data.mean, sh=data.sh)
         os.replace(tmp, path)
     except OSError:
         pass  # no cache this time

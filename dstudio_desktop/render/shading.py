@@ -194,7 +194,7 @@ uniform vec3 u_ambient;
 
 uniform sampler2D u_env_radiance;
 uniform sampler2D u_env_specular;
-uniform sampler2D u_env_irradiance;
+uniform vec3 u_sh[9];                 // the environment's diffuse light as order-2 spherical harmonics
 uniform sampler2D u_brdf_lut;
 uniform vec4 u_env;                    // intensity (0: no environment light), cos and sin of its rotation, -
 
@@ -258,15 +258,27 @@ vec3 punctual(vec4 pos, vec3 intensity, vec4 spot, vec4 params, vec3 n, vec3 v, 
     return mix(dielectric, metal, metallic);
 }
 
-// the split sum's reflectance with multiple scattering (Fdez-Aguera), as the Sample Viewer has it
-vec3 ibl_fresnel(float n_dot_v, float rough, vec3 f0) {
-    vec2 ab = texture2D(u_brdf_lut, vec2(n_dot_v, rough)).rg;
+// the split sum's reflectance with multiple scattering (Fdez-Aguera), as the Sample Viewer has
+// it; ab is the BRDF table's (A, B) at (N.V, roughness)
+vec3 ibl_fresnel(vec2 ab, float n_dot_v, float rough, vec3 f0) {
     vec3 fr = max(vec3(1.0 - rough), f0) - f0;
     vec3 k_s = f0 + fr * pow(1.0 - n_dot_v, 5.0);
     vec3 fss_ess = k_s * ab.x + ab.y;
     float ems = 1.0 - (ab.x + ab.y);
     vec3 f_avg = f0 + (1.0 - f0) / 21.0;
     return fss_ess + fss_ess * ems * f_avg / (1.0 - f_avg * ems);
+}
+
+// diffuse radiance a white Lambertian with normal n reflects (irradiance / pi), from the SH
+vec3 sh_diffuse(vec3 d, vec2 rot) {
+    vec3 n = vec3(rot.x * d.x - rot.y * d.z, d.y, rot.y * d.x + rot.x * d.z);
+    // the basis in the order ibl.sh_basis gives it, with its direction mapping (x, y, z)
+    vec3 c = u_sh[0] * 0.282095
+           + u_sh[1] * (0.488603 * n.y) + u_sh[2] * (0.488603 * n.z) + u_sh[3] * (0.488603 * n.x)
+           + u_sh[4] * (1.092548 * n.x * n.y) + u_sh[5] * (1.092548 * n.y * n.z)
+           + u_sh[6] * (0.315392 * (3.0 * n.z * n.z - 1.0)) + u_sh[7] * (1.092548 * n.x * n.z)
+           + u_sh[8] * (0.546274 * (n.x * n.x - n.y * n.y));
+    return max(c, vec3(0.0));
 }
 
 float key_shadow(vec3 n) {
@@ -328,13 +340,16 @@ LIGHT_CALLS
     vec3 irradiance = u_ambient;
     vec3 specular_light = u_ambient;
     if (u_env.x > 0.0) {
-        irradiance += texture2D(u_env_irradiance, env_uv(n, u_env.yz)).rgb * u_env.x;
+        irradiance += sh_diffuse(n, u_env.yz) * u_env.x;
         specular_light += env_specular(u_env_radiance, u_env_specular, reflect(-v, n), rough, u_env.yz) * u_env.x;
     }
-    vec3 f_diffuse = irradiance * base.rgb;
-    vec3 dielectric = mix(f_diffuse, specular_light, ibl_fresnel(n_dot_v, rough, vec3(0.04)));
-    vec3 metal = ibl_fresnel(n_dot_v, rough, base.rgb) * specular_light;
-    vec3 ambient = mix(dielectric, metal, metallic);
+    vec2 ab = texture2D(u_brdf_lut, vec2(n_dot_v, rough)).rg;
+    vec3 ambient = vec3(0.0);
+    if (metallic < 1.0) {
+        vec3 f_diffuse = irradiance * base.rgb;
+        ambient += mix(f_diffuse, specular_light, ibl_fresnel(ab, n_dot_v, rough, vec3(0.04))) * (1.0 - metallic);
+    }
+    if (metallic > 0.0) ambient += ibl_fresnel(ab, n_dot_v, rough, base.rgb) * specular_light * metallic;
     if (u_tex_on.w > 0.5) {
         float ao = texture2D(u_occ_tex, tex_uv(u_occ_uvm)).r;
         ambient *= 1.0 + u_tex_more.z * (ao - 1.0);
@@ -429,11 +444,13 @@ class PbrShading:
         light = res.environment_light
         on = light is not None and light.enabled and env is not None
         if env is not None:
-            radiance, specular, irradiance = env
-            self._set(u_env_radiance=radiance, u_env_specular=specular, u_env_irradiance=irradiance)
+            radiance, specular, _ = env
+            self._set(u_env_radiance=radiance, u_env_specular=specular)
         else:
             blank = res.blank_texture()
-            self._set(u_env_radiance=blank, u_env_specular=blank, u_env_irradiance=blank)
+            self._set(u_env_radiance=blank, u_env_specular=blank)
+        sh = res.environment.sh if env is not None and res.environment is not None else np.zeros((9, 3), np.float32)
+        self._set(**{f"u_sh[{i}]": tuple(float(c) for c in sh[i]) for i in range(9)})
         rotation = math.radians(light.rotation) if light is not None else 0.0
         self._set(u_env=(float(light.intensity) if on else 0.0, math.cos(rotation), math.sin(rotation), 0.0),
                   u_brdf_lut=res.brdf_lut_texture())

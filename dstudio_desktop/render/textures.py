@@ -45,7 +45,7 @@ class SceneResources:
         self._pending_mipmaps: list[gloo.Texture2D] = []
         self._blank: Optional[gloo.Texture2D] = None
         self._lut: Optional[gloo.Texture2D] = None
-        self._env: Optional[tuple[gloo.Texture2D, gloo.Texture2D, gloo.Texture2D]] = None
+        self._env: Optional[tuple[gloo.Texture2D, gloo.Texture2D, None]] = None
         self.environment: Optional[ibl.IblData] = None
         self.environment_light = None      # the EnvironmentLight the textures are of
         self.shadow = None                 # shadows.ShadowMaps when the catcher is on
@@ -111,11 +111,12 @@ class SceneResources:
         if self.environment is not None and self.environment.key == data.key and self._env is not None:
             return
         self.environment = data
-        self._env = tuple(gloo.Texture2D(np.ascontiguousarray(a, np.float32), interpolation="linear", wrapping="repeat",
-                                         internalformat="rgb16f")
-                          for a in (data.radiance, data.specular, data.irradiance))
+        radiance, specular = (gloo.Texture2D(np.ascontiguousarray(a, np.float32), interpolation="linear",
+                                             wrapping="repeat", internalformat="rgb16f")
+                              for a in (data.radiance, data.specular))
+        self._env = (radiance, specular, None)   # diffuse light goes to the shaders as SH coefficients
 
-    def environment_textures(self) -> Optional[tuple[gloo.Texture2D, gloo.Texture2D, gloo.Texture2D]]:
+    def environment_textures(self) -> Optional[tuple[gloo.Texture2D, gloo.Texture2D, None]]:
         return self._env
 
 

@@ -97,7 +97,8 @@ class Viewport:
     def __init__(self, size: tuple[int, int] = (960, 640), show: bool = False, parent=None) -> None:
         self.canvas = scene.SceneCanvas(keys=None, size=size, show=show, parent=parent, bgcolor=(0.1, 0.1, 0.12, 1),
                                         config={"samples": settings.msaa_samples()})
-        self.view = self.canvas.central_widget.add_view()
+        # no border: vispy's default 1-pixel one would frame every image in the canvas colour
+        self.view = self.canvas.central_widget.add_view(border_width=0)
         self.camera = ViewCamera()
         self.view.camera = self.camera
         self.camera.view_set.connect(self._view_changed)

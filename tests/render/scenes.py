@@ -210,12 +210,16 @@ def pbr_maps(out_png: str) -> dict:
     occlusion = np.full((size, size, 4), 255, np.uint8)
     occlusion[x >= 0.5, :3] = 64
     # bumps: a height field h = cos stripes along u; normal = (-dh/du, -dh/dv, 1) in tangent space (+v up)
-    slope = -np.sin(x * 2 * math.pi * 4) * 0.8
-    n = np.dstack([slope, np.zeros_like(slope), np.ones_like(slope)])
-    n /= np.linalg.norm(n, axis=-1, keepdims=True)
-    normal = np.dstack([((n + 1) / 2 * 255).astype(np.uint8), np.full((size, size, 1), 255, np.uint8)])
+    def normal_map(nx, ny):
+        n = np.dstack([nx, ny, np.ones_like(nx)])
+        n /= np.linalg.norm(n, axis=-1, keepdims=True)
+        return np.dstack([np.round((n + 1) / 2 * 255).astype(np.uint8), np.full((size, size, 1), 255, np.uint8)])
+
+    stripes_u = np.sin(x * 2 * math.pi * 4) * 0.8     # x of the normal varies across the image
+    stripes_v = np.sin(y * 2 * math.pi * 4) * 0.8     # y (towards the image's top, glTF's +Y) down it
     images = {"base": _png(logo_image(size)), "mask": _png(mask), "emissive": _png(emissive), "occlusion": _png(occlusion),
-              "normal": _png(normal)}
+              "normal": _png(normal_map(stripes_u, np.zeros_like(x))),
+              "normal_v": _png(normal_map(np.zeros_like(x), stripes_v))}
     ids = {k: new_id() for k in images}
     data = {ids[k]: v for k, v in images.items()}
     env_id = new_id()
@@ -237,19 +241,85 @@ def pbr_maps(out_png: str) -> dict:
         "normal": Material(name="normal", base_color_factor=(0.8, 0.8, 0.8, 1),
                            normal_texture=NormalTextureRef(asset_id=ids["normal"]), metallic_factor=0,
                            roughness_factor=1),
+        "normal_v": Material(name="normal_v", base_color_factor=(0.8, 0.8, 0.8, 1),
+                             normal_texture=NormalTextureRef(asset_id=ids["normal_v"]), metallic_factor=0,
+                             roughness_factor=1),
     }
-    spots = {"base": (-1.2, 0.6), "mask": (0.0, 0.6), "emissive": (1.2, 0.6), "occlusion": (-0.6, -0.6),
-             "normal": (0.6, -0.6)}
+    spots = {"base": (-1.2, 0.6), "mask": (0.0, 0.6), "emissive": (1.2, 0.6), "occlusion": (-1.2, -0.6),
+             "normal": (0.0, -0.6), "normal_v": (1.2, -0.6)}
     nodes = [Node(name=k, kind="mesh", asset_id=mesh_id, material_id=mats[k].id,
                   transform=Transform(translation=(*spots[k], 0.0))) for k in mats]
-    # the normal map is judged under one light from +x: bumps facing it are brighter
-    light = Light(name="side", direction=(-1.0, 0.0, -0.2), intensity=2.0)
+    # the normal maps are judged under one light from the upper right (+x, +y): the faces of
+    # the bumps turned towards it are brighter
+    light = Light(name="side", direction=(-1.0, -1.0, -0.4), intensity=2.5)
     project = _project(nodes, list(mats.values()), lights=[light], env_image_id=env_id, tone_mapping="linear",
                        background=(0.0, 0.3, 0.0))
     project.environment_config.lighting.intensity = 0.5
     view = CameraView(eye=(0, 0, 5), target=(0, 0, 0), projection="orthographic", ortho_height=2.4)
     image, info = _render(project, {mesh_id: quad}, data, view, size=(480, 320))
-    return {"image": _save(image, out_png), "info": info, "spots": spots, "ortho_height": 2.4}
+    maps = {"stripes_u": stripes_u[0].tolist(), "stripes_v": stripes_v[:, 0].tolist(), "mask_disc": True}
+    return {"image": _save(image, out_png), "info": info, "spots": spots, "ortho_height": 2.4, "size": [480, 320],
+            "maps": maps}
+
+
+def shared_texture() -> dict:
+    """Three materials on three parts using one image: how many times it was uploaded."""
+    from dstudio_desktop.core import CameraView, Material, Node, Transform
+    from dstudio_desktop.core.materials import TextureRef
+    from dstudio_desktop.core.schema import new_id
+    from dstudio_desktop.render.headless import choose_backend
+    from dstudio_desktop.render.prepare import AssetSource
+
+    backend = choose_backend()
+    from dstudio_desktop.render.textures import resources_for
+    from dstudio_desktop.render.viewport import Viewport
+
+    positions, normals, uvs, faces = _cube(0.5)
+    from dstudio_desktop.meshio import MeshData
+
+    mesh = MeshData(positions=positions, faces=faces, normals=normals, uvs=uvs).validated("cube")
+    tex, mesh_id = new_id(), new_id()
+    mats = [Material(name=f"m{i}", base_color_texture=TextureRef(asset_id=tex), roughness_factor=0.5 + 0.1 * i)
+            for i in range(3)]
+    nodes = [Node(name=f"n{i}", kind="mesh", asset_id=mesh_id, material_id=m.id,
+                  transform=Transform(translation=(i - 1.0, 0, 0))) for i, m in enumerate(mats)]
+    project = _project(nodes, mats)
+    asked = []
+
+    def image(asset_id):
+        asked.append(asset_id)
+        return _png(logo_image(64))
+
+    viewport = Viewport(size=(200, 100), show=False)
+    viewport.set_project(project, AssetSource(lambda _: mesh, image))
+    viewport.camera.set_view(CameraView(eye=(0, 0, 4), target=(0, 0, 0)))
+    viewport.render()
+    uploads = resources_for(viewport.scene_view).uploads
+    viewport.close()
+    return {"uploads": uploads, "asked": len([a for a in asked if a == tex]), "backend": backend}
+
+
+def texture_transform(out_png: str) -> dict:
+    """A quad whose base colour texture is offset by half its width and scaled 2x vertically
+    (KHR_texture_transform), straight on under flat light."""
+    from dstudio_desktop.core import Material, Node
+    from dstudio_desktop.core.materials import TextureRef, TextureTransform
+    from dstudio_desktop.core.schema import new_id
+    from dstudio_desktop.meshio import MeshData
+
+    tex, mesh_id, env_id = new_id(), new_id(), new_id()
+    quad = MeshData(positions=np.array([[-0.5, -0.5, 0], [0.5, -0.5, 0], [0.5, 0.5, 0], [-0.5, 0.5, 0]], np.float32),
+                    faces=np.array([[0, 1, 2], [0, 2, 3]], np.uint32),
+                    normals=np.tile([0, 0, 1], (4, 1)).astype(np.float32),
+                    uvs=np.array([[0, 1], [1, 1], [1, 0], [0, 0]], np.float32)).validated("quad")
+    transform = TextureTransform(offset=(0.5, 0.0), scale=(1.0, 2.0))
+    m = Material(name="t", base_color_texture=TextureRef(asset_id=tex, transform=transform), metallic_factor=0,
+                 roughness_factor=1)
+    project = _project([Node(name="q", kind="mesh", asset_id=mesh_id, material_id=m.id)], [m], env_image_id=env_id,
+                       tone_mapping="linear")
+    image, info = _render(project, {mesh_id: quad}, {tex: _png(logo_image()), env_id: uniform_hdr(1.0)},
+                          _flat_view(), size=(250, 250))
+    return {"image": _save(image, out_png), "info": info}
 
 
 # -- shadows --------------------------------------------------------------------------------
