@@ -165,15 +165,14 @@ def _fresh(lights: list[Light]) -> list[Light]:
 def _v1_to_v2(doc: dict) -> dict:
     """Version 1's shader multiplied every light by pi; version 2 uses glTF's units, so the
     intensities are multiplied by pi to keep each light as bright as it was."""
-    import copy
+    def scaled(lights):
+        return [{**light, "intensity": round(light["intensity"] * math.pi, 6)}
+                if isinstance(light, dict) and isinstance(light.get("intensity"), (int, float)) else light
+                for light in lights or []]
 
-    doc = copy.deepcopy(doc)
-    for holder in [doc, *(doc.get("presets") or [])]:
-        if not isinstance(holder, dict):
-            continue
-        for light in holder.get("lights") or []:
-            if isinstance(light, dict) and isinstance(light.get("intensity"), (int, float)):
-                light["intensity"] = round(light["intensity"] * math.pi, 6)
+    doc = {**doc, "lights": scaled(doc.get("lights"))}
+    if isinstance(doc.get("presets"), list):
+        doc["presets"] = [{**p, "lights": scaled(p.get("lights"))} if isinstance(p, dict) else p for p in doc["presets"]]
     return doc
 
 

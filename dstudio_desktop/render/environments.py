@@ -61,9 +61,10 @@ def dome(dirs: np.ndarray, zenith, horizon, floor, horizon_soft: float = 0.04) -
 
 
 def _studio(dirs):
-    return (dome(dirs, (0.07, 0.07, 0.075), (0.045, 0.045, 0.05), (0.02, 0.02, 0.02))
-            + softbox(dirs, (0.5, 0.8, 0.6), 55, 40, (3.2, 3.15, 3.0))        # key, where the Key light comes from
-            + softbox(dirs, (-0.7, 0.3, 0.4), 40, 55, (0.7, 0.72, 0.78))     # fill
+    return (dome(dirs, (0.12, 0.12, 0.125), (0.09, 0.09, 0.095), (0.08, 0.08, 0.08), horizon_soft=0.08)
+            + softbox(dirs, (0.5, 0.8, 0.6), 55, 40, (3.6, 3.55, 3.4))        # key, where the Key light comes from
+            + softbox(dirs, (-0.7, 0.3, 0.4), 40, 55, (0.8, 0.82, 0.9))      # fill
+            + softbox(dirs, (0.1, 0.2, 1.0), 70, 18, (0.7, 0.7, 0.7))        # a low front strip for metals
             + softbox(dirs, (0.0, 1.0, 0.12), 80, 12, (1.4, 1.4, 1.4))       # top strip
             + softbox(dirs, (-0.1, 0.35, -0.95), 14, 60, (1.8, 1.8, 1.8)))   # rim strip behind
 

@@ -148,7 +148,8 @@ def render_scene(project: Project, mesh_source: MeshSource, size: tuple[int, int
 
     if progress is not None:
         progress(0.0, "preparing the scene")
-    viewport = Viewport(size=(width, height), show=False)
+    ss = int(supersample)
+    viewport = Viewport(size=(width * ss, height * ss), show=False)   # drawn at ss x the size, averaged down
     try:
         viewport.set_project(project, mesh_source)
         if camera is not None:
@@ -161,8 +162,7 @@ def render_scene(project: Project, mesh_source: MeshSource, size: tuple[int, int
             viewport.camera.set_view(view)
         if pins:
             viewport.show_pins(pins, selected_pin)
-        image = viewport.render_image(supersample=int(supersample), transparent=transparent, progress=progress,
-                                      cancel=cancel)
+        image = viewport.render_image(supersample=ss, transparent=transparent, progress=progress, cancel=cancel)
         if info is not None:
             info["backend"] = chosen
             info["renderer"] = _renderer()

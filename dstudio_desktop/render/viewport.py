@@ -186,26 +186,34 @@ class Viewport:
         if self.scene_view is not None:
             self.scene_view.set_coarse(False)
         size = None if size is None or tuple(size) == tuple(self.canvas.size) else tuple(size)
+        if size is not None:  # vispy draws a larger framebuffer's content into its corner: scale after
+            from PIL import Image
+
+            image = self.render(None, transparent)
+            return np.asarray(Image.fromarray(image).resize(size, Image.LANCZOS))
         if not transparent:
             return self.canvas.render(size=size, alpha=False)
         with self._transparent():
             return self.canvas.render(size=size, bgcolor=(0, 0, 0, 0), alpha=True)
 
     def render_image(self, supersample: int = 1, transparent: bool = False, progress=None, cancel=None,
-                     tile_rows: int = 256) -> np.ndarray:
-        """An image of the whole canvas at its size, each pixel the mean of ``supersample`` x
-        ``supersample`` samples (averaged in linear light), drawn in bands of ``tile_rows`` so
-        a 4K image fits in any GL implementation's limits; ``progress(fraction, text)`` after
-        each band, and ``cancel`` (a callable or an object with ``cancelled``) is checked
-        between them (raising ``Cancelled``)."""
+                     tile_rows: int = 512) -> np.ndarray:
+        """An image of the whole canvas, ``supersample`` times smaller on each side than the
+        canvas (each pixel the mean of supersample x supersample samples, averaged in linear
+        light): make the canvas that many times the image's size. Drawn in bands of
+        ``tile_rows`` canvas rows so a 4K image fits in any GL implementation's limits;
+        ``progress(fraction, text)`` after each band, and ``cancel`` (a callable or an object with
+        ``cancelled``) is checked between them (raising ``Cancelled``).
+
+        (vispy's render(size=...) maps the canvas onto a larger framebuffer wrongly, drawing into
+        one corner; rendering each band at its own size avoids that.)"""
         from ..core.progress import check
 
         if self.scene_view is not None:
             self.scene_view.set_coarse(False)
         supersample = max(1, int(supersample))
         width, height = (int(v) for v in self.canvas.size)
-        limit = max(256, _max_renderbuffer() // supersample)
-        tile_rows = max(1, min(tile_rows, limit))
+        tile_rows = max(supersample, min(tile_rows, _max_renderbuffer()) // supersample * supersample)
         bands = []
         rows = list(range(0, height, tile_rows))
         with self._transparent() if transparent else _nothing():
@@ -213,7 +221,7 @@ class Viewport:
                 _check(cancel, check)
                 h = min(tile_rows, height - y)
                 # vispy's region counts rows from the bottom of the canvas, as GL does
-                band = self.canvas.render(region=(0, height - y - h, width, h), size=(width * supersample, h * supersample),
+                band = self.canvas.render(region=(0, height - y - h, width, h),
                                           bgcolor=(0, 0, 0, 0) if transparent else None, alpha=True)
                 bands.append(_downsample(band, supersample))
                 if progress is not None:

@@ -350,3 +350,26 @@ def shadow_scene(enabled: bool, out_png: str) -> dict:
     shadow = image[px(0, -0.2)[1], px(0, -0.2)[0], :3].astype(int).tolist()
     lit = image[px(0.35, 0.3)[1], px(0.35, 0.3)[0], :3].astype(int).tolist()
     return {"image": _save(image, out_png), "shadow": shadow, "lit": lit, "info": info}
+
+
+# -- lighting presets -----------------------------------------------------------------------
+
+
+def sample_under_presets(names: list[str], folder: str) -> dict:
+    """The sample lamp from its three-quarter camera under each preset, as applied by the
+    Lighting panel (lights, environment, exposure and background)."""
+    from dstudio_desktop.core.lighting import apply_preset, builtin_presets
+    from dstudio_desktop.meshio.gltf_read import read_gltf_bytes
+    from dstudio_desktop.render.headless import render_scene
+    from dstudio_desktop.render.prepare import AssetSource
+    from dstudio_desktop.sample import build_sample
+
+    project, assets = build_sample()
+    meshes = {a.id: next(iter(read_gltf_bytes(d).meshes.values())) for a, d in assets}
+    out = {}
+    for name in names:
+        lighting, env = apply_preset(builtin_presets()[name], project.lighting_config, project.environment_config)
+        project.lighting_config, project.environment_config = lighting, env
+        image = render_scene(project, AssetSource(lambda i: meshes[i]), (240, 200), camera="Three-quarter")
+        out[name] = _save(image, Path(folder) / f"{name}.png")
+    return out

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QColorDialog
+from PySide6.QtWidgets import QColorDialog, QPushButton
 
 from dstudio_desktop.core.color import hex_to_linear, linear_to_srgb, srgb_to_linear
 
@@ -99,3 +99,23 @@ def test_the_library_lists_its_colours_as_typed(window) -> None:
     assert np.allclose(linear_to_srgb(tuple(red["base_color_factor"][:3])), (0xcc / 255, 0x14 / 255, 0x0d / 255),
                        atol=1e-6)
     assert not dock.library.itemIcon(names.index("Signal red plastic")).isNull()
+
+
+def test_a_preset_from_the_lighting_panel_is_one_undoable_look(window, qtbot) -> None:
+    """The preset box and its button: lights, environment, exposure and background change
+    together, and one undo puts all of them back."""
+    dock = window.lighting_dock
+    before_env = window.project.environment_config.to_json()
+    before_lights = window.project.lighting_config.to_json()
+    dock.presets.setCurrentIndex(dock.presets.findData("outdoor"))
+    apply = next(b for b in dock.findChildren(QPushButton) if b.text() == "Apply preset")
+    qtbot.mouseClick(apply, Qt.LeftButton)
+    env = window.project.environment_config
+    assert window.project.lighting_config.active_preset == "outdoor"
+    assert [lt.name for lt in window.project.lighting_config.lights] == ["Sun"]
+    assert env.lighting.builtin == "outdoor" and env.background.mode == "environment" and env.exposure == -0.25
+    assert window.environment_dock.source.currentData() == "outdoor"
+    window.editor.stack.undo()
+    assert window.project.environment_config.to_json() == before_env
+    assert window.project.lighting_config.to_json() == before_lights
+    assert dock.presets.currentData() == "studio"
