@@ -360,6 +360,16 @@ class MainWindow(QMainWindow):
                  lambda files: self.statusBar().showMessage(f"Exported {', '.join(Path(f).name for f in files)}", 5000),
                  self.show_error)
 
+    def render_dialog(self) -> None:
+        """File → Render Image…: a product shot, drawn without a window by the same renderer."""
+        if self.project is None:
+            return
+        from .render_dialog import RenderDialog
+
+        self.editor.save()  # the picture is of what is stored
+        self.render_window = RenderDialog(self)
+        self.render_window.show()
+
     def print_dialog(self) -> None:
         """Print the selected part, or every visible part when nothing is selected."""
         if self.project is None:
@@ -581,6 +591,8 @@ class MainWindow(QMainWindow):
                      "Save now (edits are also saved two seconds after you make them)")
         self._action(file_menu, "&Import…", self.import_dialog, "Ctrl+I", "Add model files to the project")
         self._action(file_menu, "&Export…", self.export_dialog, "Ctrl+E", "Write the project to a model file")
+        self._action(file_menu, "&Render Image…", self.render_dialog, "Ctrl+R",
+                     "A picture of the design: a camera, a size up to 4K, supersampling, transparency")
         self._action(file_menu, "&Print…", self.print_dialog, QKeySequence.Print,
                      "Check the selected part (or everything) and slice it for a 3D printer")
         self._action(file_menu, "Reconstruct from &Photos…", lambda _=False: self.reconstruct_dialog(),
