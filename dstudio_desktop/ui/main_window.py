@@ -122,6 +122,9 @@ class MainWindow(QMainWindow):
         for dock in (self.properties_dock, self.material_dock, self.lighting_dock, self.environment_dock,
                      self.camera_dock, self.versions_dock, self.review_dock):
             self.docks_menu.addAction(dock.toggleViewAction())
+        for dock in (self.outliner, self.properties_dock, self.material_dock, self.lighting_dock,
+                     self.environment_dock, self.camera_dock, self.versions_dock, self.review_dock):
+            dock.toggleViewAction().setToolTip(f"Show or hide the {dock.windowTitle()} panel")
         from .tools import Tools
 
         self.tools = Tools(self)  # select/move/rotate/scale/measure/annotate, their toolbar and gizmos
@@ -446,7 +449,8 @@ class MainWindow(QMainWindow):
         names = {r["id"]: r["name"] for r in self.ws.list_projects()}
         for project_id in QSettings().value("recent_projects") or []:
             if project_id in names:
-                self._action(self.recent_menu, names[project_id], lambda _=False, p=project_id: self.open_project(p))
+                self._action(self.recent_menu, names[project_id], lambda _=False, p=project_id: self.open_project(p),
+                             tip=f"Open {names[project_id]}")
 
     def dragEnterEvent(self, event) -> None:
         urls = [u.toLocalFile() for u in event.mimeData().urls()] if event.mimeData().hasUrls() else []
@@ -662,7 +666,8 @@ class MainWindow(QMainWindow):
         presets = self.project.camera_presets.presets if self.project else []
         for preset in presets:
             label = preset.name + ("  (default)" if preset.id == self.project.camera_presets.default_id else "")
-            self._action(self.camera_menu, label, lambda _=False, key=preset.id: self.apply_preset(key))
+            self._action(self.camera_menu, label, lambda _=False, key=preset.id: self.apply_preset(key),
+                         tip=f"Fly to the saved camera {preset.name}")
         if not presets:
             self.camera_menu.addAction("No saved cameras").setEnabled(False)
 

@@ -34,8 +34,11 @@ class VersionsDock(Panel):
         self._restored = None
         row = QHBoxLayout()
         save = QPushButton("Save version…")
+        save.setToolTip("Keep the project as it is now as a numbered version, with notes and a thumbnail")
         save.clicked.connect(lambda: self.save())
         restore = QPushButton("Restore")
+        restore.setToolTip("Make the chosen version current again (saved as a new version)")
+        self.list.setToolTip("The project's versions, newest first")
         restore.clicked.connect(self.restore_selected)
         row.addWidget(save)
         row.addWidget(restore)
