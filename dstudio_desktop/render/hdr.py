@@ -114,7 +114,7 @@ def _radiance_pixels(body: memoryview, width: int, height: int, name: str) -> np
 def _rgbe_to_float(rgbe: np.ndarray) -> np.ndarray:
     e = rgbe[..., 3].astype(np.int32)
     scale = np.where(e > 0, np.ldexp(1.0, e - 136), 0.0).astype(np.float32)
-    return rgbe[..., :3].astype(np.float32) * scale[..., None]
+    return rgbe[..., :3].astype(np.float32) * scale[..., None]   # as stb_image decodes: 1.0 stays 1.0
 
 
 def write_radiance(image: np.ndarray) -> bytes:

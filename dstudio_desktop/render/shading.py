@@ -10,8 +10,9 @@ so the PBR mesh visual (``pbr.py``) runs this shader instead. The BRDF is the on
   mixed by Schlick's Fresnel with F0 = 0.04 for dielectrics, the base colour for metals;
 - the environment (split sum): diffuse irradiance times the base colour, prefiltered GGX
   radiance times (F0 A + B) from the BRDF table, with Fdez-Aguera's multiple-scattering term;
-- base colour (sRGB texture), metallic-roughness (B, G), tangent-space normal, occlusion
-  (R) and emissive (sRGB) textures, each with its KHR_texture_transform; alpha OPAQUE, MASK
+- base colour (sRGB texture, decoded by the GPU before filtering), metallic-roughness (B, G),
+  tangent-space normal, occlusion (R) and emissive (sRGB) textures, each with its
+  KHR_texture_transform, mipmapped; alpha OPAQUE, MASK
   (with cutoff) or BLEND; double-sided materials light their back faces.
 
 Light intensities are glTF's (KHR_lights_punctual): radiance = BRDF x intensity x N.L.
@@ -300,8 +301,7 @@ float key_shadow(vec3 n) {
 void main() {
     vec4 base = u_base_color * v_color;
     if (u_tex_on.x > 0.5) {
-        vec4 t = texture2D(u_base_tex, tex_uv(u_base_uvm));
-        base *= vec4(srgb_decode(t.rgb), t.a);
+        base *= texture2D(u_base_tex, tex_uv(u_base_uvm));   // an sRGB texture: the GPU decodes it
     }
     if (u_mode.x < 0.5) base.a = 1.0;
     if (u_mode.x > 0.5 && u_mode.x < 1.5) {
@@ -357,7 +357,7 @@ LIGHT_CALLS
     color += ambient;
 
     vec3 emissive = u_emissive;
-    if (u_tex_more.x > 0.5) emissive *= srgb_decode(texture2D(u_emi_tex, tex_uv(u_emi_uvm)).rgb);
+    if (u_tex_more.x > 0.5) emissive *= texture2D(u_emi_tex, tex_uv(u_emi_uvm)).rgb;   // sRGB texture
     color += emissive;
 
     color = tone_map(color * u_output.x, u_output.y);
@@ -472,7 +472,7 @@ class PbrShading:
         on = []
         for field, slot in TEXTURE_SLOTS.items():
             ref = getattr(m, field)
-            texture = res.texture(ref.asset_id) if ref is not None else None
+            texture = res.texture(ref.asset_id, srgb=slot in ("base", "emi")) if ref is not None else None
             on.append(texture is not None)
             self._set(**{f"u_{slot}_tex": texture if texture is not None else res.blank_texture(),
                          f"u_{slot}_uvm": uv_matrix(ref)})

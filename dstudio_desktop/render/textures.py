@@ -20,6 +20,7 @@ from vispy.gloo import gl
 from . import ibl
 
 MAX_TEXTURE = 8192   # larger images are scaled down to this on upload
+GL_SRGB8_ALPHA8 = 0x8C43
 
 
 def decode_image(data: bytes) -> Optional[np.ndarray]:
@@ -41,8 +42,8 @@ class SceneResources:
 
     def __init__(self, image_lookup: Optional[Callable[[str], Optional[bytes]]] = None) -> None:
         self.image_lookup = image_lookup
-        self._textures: dict[str, Optional[gloo.Texture2D]] = {}
-        self._pending_mipmaps: list[gloo.Texture2D] = []
+        self._textures: dict[tuple[str, bool], Optional[gloo.Texture2D]] = {}
+        self._pending_mipmaps: list[tuple[gloo.Texture2D, Optional[np.ndarray]]] = []
         self._blank: Optional[gloo.Texture2D] = None
         self._lut: Optional[gloo.Texture2D] = None
         self._env: Optional[tuple[gloo.Texture2D, gloo.Texture2D, None]] = None
@@ -53,40 +54,51 @@ class SceneResources:
 
     # -- material textures ------------------------------------------------------------------
 
-    def texture(self, asset_id: str) -> Optional[gloo.Texture2D]:
-        """The image asset as a texture, uploaded the first time any material asks for it."""
-        if asset_id in self._textures:
-            return self._textures[asset_id]
+    def texture(self, asset_id: str, srgb: bool = False) -> Optional[gloo.Texture2D]:
+        """The image asset as a texture, uploaded the first time any material asks for it.
+        ``srgb`` (base colour and emissive maps): stored as GL_SRGB8_ALPHA8, so the GPU decodes
+        to linear before it filters and the mipmaps average light, not its encoding."""
+        key = (asset_id, srgb)
+        if key in self._textures:
+            return self._textures[key]
         texture = None
         data = self.image_lookup(asset_id) if self.image_lookup is not None else None
         pixels = decode_image(data) if data else None
         if pixels is not None:
             texture = gloo.Texture2D(pixels, interpolation="linear", wrapping="repeat")
-            self._pending_mipmaps.append(texture)
+            self._pending_mipmaps.append((texture, pixels if srgb else None))
             self.uploads += 1
-        self._textures[asset_id] = texture
+        self._textures[key] = texture
         return texture
 
     def forget_texture(self, asset_id: str) -> None:
         """Drop a texture (its asset was replaced) so the next use uploads it again."""
-        self._textures.pop(asset_id, None)
+        for srgb in (False, True):
+            self._textures.pop((asset_id, srgb), None)
 
     def make_mipmaps(self, canvas) -> None:
         """Generate mipmaps of newly uploaded textures (gloo has no call for it): the canvas's
         context must be current, as it is while a visual draws."""
         if not self._pending_mipmaps or canvas is None:
             return
+        for texture, _ in self._pending_mipmaps:
+            # a texture's upload waits in its own queue until a program draws with it: send it now
+            canvas.context.glir.associate(texture.glir)
         canvas.context.flush_commands()
         parser = canvas.context.shared.parser
-        for texture in self._pending_mipmaps:
+        waiting = []
+        for texture, srgb_pixels in self._pending_mipmaps:
             obj = parser.get_object(texture.id)
             if obj is None or not hasattr(obj, "activate"):
+                waiting.append((texture, srgb_pixels))
                 continue
             obj.activate()
+            if srgb_pixels is not None:   # gloo knows no sRGB format: the same pixels, specified again as sRGB
+                gl.glTexImage2D(gl.GL_TEXTURE_2D, 0, GL_SRGB8_ALPHA8, gl.GL_RGBA, gl.GL_UNSIGNED_BYTE, srgb_pixels)
             gl.glGenerateMipmap(gl.GL_TEXTURE_2D)
             gl.glTexParameteri(gl.GL_TEXTURE_2D, gl.GL_TEXTURE_MIN_FILTER, gl.GL_LINEAR_MIPMAP_LINEAR)
             obj.deactivate()
-        self._pending_mipmaps = []
+        self._pending_mipmaps = waiting
 
     def blank_texture(self) -> gloo.Texture2D:
         if self._blank is None:

@@ -373,3 +373,26 @@ def sample_under_presets(names: list[str], folder: str) -> dict:
         image = render_scene(project, AssetSource(lambda i: meshes[i]), (240, 200), camera="Three-quarter")
         out[name] = _save(image, Path(folder) / f"{name}.png")
     return out
+
+
+def minified_checkerboard(out_png: str) -> dict:
+    """A 512-pixel one-pixel checkerboard on a quad drawn 48 pixels wide: mipmapped, it greys
+    out evenly; sampled without mipmaps it would shimmer in black and white."""
+    from dstudio_desktop.core import CameraView, Material, Node
+    from dstudio_desktop.core.materials import TextureRef
+    from dstudio_desktop.core.schema import new_id
+    from dstudio_desktop.meshio import MeshData
+
+    board = ((np.indices((512, 512)).sum(axis=0) % 2) * 255).astype(np.uint8)
+    rgba = np.dstack([board, board, board, np.full_like(board, 255)])
+    tex, mesh_id, env_id = new_id(), new_id(), new_id()
+    quad = MeshData(positions=np.array([[-0.5, -0.5, 0], [0.5, -0.5, 0], [0.5, 0.5, 0], [-0.5, 0.5, 0]], np.float32),
+                    faces=np.array([[0, 1, 2], [0, 2, 3]], np.uint32),
+                    normals=np.tile([0, 0, 1], (4, 1)).astype(np.float32),
+                    uvs=np.array([[0, 1], [1, 1], [1, 0], [0, 0]], np.float32)).validated("quad")
+    m = Material(name="board", base_color_texture=TextureRef(asset_id=tex), metallic_factor=0, roughness_factor=1)
+    project = _project([Node(name="q", kind="mesh", asset_id=mesh_id, material_id=m.id)], [m], env_image_id=env_id,
+                       tone_mapping="linear", background=(1.0, 0.0, 0.0))
+    view = CameraView(eye=(0, 0, 5), target=(0, 0, 0), projection="orthographic", ortho_height=4.0)
+    image, info = _render(project, {mesh_id: quad}, {tex: _png(rgba), env_id: uniform_hdr(1.0)}, view, size=(192, 192))
+    return {"image": _save(image, out_png), "info": info}

@@ -122,3 +122,10 @@ def test_texture_transform_and_tangents_survive_a_gltf_round_trip(tmp_path: Path
     assert transform.offset == (0.25, 0.5) and transform.rotation == 0.3 and transform.scale == (2.0, 3.0)
     mesh_back = next(iter(back.meshes.values()))
     assert np.allclose(mesh_back.tangents, tangents)
+
+
+def test_minified_textures_are_mipmapped(tmp_path: Path) -> None:
+    image = _load(run("minified_checkerboard", str(tmp_path / "board.png"))["image"])
+    inside = image[76:116, 76:116]                      # well inside the 48-pixel quad at the centre
+    assert inside.std() < 12, inside.std()              # an even grey, not black-and-white noise
+    assert 150 < inside.mean() < 215                    # the mean of black and white, in sRGB (~188)
