@@ -119,3 +119,32 @@ def test_a_preset_from_the_lighting_panel_is_one_undoable_look(window, qtbot) ->
     assert window.project.environment_config.to_json() == before_env
     assert window.project.lighting_config.to_json() == before_lights
     assert dock.presets.currentData() == "studio"
+
+
+def test_loading_your_own_hdr_environment(window, qtbot, monkeypatch, tmp_path) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    from dstudio_desktop.render.hdr import write_radiance
+
+    hdr = tmp_path / "sunset.hdr"
+    sky = np.zeros((32, 64, 3), np.float32)
+    sky[:16] = (2.0, 1.2, 0.6)
+    hdr.write_bytes(write_radiance(sky))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(hdr), "HDR"))
+    dock = window.environment_dock
+    qtbot.mouseClick(dock.load, Qt.LeftButton)
+    light = window.project.environment_config.lighting
+    assert light.enabled and light.asset_id is not None
+    asset = window.ws.get_asset(light.asset_id)
+    assert asset.name == "sunset.hdr" and asset.media_type == "image/vnd.radiance"
+    assert dock.source.currentData() == "own" and dock.source_name.text() == "sunset.hdr"
+    window.editor.stack.undo()
+    assert window.project.environment_config.lighting.asset_id is None
+    bad = tmp_path / "broken.hdr"
+    bad.write_bytes(b"#?RADIANCE\nnot really")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(bad), "HDR"))
+    shown = []
+    monkeypatch.setattr(window, "show_error", shown.append)
+    qtbot.mouseClick(dock.load, Qt.LeftButton)
+    assert shown and "broken.hdr" in shown[0]
+    assert window.project.environment_config.lighting.asset_id is None
