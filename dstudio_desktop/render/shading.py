@@ -155,15 +155,14 @@ vec3 env_specular(sampler2D radiance, sampler2D atlas, vec3 dir, float r, vec2 r
 }
 """
 
-_LIGHT_CALLS = "\n".join(
-    f"    if (u_n_lights > {i}.5) color += punctual(l{i}_pos, l{i}_color, l{i}_spot, l{i}_params, n, v, base.rgb, "
-    f"metallic, alpha_r, {'shadow' if i == 0 else '1.0'});"
-    for i in range(MAX_LIGHTS)
-)
-_LIGHT_UNIFORMS = "\n".join(
-    f"uniform vec4 l{i}_pos;\nuniform vec3 l{i}_color;\nuniform vec4 l{i}_spot;\nuniform vec4 l{i}_params;"
-    for i in range(MAX_LIGHTS)
-)
+_LIGHT_CALLS = f"""
+    for (int i = 0; i < {MAX_LIGHTS}; i++) {{
+        if (float(i) >= u_n_lights) break;   // a uniform bound: every fragment stops at the same light
+        color += punctual(u_light_pos[i], u_light_color[i], u_light_spot[i], u_light_params[i], n, v, base.rgb,
+                          metallic, alpha_r, i == 0 ? shadow : 1.0);
+    }}"""
+_LIGHT_UNIFORMS = (f"uniform vec4 u_light_pos[{MAX_LIGHTS}];\nuniform vec3 u_light_color[{MAX_LIGHTS}];\n"
+                   f"uniform vec4 u_light_spot[{MAX_LIGHTS}];\nuniform vec4 u_light_params[{MAX_LIGHTS}];")
 
 FRAGMENT = """
 varying vec3 v_pos;
@@ -430,7 +429,8 @@ class PbrShading:
         }
         for i in range(MAX_LIGHTS):
             pos, color, spot, params = lights[i] if i < len(lights) else ((0, -1, 0, 0), (0, 0, 0), (0, -1, 0, 1), (1, 0, 0, 0))
-            values.update({f"l{i}_pos": pos, f"l{i}_color": color, f"l{i}_spot": spot, f"l{i}_params": params})
+            values.update({f"u_light_pos[{i}]": pos, f"u_light_color[{i}]": color, f"u_light_spot[{i}]": spot,
+                           f"u_light_params[{i}]": params})
         self._set(**values)
 
     def set_environment(self, env: EnvironmentConfig) -> None:

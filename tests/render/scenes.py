@@ -396,3 +396,26 @@ def minified_checkerboard(out_png: str) -> dict:
     view = CameraView(eye=(0, 0, 5), target=(0, 0, 0), projection="orthographic", ortho_height=4.0)
     image, info = _render(project, {mesh_id: quad}, {tex: _png(rgba), env_id: uniform_hdr(1.0)}, view, size=(192, 192))
     return {"image": _save(image, out_png), "info": info}
+
+
+def lit_sphere(lights: list[dict], out_png: str) -> dict:
+    """A matte white sphere at the origin under the given lights only (no environment),
+    tone mapping off; the linear radiance at its top, front and bottom."""
+    import trimesh
+
+    from dstudio_desktop.core import CameraView, Light, Material, Node
+    from dstudio_desktop.core.color import srgb_to_linear
+    from dstudio_desktop.core.schema import new_id
+    from dstudio_desktop.meshio import MeshData
+
+    sphere = trimesh.creation.icosphere(subdivisions=5, radius=0.5)
+    mesh = MeshData(np.asarray(sphere.vertices, np.float32), np.asarray(sphere.faces, np.uint32)).validated("ball")
+    mesh_id = new_id()
+    m = Material(name="white", base_color_factor=(0.5, 0.5, 0.5, 1), metallic_factor=0, roughness_factor=1)
+    project = _project([Node(name="ball", kind="mesh", asset_id=mesh_id, material_id=m.id)], [m],
+                       lights=[Light(name=f"l{i}", **spec) for i, spec in enumerate(lights)], ibl=False,
+                       tone_mapping="linear")
+    view = CameraView(eye=(0, 0, 3), target=(0, 0, 0), projection="orthographic", ortho_height=1.2)
+    image, info = _render(project, {mesh_id: mesh}, {}, view, size=(120, 120))
+    lin = lambda p: np.asarray(srgb_to_linear(image[p[1], p[0], :3] / 255.0)).tolist()  # noqa: E731
+    return {"image": _save(image, out_png), "top": lin((60, 20)), "front": lin((60, 60)), "bottom": lin((60, 100))}
