@@ -102,17 +102,17 @@ def builtin_presets() -> dict[str, LightingPreset]:
         "studio": LightingPreset(
             name="studio", description="dark studio, a big key softbox front left, fill and top strip",
             lights=[
-                Light(name="Key", direction=_dir(-0.5, -0.8, -0.6), intensity=2.2),
-                Light(name="Fill", direction=_dir(0.7, -0.3, -0.4), intensity=0.4, color=(0.92, 0.95, 1.0)),
+                Light(name="Key", direction=_dir(-0.5, -0.8, -0.6), intensity=1.32),
+                Light(name="Fill", direction=_dir(0.7, -0.3, -0.4), intensity=0.24, color=(0.92, 0.95, 1.0)),
             ],
             environment=EnvironmentLight(builtin="studio", intensity=1.0), exposure=0.0, background=dark,
         ),
         "three-point": LightingPreset(
             name="three-point", description="contrasty: strong warm key, cool fill, bright rim from behind",
             lights=[
-                Light(name="Key", direction=_dir(-0.6, -0.5, -0.6), intensity=4.0, color=(1.0, 0.93, 0.84)),
-                Light(name="Fill", direction=_dir(0.7, -0.2, -0.5), intensity=0.7, color=(0.8, 0.88, 1.0)),
-                Light(name="Rim", direction=_dir(0.1, -0.4, 0.9), intensity=4.0),
+                Light(name="Key", direction=_dir(-0.6, -0.5, -0.6), intensity=2.1, color=(1.0, 0.93, 0.84)),
+                Light(name="Fill", direction=_dir(0.7, -0.2, -0.5), intensity=0.36, color=(0.8, 0.88, 1.0)),
+                Light(name="Rim", direction=_dir(0.1, -0.4, 0.9), intensity=2.1),
             ],
             environment=EnvironmentLight(builtin="three-point", intensity=1.0), exposure=0.0,
             background=Background(mode="solid", color=(0.0065, 0.0065, 0.0075)),
@@ -120,21 +120,21 @@ def builtin_presets() -> dict[str, LightingPreset]:
         "outdoor": LightingPreset(
             name="outdoor", description="high warm sun under a blue sky",
             lights=[
-                Light(name="Sun", direction=_dir(-0.3, -0.9, -0.25), intensity=3.6, color=(1.0, 0.93, 0.82)),
+                Light(name="Sun", direction=_dir(-0.3, -0.9, -0.25), intensity=2.66, color=(1.0, 0.93, 0.82)),
             ],
-            environment=EnvironmentLight(builtin="outdoor", intensity=1.0), exposure=-0.25,
+            environment=EnvironmentLight(builtin="outdoor", intensity=1.0), exposure=0.0,
             background=Background(mode="environment", blur=0.1),
         ),
         "soft": LightingPreset(
             name="soft", description="a light tent: bright dome, big overhead softbox, faint shadows",
-            lights=[Light(name="Overhead", direction=_dir(0.0, -1.0, -0.2), intensity=0.8)],
-            environment=EnvironmentLight(builtin="studio-light", intensity=1.0), exposure=-0.25,
+            lights=[Light(name="Overhead", direction=_dir(0.0, -1.0, -0.2), intensity=0.42)],
+            environment=EnvironmentLight(builtin="studio-light", intensity=1.0), exposure=0.0,
             background=Background(mode="gradient", top_color=(0.52, 0.53, 0.55), bottom_color=(0.25, 0.25, 0.26)),
         ),
         "product": LightingPreset(
             name="product", description="white product sweep for turntables and catalogue shots",
-            lights=[Light(name="Key", direction=_dir(0.15, -1.0, -0.45), intensity=1.2)],
-            environment=EnvironmentLight(builtin="product", intensity=1.0), exposure=-0.5,
+            lights=[Light(name="Key", direction=_dir(0.15, -1.0, -0.45), intensity=0.64)],
+            environment=EnvironmentLight(builtin="product", intensity=1.0), exposure=0.0,
             background=Background(mode="solid", color=(0.80, 0.80, 0.81)),
         ),
     }

@@ -99,6 +99,11 @@ def _product(dirs):
             + softbox(dirs, (0.0, 1.0, 0.3), 60, 60, (1.6, 1.6, 1.6), soft_deg=8))
 
 
+# Each environment is scaled so that, with its preset's lights, the brightest point of a matte
+# part is about 1.1 - 1.5 times its base colour at exposure 0 (a product's colour reads true
+# under PBR Neutral, which starts compressing at 0.76): see tests/render/test_presets.py.
+SCALE = {"studio": 0.6, "three-point": 0.52, "outdoor": 0.74, "studio-light": 0.53, "product": 0.53}
+
 GENERATORS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "studio": _studio, "three-point": _three_point, "outdoor": _outdoor, "studio-light": _studio_light,
     "product": _product,
@@ -108,7 +113,7 @@ GENERATORS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 def generate(name: str, size: tuple[int, int] = SIZE) -> np.ndarray:
     """The built-in environment ``name`` as (H, W, 3) float32 radiance."""
     dirs = texel_directions(*size)
-    return GENERATORS[name](dirs).astype(np.float32)
+    return (GENERATORS[name](dirs) * SCALE[name]).astype(np.float32)
 
 
 def builtin_bytes(name: str) -> Optional[bytes]:

@@ -419,3 +419,39 @@ def lit_sphere(lights: list[dict], out_png: str) -> dict:
     image, info = _render(project, {mesh_id: mesh}, {}, view, size=(120, 120))
     lin = lambda p: np.asarray(srgb_to_linear(image[p[1], p[0], :3] / 255.0)).tolist()  # noqa: E731
     return {"image": _save(image, out_png), "top": lin((60, 20)), "front": lin((60, 60)), "bottom": lin((60, 100))}
+
+
+def preset_brightness(names: list[str]) -> dict:
+    """Under each preset (tone mapping off, background black), the brightest point of a matte
+    grey sphere over its albedo, seen from three sides."""
+    import trimesh
+
+    from dstudio_desktop.core import CameraView, Material, Node, Project, SceneGraph
+    from dstudio_desktop.core.color import srgb_to_linear
+    from dstudio_desktop.core.lighting import apply_preset, builtin_presets
+    from dstudio_desktop.core.materials import MaterialSet
+    from dstudio_desktop.core.schema import new_id
+    from dstudio_desktop.meshio import MeshData
+
+    sphere = trimesh.creation.icosphere(subdivisions=5, radius=0.5)
+    mesh = MeshData(np.asarray(sphere.vertices, np.float32) + np.array([0, 0.5, 0], np.float32),
+                    np.asarray(sphere.faces, np.uint32)).validated("ball")
+    mesh_id = new_id()
+    albedo = 0.18
+    m = Material(name="grey", base_color_factor=(albedo, albedo, albedo, 1), metallic_factor=0, roughness_factor=1)
+    out = {}
+    for name in names:
+        p = Project(name="x", scene_graph=SceneGraph(nodes=[Node(name="b", kind="mesh", asset_id=mesh_id, material_id=m.id)]),
+                    material_overrides=MaterialSet(materials=[m]))
+        lighting, env = apply_preset(builtin_presets()[name], p.lighting_config, p.environment_config)
+        env.tone_mapping, env.grid.visible, env.shadow_catcher.enabled = "linear", False, False
+        env.background.mode, env.background.color = "solid", (0.0, 0.0, 0.0)
+        p.lighting_config, p.environment_config = lighting, env
+        best = 0.0
+        for eye in ((1.5, 1.3, 1.8), (0, 0.5, 3), (-2, 1, 1), (1, 2.5, -1)):
+            image, _ = _render(p, {mesh_id: mesh}, {}, CameraView(eye=eye, target=(0, 0.5, 0), projection="orthographic",
+                                                                   ortho_height=1.3), size=(120, 120))
+            linear = np.asarray(srgb_to_linear(image[..., :3].reshape(-1, 3) / 255.0))
+            best = max(best, float(linear.mean(axis=1).max()))
+        out[name] = best / albedo   # as drawn: the preset's exposure applied
+    return out

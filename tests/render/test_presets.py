@@ -97,3 +97,12 @@ def test_the_library_file_is_srgb_and_the_library_linear() -> None:
     assert glass.base_color_factor[3] == 0.35 and glass.alpha_mode == "BLEND"
     # metals keep their measured linear F0 (written in the file as its sRGB hex)
     assert library["Brushed aluminium"].base_color_factor[:3] == pytest.approx((0.91, 0.92, 0.92), abs=5e-3)   # 8-bit hex
+
+
+def test_no_preset_blows_a_product_out() -> None:
+    """The brightest point of a matte part is 1 to 1.6 times its base colour at the preset's
+    exposure: under PBR Neutral the picked colour reads true on the lit side (the old studio
+    preset lit it at about twice its colour, the product one at four times)."""
+    brightness = run("preset_brightness", PRESETS)
+    for name, value in brightness.items():
+        assert 1.0 <= value <= 1.6, (name, value)

@@ -113,7 +113,7 @@ def test_a_preset_from_the_lighting_panel_is_one_undoable_look(window, qtbot) ->
     env = window.project.environment_config
     assert window.project.lighting_config.active_preset == "outdoor"
     assert [lt.name for lt in window.project.lighting_config.lights] == ["Sun"]
-    assert env.lighting.builtin == "outdoor" and env.background.mode == "environment" and env.exposure == -0.25
+    assert env.lighting.builtin == "outdoor" and env.background.mode == "environment" and env.exposure == 0.0
     assert window.environment_dock.source.currentData() == "outdoor"
     window.editor.stack.undo()
     assert window.project.environment_config.to_json() == before_env
