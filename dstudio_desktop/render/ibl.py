@@ -306,6 +306,7 @@ _CACHE: dict[str, IblData] = {}
 _LOCK = threading.Lock()
 _CACHE_LIMIT = 6
 IBL_VERSION = 2   # part of the disk cache's file names: bump when prepare() changes its output
+DISK_CACHE_ENTRIES = 24
 
 
 def cache_dir() -> Optional[Path]:
@@ -368,6 +369,10 @@ def _save(data: IblData) -> None:
             np.savez(f, radiance=data.radiance.astype(np.float16), specular=data.specular.astype(np.float16),
                      irradiance=data.irradiance, mean=data.mean, sh=data.sh)
         os.replace(tmp, path)
+        # keep the most recently made few: environments replaced or edited leave old entries
+        entries = sorted(path.parent.glob("*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in entries[DISK_CACHE_ENTRIES:]:
+            old.unlink(missing_ok=True)
     except OSError:
         pass  # no cache this time
 
