@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from dstudio_desktop.resources import resource
 
 from dstudio_desktop.render import environments, ibl
 from dstudio_desktop.render.hdr import HdrError, read_hdr_image, write_radiance
-from dstudio_desktop.resources import resource
 
 
 def test_the_shipped_environments_are_what_the_code_makes(tmp_path: Path) -> None:
