@@ -125,6 +125,11 @@ def lod_triangles() -> int:
     return int(_number("DSTUDIO_LOD_TRIANGLES", DEFAULT_LOD_TRIANGLES, minimum=1000, integer=True))
 
 
+def cache_home() -> Path:
+    """The user's cache folder: prepared environments for image-based light (``ibl/``), remade when missing."""
+    return Path(platformdirs.user_cache_dir("dstudio", appauthor=False))
+
+
 def describe() -> list[tuple[str, Optional[str], str]]:
     """(variable, value set in the environment or None, effective value) for every variable, for diagnostics."""
     effective = {

@@ -136,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="PNG file to write")
     p.add_argument("--camera", help="a saved camera preset (default: the project's default view)")
     p.add_argument("--size", type=_size, default=(1280, 800), help="WIDTHxHEIGHT (default 1280x800)")
+    p.add_argument("--supersample", type=int, choices=[1, 2, 3, 4], default=1,
+                   help="draw N x N samples per pixel and average them (smoother edges)")
+    p.add_argument("--transparent", action="store_true", help="leave the background out (a PNG with alpha)")
     p = add("reconstruct", reconstruct.cmd_reconstruct, "reconstruct a coloured mesh from a folder of photos")
     p.add_argument("images", metavar="IMAGES_DIR", help="a folder of photos of one object from all around")
     p.add_argument("-o", "--output", required=True, help="the .glb file to write")

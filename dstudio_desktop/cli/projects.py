@@ -122,11 +122,15 @@ def cmd_render(args: argparse.Namespace, out: Output) -> int:
     from ..render.headless import save_png
     from ..services.images import render_project
 
+    info: dict = {}
     with _workspace() as ws:
-        image = render_project(ws, args.project, size=args.size, camera=args.camera)
+        image = _run_cancellable(out, lambda token: render_project(
+            ws, args.project, size=args.size, camera=args.camera, supersample=args.supersample,
+            transparent=args.transparent, progress=out.progress, cancel=token, info=info))
     save_png(image, Path(args.output))
-    out.result({"file": args.output, "width": int(image.shape[1]), "height": int(image.shape[0])},
-               f"wrote {args.output} ({image.shape[1]}x{image.shape[0]})")
+    out.result({"file": args.output, "width": int(image.shape[1]), "height": int(image.shape[0]),
+                "backend": info.get("backend"), "renderer": info.get("renderer")},
+               f"wrote {args.output} ({image.shape[1]}x{image.shape[0]}, {info.get('backend', 'GL')})")
     return 0
 
 

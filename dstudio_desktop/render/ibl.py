@@ -312,9 +312,9 @@ DISK_CACHE_ENTRIES = 24
 def cache_dir() -> Optional[Path]:
     """Where prepared environments are kept between runs (the user's cache folder), or None."""
     try:
-        import platformdirs
+        from .. import settings
 
-        return Path(platformdirs.user_cache_dir("dstudio", appauthor=False)) / "ibl"
+        return settings.cache_home() / "ibl"
     except Exception:  # noqa: BLE001 - a cache is optional
         return None
 

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QComboBox, QDialog, QHBoxLayout, QLabel, QListWidg
 
 from ..core.diff import changed_node_ids, diff_snapshots
 from ..render.viewport import Viewport
-from ..services.models import load_mesh
+from ..services.images import workspace_assets
 
 CHANGED = ((0.25, 0.85, 1.0, 0.9), 0.0)
 
@@ -66,7 +66,7 @@ class CompareDialog(QDialog):
         view = self.window.viewport.camera.view
         ws = self.window.ws
         for viewport, index, snapshot in ((self.left, a, before), (self.right, b, after)):
-            viewport.set_project(self._project_at(index), lambda asset_id: load_mesh(ws, asset_id))
+            viewport.set_project(self._project_at(index), workspace_assets(ws))
             viewport.camera.set_view(view)
             viewport.scene_view.highlight = CHANGED  # an outline glow: the colours being compared stay true
             viewport.scene_view.set_selection(changed_node_ids(changes, snapshot))

@@ -21,6 +21,7 @@ from ..render.viewport import Viewport
 from ..services import review
 from ..services.changes import land
 from ..services.geometry import add_reconstruction, geometry_change, import_label, read_geometry
+from ..services.images import workspace_assets
 from ..services.models import export_project, load_mesh
 from ..store import Workspace
 from ..sync.runner import open_workspace
@@ -174,7 +175,7 @@ class MainWindow(QMainWindow):
         self.project = project
         self.editor.open(project, self.ws.role(project.id))
         self.outliner.set_project(project)
-        self.viewport.set_project(project, lambda asset_id: load_mesh(self.ws, asset_id), prepared)
+        self.viewport.set_project(project, workspace_assets(self.ws), prepared)  # meshes, textures, environments
         project.changed.connect(self._document_replaced)
         for name in SNAPSHOT_DOCUMENTS:  # a newly opened project is a change to every document
             self._document_replaced(name)
