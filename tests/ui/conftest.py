@@ -56,3 +56,35 @@ def press(qtbot, widget, key, modifiers=None) -> None:
     widget.setFocus()
     qtbot.waitUntil(widget.hasFocus, timeout=3000)
     QTest.keyClick(widget, key, modifiers if modifiers is not None else Qt.NoModifier)
+
+
+class Dialogs:
+    """Answers modal dialogs as they open, the way a person would (``answer(widget)``), and
+    remembers each: ``seen`` their texts or titles, ``messages`` each message box's (icon, text)."""
+
+    def __init__(self, answer) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.seen: list[str] = []
+        self.messages: list[tuple[str, str]] = []
+        self.answer = answer
+        self.timer = QTimer()
+        self.timer.setInterval(20)
+        self.timer.timeout.connect(self._poll)
+        self.timer.start()
+
+    def _poll(self) -> None:
+        from PySide6.QtWidgets import QApplication, QMessageBox
+
+        widget = QApplication.activeModalWidget()
+        if widget is None or not widget.isVisible():
+            return
+        if isinstance(widget, QMessageBox):
+            self.messages.append((widget.icon().name, widget.text()))
+            self.seen.append(widget.text())
+        else:
+            self.seen.append(widget.windowTitle())
+        self.answer(widget)
+
+    def stop(self) -> None:
+        self.timer.stop()

@@ -7,7 +7,7 @@ tooltip."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
     QDialog,
-    QFileDialog,
     QInputDialog,
     QLineEdit,
     QMessageBox,
@@ -24,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .conftest import press
+from .conftest import Dialogs, press
 from .test_sync_status import test_keyring  # noqa: F401 - a file keyring: Sign Out must not touch the real one
 
 pytestmark = pytest.mark.gui
@@ -33,40 +32,23 @@ pytestmark = pytest.mark.gui
 LAST = {"&Quit"}
 
 
-class Person:
-    """Answers whatever modal dialog comes up: names things, cancels file choosers, says yes to
-    questions; records the text of every message box so a shown error fails the test."""
+def answer_as_a_person(widget) -> None:
+    """Names things, cancels file choosers, says yes to questions, closes the rest."""
+    if isinstance(widget, QMessageBox):
+        yes = widget.button(QMessageBox.Yes)
+        (yes or widget.buttons()[0]).click()
+    elif isinstance(widget, QInputDialog):
+        if widget.inputMode() == QInputDialog.TextInput:
+            widget.setTextValue("Walk-through")
+        widget.accept()
+    elif isinstance(widget, QDialog):  # file choosers among them
+        widget.reject()
+    else:
+        widget.close()
 
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, str]] = []
-        self.dialogs: list[str] = []
-        self.timer = QTimer()
-        self.timer.setInterval(20)
-        self.timer.timeout.connect(self._answer)
-        self.timer.start()
 
-    def _answer(self) -> None:
-        widget = QApplication.activeModalWidget()
-        if widget is None or not widget.isVisible():
-            return
-        self.dialogs.append(widget.windowTitle())
-        if isinstance(widget, QMessageBox):
-            self.messages.append((widget.icon().name, widget.text()))
-            yes = widget.button(QMessageBox.Yes)
-            (yes or widget.buttons()[0]).click()
-        elif isinstance(widget, QInputDialog):
-            if widget.inputMode() == QInputDialog.TextInput:
-                widget.setTextValue("Walk-through")
-            widget.accept()
-        elif isinstance(widget, QFileDialog):
-            widget.reject()
-        elif isinstance(widget, QDialog):
-            widget.reject()
-        else:
-            widget.close()
-
-    def stop(self) -> None:
-        self.timer.stop()
+def Person() -> Dialogs:  # noqa: N802 - reads as who answers
+    return Dialogs(answer_as_a_person)
 
 
 def _close_new_windows(window, before: set[int]) -> None:

@@ -6,41 +6,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import trimesh
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox, QPushButton
+from PySide6.QtWidgets import QApplication, QInputDialog, QPushButton
 
 from dstudio_desktop.core import camera_math as cm
 
-from .conftest import press
+from .conftest import Dialogs, press
 
 pytestmark = pytest.mark.gui
 
 
 def _node(window, name):
     return next((n for n, _ in window.project.scene_graph.walk() if n.name == name), None)
-
-
-class Dialogs:
-    """Answers modal dialogs as they open (the way a person would), remembering each one."""
-
-    def __init__(self, answer) -> None:
-        self.seen: list[str] = []
-        self.answer = answer
-        self.timer = QTimer()
-        self.timer.setInterval(30)
-        self.timer.timeout.connect(self._poll)
-        self.timer.start()
-
-    def _poll(self) -> None:
-        widget = QApplication.activeModalWidget()
-        if widget is not None and widget.isVisible():
-            text = widget.text() if isinstance(widget, QMessageBox) else widget.windowTitle()
-            self.seen.append(text)
-            self.answer(widget)
-
-    def stop(self) -> None:
-        self.timer.stop()
 
 
 def _action(window, text: str) -> QAction:
