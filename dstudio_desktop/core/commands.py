@@ -13,6 +13,7 @@ from typing import Any, Optional
 import numpy as np
 
 from ..errors import DStudioError
+from .gizmo_math import translated
 from .materials import Material
 from .merge import merge
 from .project import SNAPSHOT_DOCUMENTS, Project, check_references
@@ -337,12 +338,9 @@ class DuplicateNodes(_TreeEdit):
             copy = _fresh_ids(Node.model_validate(original.to_json()))
             copy.name = f"{original.name} copy"[:256]
             parent = graph.parent_of(node_id)
-            if any(self.offset):
-                # the world offset, said in the parent's frame (which may be rotated or scaled)
-                linear = graph.world_matrix(parent.id)[:3, :3] if parent else np.eye(3)
-                local = np.linalg.solve(linear, np.asarray(self.offset, dtype=float))
-                moved = np.asarray(copy.transform.translation, dtype=float) + local
-                copy.transform = copy.transform.model_copy(update={"translation": tuple(float(v) for v in moved)})
+            if any(self.offset):  # a world offset, whatever the parent's rotation or scale
+                copy.transform = translated(copy.transform, graph.world_matrix(parent.id) if parent else np.eye(4),
+                                            np.asarray(self.offset, dtype=float))
             siblings = parent.children if parent else nodes
             siblings.insert(siblings.index(original) + 1, copy)
             self.new_ids.append(copy.id)

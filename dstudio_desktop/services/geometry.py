@@ -18,6 +18,7 @@ import numpy as np
 
 from ..core import Asset, Node, Transform, Version, new_id
 from ..core.commands import AddMaterial, AddNodes, Macro
+from ..core.gizmo_math import translated
 from ..core.progress import CancelToken, ProgressCallback, check, no_progress
 from ..errors import DStudioError
 from ..meshio import MeshData, SceneData, Texture, read_scene
@@ -143,9 +144,8 @@ def place_beside(scenes: list[SceneData], existing: Optional[Bounds]) -> None:
     gap = BESIDE_GAP * float(max(np.max(nhi - nlo), np.max(ehi - elo), 1e-3))
     offset = np.array([ehi[0] + gap - nlo[0], elo[1] - nlo[1], (elo[2] + ehi[2]) / 2 - (nlo[2] + nhi[2]) / 2])
     for scene in scenes:
-        for node in scene.nodes:  # top-level nodes: their translation is in world space
-            moved = np.asarray(node.transform.translation, dtype=float) + offset
-            node.transform = node.transform.model_copy(update={"translation": tuple(float(v) for v in moved)})
+        for node in scene.nodes:  # top-level nodes: their parent is the world
+            node.transform = translated(node.transform, np.eye(4), offset)
 
 
 def geometry_change(project_id: str, scenes: list[SceneData], label: str,

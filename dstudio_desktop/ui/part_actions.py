@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 
 from ..core.commands import DuplicateNodes, GroupNodes, Macro, RemoveNodes, SetNodeField, UngroupNodes
-from ..core.transform import Transform
+from ..core.gizmo_math import translated
 
 DUPLICATE_GAP = 0.1   # a copy lands this fraction of its width beside the original
 EMPTY_OFFSET = 0.05   # metres, for copies of parts with no size (groups of lights, say)
@@ -159,24 +159,21 @@ class PartActions(QObject):
             outliner.tree.setCurrentItem(item, 0)
             outliner.tree.editItem(item, 0)
 
-    def _toggle(self, field: str, label: str) -> None:
+    def _toggle(self, field: str, on: str, off: str) -> None:
+        """``field`` turned on for every selected part, or off when all have it on already (a
+        mixed selection all becomes on); the undo step is named ``on`` or ``off``."""
         nodes = self.window.selected_nodes()
         if not nodes:
-            self.window.statusBar().showMessage(f"Select a part to {label.lower()}", 4000)
+            self.window.statusBar().showMessage(f"Select a part to {on.lower()} or {off.lower()}", 4000)
             return
-        value = not all(getattr(n, field) for n in nodes)  # a mixed selection all becomes on
-        self.window.run(Macro([SetNodeField(n.id, field, value) for n in nodes], label))
+        value = not all(getattr(n, field) for n in nodes)
+        self.window.run(Macro([SetNodeField(n.id, field, value) for n in nodes], on if value else off))
 
     def toggle_hidden(self) -> None:
-        nodes = self.window.selected_nodes()
-        if not nodes:
-            self.window.statusBar().showMessage("Select a part to hide or show", 4000)
-            return
-        show = not all(n.visible for n in nodes)
-        self.window.run(Macro([SetNodeField(n.id, "visible", show) for n in nodes], "Show" if show else "Hide"))
+        self._toggle("visible", "Show", "Hide")
 
     def toggle_locked(self) -> None:
-        self._toggle("locked", "Lock")
+        self._toggle("locked", "Lock", "Unlock")
 
     def drop_to_ground(self) -> None:
         """Each selected part moves straight down (or up) until its lowest point is at y = 0."""
@@ -192,11 +189,8 @@ class PartActions(QObject):
             if bounds is None:
                 continue
             parent = graph.parent_of(node.id)
-            linear = graph.world_matrix(parent.id)[:3, :3] if parent else np.eye(3)
-            local = np.linalg.solve(linear, np.array([0.0, -float(bounds[0][1]), 0.0]))
-            moved = np.asarray(node.transform.translation, dtype=float) + local
-            steps.append(SetNodeField(node.id, "transform", Transform(
-                translation=tuple(float(v) for v in moved), rotation=node.transform.rotation,
-                scale=node.transform.scale)))
+            parent_world = graph.world_matrix(parent.id) if parent else np.eye(4)
+            moved = translated(node.transform, parent_world, np.array([0.0, -float(bounds[0][1]), 0.0]))
+            steps.append(SetNodeField(node.id, "transform", moved))
         if steps:
             self.window.run(Macro(steps, "Drop to ground"))
