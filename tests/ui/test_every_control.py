@@ -47,10 +47,6 @@ def answer_as_a_person(widget) -> None:
         widget.close()
 
 
-def Person() -> Dialogs:  # noqa: N802 - reads as who answers
-    return Dialogs(answer_as_a_person)
-
-
 def _close_new_windows(window, before: set[int]) -> None:
     for widget in QApplication.topLevelWidgets():
         if widget is not window and widget.isVisible() and id(widget) not in before and widget.isWindow():
@@ -102,7 +98,7 @@ def _actions(window) -> list[QAction]:
 
 def test_every_action_and_button_works(window, qtbot, test_keyring, tmp_path, monkeypatch):  # noqa: F811
     sample_id = window.project.id
-    person = Person()
+    person = Dialogs(answer_as_a_person)
     triggered = []
     try:
         for action in _actions(window):
@@ -170,7 +166,7 @@ def test_every_shortcut_in_the_help_sheet_works_from_the_viewport(window, qtbot,
 
     rows = shortcut_actions(window)
     assert len(rows) >= 25 and len(shortcut_rows(window)) == len(rows), rows
-    person = Person()
+    person = Dialogs(answer_as_a_person)
     canvas = window.viewport.canvas.native
     pressed = []
     try:
