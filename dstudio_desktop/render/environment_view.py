@@ -28,14 +28,17 @@ log = logging.getLogger(__name__)
 
 class _BackgroundVisual(Visual):
     """Behind everything: a solid colour or vertical gradient (sRGB, shown exactly as picked),
-    or the environment seen through the camera (exposed and tone-mapped like the parts)."""
+    a picture filling the view (its pixels shown as they are, like a backdrop photo), or the
+    environment seen through the camera (exposed and tone-mapped like the parts)."""
 
     _VERT = """
     attribute vec2 a_pos;
     uniform float u_canvas_height;
     varying vec3 v_dir;
     varying float v_t;
+    varying vec2 v_screen;
     void main() {
+        v_screen = a_pos;
         vec4 near = $render_to_visual(vec4(a_pos, -1.0, 1.0));
         vec4 far = $render_to_visual(vec4(a_pos, 1.0, 1.0));
         v_dir = far.xyz / far.w - near.xyz / near.w;
@@ -47,9 +50,12 @@ class _BackgroundVisual(Visual):
     _FRAG = """
     varying vec3 v_dir;
     varying float v_t;
+    varying vec2 v_screen;
     uniform vec3 u_bottom;
     uniform vec3 u_top;
-    uniform float u_mode;           // 0 gradient or solid, 1 the environment
+    uniform float u_mode;           // 0 gradient or solid, 1 the environment, 2 a picture
+    uniform sampler2D u_image;
+    uniform vec2 u_image_scale;     // of the view's -1..1 square, so the picture covers it uncropped in one axis
     uniform sampler2D u_env_radiance;
     uniform sampler2D u_env_specular;
     uniform vec4 u_env;             // intensity, cos and sin of the rotation, blur
@@ -58,6 +64,11 @@ class _BackgroundVisual(Visual):
     void main() {
         if (u_mode < 0.5) {
             gl_FragColor = vec4(mix(u_bottom, u_top, clamp(v_t, 0.0, 1.0)), 1.0);
+            return;
+        }
+        if (u_mode > 1.5) {
+            vec2 uv = vec2(0.5) + vec2(0.5, -0.5) * v_screen * u_image_scale;
+            gl_FragColor = vec4(texture2D(u_image, uv).rgb, 1.0);
             return;
         }
         vec3 c = env_specular(u_env_radiance, u_env_specular, v_dir, u_env.w, u_env.yz) * u_env.x;
@@ -74,6 +85,8 @@ class _BackgroundVisual(Visual):
         self.shared_program["u_mode"] = 0.0
         self.shared_program["u_env"] = (1.0, 1.0, 0.0, 0.0)
         self.shared_program["u_output"] = (1.0, 3.0)
+        self.shared_program["u_image_scale"] = (1.0, 1.0)
+        self.image_aspect: Optional[float] = None   # width / height of the picture shown, if any
         self.set_colors((0, 0, 0), (0, 0, 0))
 
     def set_colors(self, bottom: tuple, top: tuple) -> None:
@@ -91,6 +104,8 @@ class _BackgroundVisual(Visual):
         canvas = self.canvas
         if canvas is not None:
             self.shared_program["u_canvas_height"] = float(canvas.size[1])
+            if self.image_aspect is not None:
+                self.shared_program["u_image_scale"] = cover_scale(canvas.size, self.image_aspect)
         return True
 
     def _compute_bounds(self, axis, view):
@@ -148,6 +163,15 @@ class _CatcherVisual(Visual):
 
     def _compute_bounds(self, axis, view):
         return None
+
+
+def cover_scale(view_size: tuple[int, int], image_aspect: float) -> tuple[float, float]:
+    """The part of a picture of ``image_aspect`` (width / height) a view shows when the picture
+    covers it: the whole of one axis, the middle of the other (like CSS ``cover``)."""
+    view_aspect = max(view_size[0], 1) / max(view_size[1], 1)
+    if view_aspect >= image_aspect:
+        return 1.0, image_aspect / view_aspect
+    return view_aspect / image_aspect, 1.0
 
 
 GradientBackground = scene.visuals.create_visual_node(_BackgroundVisual)
@@ -210,11 +234,14 @@ class EnvironmentView:
                                 float(bg.blur))
         else:
             program["u_env_radiance"] = program["u_env_specular"] = self.resources.blank_texture()
-        program["u_mode"] = 1.0 if show_env else 0.0
+        picture = self.resources.texture(bg.image_asset_id) if bg.mode == "image" and bg.image_asset_id else None
+        program["u_image"] = picture if picture is not None else self.resources.blank_texture()
+        self.background.image_aspect = picture.shape[1] / picture.shape[0] if picture is not None else None
+        program["u_mode"] = 1.0 if show_env else 2.0 if picture is not None else 0.0
         program["u_output"] = (float(2.0 ** env.exposure), float(TONE_MAPPING[env.tone_mapping]))
         if bg.mode == "gradient":
             self.background.set_colors(bg.bottom_color, bg.top_color)
-        else:  # solid; an image background draws its colour until image backgrounds render
+        else:  # solid, and behind a picture that is missing or cannot be read
             self.background.set_colors(bg.color, bg.color)
         self.background.visible = not self.transparent
         n = max(1, int(round(grid.extent / grid.spacing)))

@@ -1,5 +1,5 @@
 """Environment: the light of the surroundings (a built-in studio or your own .hdr/.exr), the
-background (gradient, solid, or the environment itself), ground grid, shadow catcher,
+background (gradient, solid, a picture, or the environment itself), ground grid, shadow catcher,
 exposure in EV and tone mapping. Colours are shown and typed in sRGB, stored linear."""
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from .material_dock import ColourField
 from .panel import Panel
 
 HDR_FILTER = "HDR environments (*.hdr *.exr)"
+PICTURE_FILTER = "Pictures (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)"
 OWN = "own"
 
 
@@ -60,8 +61,16 @@ class EnvironmentDock(Panel):
         self.rotation.editingFinished.connect(lambda: self._set(("lighting", "rotation"), round(self.rotation.value(), 3)))
         self.mode = QComboBox()
         self.mode.setToolTip("What is seen behind the model (the environment lights it either way)")
-        self.mode.addItems(["gradient", "solid", "environment"])
-        self.mode.activated.connect(lambda _: self._set(("background", "mode"), self.mode.currentText()))
+        self.mode.addItems(["gradient", "solid", "image", "environment"])
+        self.mode.activated.connect(lambda _: self._mode_chosen())
+        self.picture = QPushButton("Choose picture…")
+        self.picture.setToolTip("Show a picture of your own behind the model (a backdrop; it does not light)")
+        self.picture.clicked.connect(self.picture_dialog)
+        mode_row = QWidget()
+        row = QHBoxLayout(mode_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.mode, 1)
+        row.addWidget(self.picture)
         self.blur = QDoubleSpinBox(minimum=0, maximum=1, singleStep=0.05, decimals=2)
         self.blur.setToolTip("How soft the environment looks behind the model (it lights the same)")
         self.blur.editingFinished.connect(lambda: self._set(("background", "blur"), round(self.blur.value(), 3)))
@@ -96,7 +105,7 @@ class EnvironmentDock(Panel):
         form.addRow("", self.source_name)
         form.addRow("Intensity", self.env_intensity)
         form.addRow("Rotation", self.rotation)
-        form.addRow("Background", self.mode)
+        form.addRow("Background", mode_row)
         form.addRow("Background blur", self.blur)
         for key, label in (("top_color", "Top colour"), ("bottom_color", "Bottom colour"), ("color", "Solid colour")):
             field = ColourField("Background colour")
@@ -143,6 +152,33 @@ class EnvironmentDock(Panel):
         self._set_many([(("lighting", "builtin"), choice), (("lighting", "asset_id"), None),
                         (("lighting", "enabled"), True)], f"Environment {choice}")
 
+    def _mode_chosen(self) -> None:
+        mode = self.mode.currentText()
+        if mode == "image" and self.window.project.environment_config.background.image_asset_id is None:
+            self.picture_dialog()
+            return
+        self._set(("background", "mode"), mode)
+
+    def picture_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a background picture", "", PICTURE_FILTER)
+        if path:
+            self.load_picture(path)
+        else:
+            self.refresh()
+
+    def load_picture(self, path: str) -> None:
+        """Store a picture as an asset of the project and show it behind the model (undoable)."""
+        from ..services.images import add_image
+
+        try:
+            asset = add_image(self.window.ws, self.window.project.id, path)
+        except DStudioError as err:
+            self.window.show_error(str(err))
+            self.refresh()
+            return
+        self._set_many([(("background", "image_asset_id"), asset.id), (("background", "mode"), "image")],
+                       f"Background {asset.name}")
+
     def load_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Load an HDR environment", "", HDR_FILTER)
         if path:
@@ -183,7 +219,7 @@ class EnvironmentDock(Panel):
         self.source_name.setText(name)
         self.env_intensity.setValue(light.intensity)
         self.rotation.setValue(light.rotation)
-        self.mode.setCurrentText(env.background.mode if env.background.mode != "image" else "solid")
+        self.mode.setCurrentText(env.background.mode)
         self.blur.setValue(env.background.blur)
         self.grid.setChecked(env.grid.visible)
         self.spacing.setValue(env.grid.spacing)

@@ -148,3 +148,45 @@ def test_loading_your_own_hdr_environment(window, qtbot, monkeypatch, tmp_path) 
     qtbot.mouseClick(dock.load, Qt.LeftButton)
     assert shown and "broken.hdr" in shown[0]
     assert window.project.environment_config.lighting.asset_id is None
+
+
+def test_a_picture_behind_the_model(window, qtbot, monkeypatch, tmp_path) -> None:
+    """Background "image": the picture chosen through the panel fills the view behind the
+    parts with its own pixels (left half red, right half blue here), and undo takes it away."""
+    from PIL import Image
+    from PySide6.QtWidgets import QFileDialog
+
+    picture = tmp_path / "backdrop.png"
+    pixels = np.zeros((300, 400, 3), np.uint8)
+    pixels[:, :200] = (200, 30, 20)
+    pixels[:, 200:] = (20, 60, 190)
+    Image.fromarray(pixels).save(picture)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(picture), "Pictures"))
+    dock = window.environment_dock
+    window.environment_dock.raise_()
+    qtbot.mouseClick(dock.picture, Qt.LeftButton)
+    background = window.project.environment_config.background
+    assert background.mode == "image" and window.ws.get_asset(background.image_asset_id).name == "backdrop.png"
+    assert dock.mode.currentText() == "image"
+    image = window.viewport.render()[..., :3].astype(int)
+    h, w = image.shape[:2]
+    corners = {"left": image[5, 5], "right": image[5, w - 6], "bottom left": image[h - 6, 5]}
+    for where, px in corners.items():
+        want = (200, 30, 20) if "left" in where else (20, 60, 190)
+        assert np.abs(px - want).max() <= 3, (where, px)
+    window.editor.stack.undo()
+    assert window.project.environment_config.background.mode != "image"
+    plain = window.viewport.render()[..., :3].astype(int)
+    assert np.abs(plain[5, 5] - (200, 30, 20)).max() > 40
+
+    # a file that is not a picture: named, and nothing changes
+    bad = tmp_path / "notes.png"
+    bad.write_bytes(b"not a picture")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(bad), "Pictures"))
+    shown = []
+    monkeypatch.setattr(window, "show_error", shown.append)
+    dock.mode.setCurrentText("image")
+    dock.mode.activated.emit(dock.mode.currentIndex())
+    assert shown and "notes.png" in shown[0]
+    assert window.project.environment_config.background.mode != "image"
+    assert dock.mode.currentText() != "image"
