@@ -11,12 +11,12 @@ from typing import Optional
 
 import numpy as np
 from psygnal import Signal
-from vispy import scene
 
 from .. import settings
 from ..core import CameraView, Project
 from ..core import camera_math as cm
 from .camera import ViewCamera
+from .draft_canvas import DraftCanvas
 from .pins import PinLayer
 from .prepare import MeshSource, PreparedAsset
 from .scene_view import SceneView
@@ -95,7 +95,7 @@ class Viewport:
     frame_drawn = Signal(float)
 
     def __init__(self, size: tuple[int, int] = (960, 640), show: bool = False, parent=None) -> None:
-        self.canvas = scene.SceneCanvas(keys=None, size=size, show=show, parent=parent, bgcolor=(0.1, 0.1, 0.12, 1),
+        self.canvas = DraftCanvas(keys=None, size=size, show=show, parent=parent, bgcolor=(0.1, 0.1, 0.12, 1),
                                         config={"samples": settings.msaa_samples()})
         # no border: vispy's default 1-pixel one would frame every image in the canvas colour
         self.view = self.canvas.central_widget.add_view(border_width=0)
@@ -117,11 +117,13 @@ class Viewport:
         self.occlude_pins()
 
     def _interacting(self) -> None:
-        """While the user moves the camera, large meshes draw their stand-ins; the full meshes
-        come back once the camera has rested for SETTLE_S."""
+        """While the user moves the camera, large meshes draw their stand-ins and frames are
+        drafts at reduced resolution (``DraftCanvas``); full meshes at full resolution come
+        back once the camera has rested for SETTLE_S."""
         if self.scene_view is None:
             return
         self.scene_view.set_coarse(True)
+        self.canvas.drafting = True
         if self._settle_timer is None:
             from vispy import app
 
@@ -130,7 +132,10 @@ class Viewport:
         self._settle_timer.start()
 
     def _settle(self, event=None) -> None:
-        if self.scene_view is not None and self.scene_view.set_coarse(False):
+        was_draft = self.canvas.drafting
+        self.canvas.drafting = False
+        stand_ins = self.scene_view is not None and self.scene_view.set_coarse(False)
+        if stand_ins or was_draft:
             self.canvas.update()
 
     def occlude_pins(self) -> None:
@@ -153,6 +158,8 @@ class Viewport:
 
     def _after_draw(self, event=None) -> None:
         self.frame_ms = (time.perf_counter() - self._draw_started) * 1000
+        if self.canvas.drafting:
+            self.canvas.adapt(self.frame_ms)
         if self.scene_view is not None:
             self.scene_view.prepare_stand_ins()
         self.frame_drawn.emit(self.frame_ms)
