@@ -215,6 +215,7 @@ class EnvironmentView:
         self.grid.set_gl_state("translucent", depth_test=True)  # parts hide the grid behind them
         self.shadows: Optional[ShadowMaps] = None
         self.transparent = False
+        self._first_screen_frame = True
         env.events.all.connect(self.reset)
         for part in (env.background, env.grid, env.lighting, env.shadow_catcher):
             part.events.all.connect(self.reset)
@@ -286,6 +287,12 @@ class EnvironmentView:
         draw, with the context current); the parts' shaders follow the new maps."""
         if self.shadows is None or canvas is None or not self.env.shadow_catcher.enabled:
             return None
+        if self._first_screen_frame and not canvas._fb_stack:
+            # the parts first, their shadows in the next frame: a large part shows sooner
+            self._first_screen_frame = False
+            if not self.shadows.ready:
+                canvas.update()
+                return None
         key = key_light(self.context.project.lighting_config)
         direction = None if key is None else np.asarray(key.direction, float)
         remade = self.shadows.update(canvas, self._casters(), direction, self._bounds(),
