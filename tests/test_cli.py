@@ -68,3 +68,37 @@ def test_sample_installs_once(cli) -> None:
     info = cli("info", first, "--json").json()
     assert info["materials"] >= 3 and len(info["meshes"]) >= 3
     assert cli("version", "list", first, "--json").json()[0]["version_number"] == 1
+
+
+def test_a_version_saved_from_the_command_line_keeps_a_thumbnail(cli, home: Path, tmp_path: Path) -> None:
+    """Drawn without a window (EGL or OSMesa when there is no display), from the project's view;
+    an install that cannot draw still saves the version and says why there is no picture."""
+    import io
+    import os
+
+    import numpy as np
+    from PIL import Image
+
+    from dstudio_desktop.services.versions import THUMBNAIL_SIZE, thumbnails
+    from dstudio_desktop.store import Workspace
+
+    assert cli("sample").returncode == 0
+    saved = cli("version", "save", "Sample: desk lamp", "-m", "from the shell", "--json")
+    assert saved.returncode == 0 and saved.json()["thumbnail"] is True
+    with Workspace(home) as ws:
+        project = ws.load_project("Sample: desk lamp")
+        thumb = thumbnails(ws, project.id)[saved.json()["id"]]
+        picture = np.asarray(Image.open(io.BytesIO(ws.asset_bytes(thumb))).convert("RGB")).astype(int)
+    assert picture.shape[:2] == THUMBNAIL_SIZE[::-1]
+    red = (picture[..., 0] > 120) & (picture[..., 1] < 60) & (picture[..., 2] < 60)   # the lamp's red shade
+    assert red.sum() > 50, "the thumbnail shows the lamp"
+
+    blocked = tmp_path / "blocked"
+    (blocked / "vispy").mkdir(parents=True)
+    (blocked / "vispy" / "__init__.py").write_text('raise ImportError("vispy is not installed (blocked by the test)")')
+    pythonpath = os.pathsep.join(p for p in (str(blocked), os.environ.get("PYTHONPATH", "")) if p)
+    plain = cli("version", "save", "Sample: desk lamp", "-m", "no drawing here", env={"PYTHONPATH": pythonpath})
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout.startswith("saved version 3 (no thumbnail: ") and "vispy is not installed" in plain.stdout
+    skipped = cli("version", "save", "Sample: desk lamp", "--no-thumbnail", "--json")
+    assert skipped.json()["version_number"] == 4 and skipped.json()["thumbnail"] is False

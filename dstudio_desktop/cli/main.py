@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     v = vsub.add_parser("save", help="save the project's current state as a new version", parents=[common])
     v.add_argument("project")
     v.add_argument("-m", "--message", default="", help="notes for the version")
+    v.add_argument("--no-thumbnail", action="store_true", help="save without drawing a thumbnail of the view")
     v = vsub.add_parser("list", help="list the project's versions", parents=[common])
     v.add_argument("project")
     v = vsub.add_parser("restore", help="make version N current again (as a new version)", parents=[common])

@@ -13,14 +13,32 @@ def _version_json(v: Any) -> dict[str, Any]:
     return {"id": v.id, "version_number": v.version_number, "notes": v.notes, "created_at": v.created_at}
 
 
+def _picture(ws: Any, project: str) -> tuple[Any, str]:
+    """A render of the stored project from its current view for the thumbnail (drawn without a
+    window, as ``dstudio render`` does), or None and why not (an install without the editor's
+    drawing libraries, or a machine that cannot draw)."""
+    try:
+        from ..render.headless import NoGraphicsError
+        from ..services.images import render_project
+    except ImportError as err:
+        return None, f"drawing needs the editor's libraries ({err.name or err})"
+    try:
+        return render_project(ws, project, size=(512, 320)), ""
+    except ImportError as err:   # vispy itself, imported when the first picture is drawn
+        return None, f"drawing needs the editor's libraries ({err.name or err})"
+    except NoGraphicsError as err:
+        return None, str(err)
+
+
 def cmd_version(args: argparse.Namespace, out: Output) -> int:
     from ..services import versions
 
     with _workspace() as ws:
         if args.version_cmd == "save":
-            # no thumbnail from the command line: a picture needs a GL context
-            v = versions.save_version(ws, args.project, notes=args.message)
-            out.result(_version_json(v), f"saved version {v.version_number}")
+            picture, why_not = (None, "--no-thumbnail") if args.no_thumbnail else _picture(ws, args.project)
+            v = versions.save_version(ws, args.project, notes=args.message, picture=picture)
+            out.result({**_version_json(v), "thumbnail": picture is not None},
+                       f"saved version {v.version_number}" + ("" if picture is not None else f" (no thumbnail: {why_not})"))
         elif args.version_cmd == "list":
             from ..store.syncstate import SyncState
 
