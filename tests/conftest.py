@@ -13,6 +13,36 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
+_worker_display: subprocess.Popen | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist (``./dev test`` runs two workers) each worker gets an X server of its
+    own, so the GUI tests of one never take the other's keyboard focus or window."""
+    global _worker_display
+    if not os.environ.get("PYTEST_XDIST_WORKER") or _worker_display is not None:
+        return
+    if not os.environ.get("DISPLAY") and not os.environ.get("CI"):
+        return   # no display wanted: the GUI tests skip themselves
+    read, write = os.pipe()
+    _worker_display = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+        pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+    os.close(write)
+    with os.fdopen(read) as answer:
+        number = answer.readline().strip()   # Xvfb writes its display number once it accepts clients
+    if not number:
+        raise RuntimeError("Xvfb did not start for this test worker")
+    os.environ["DISPLAY"] = f":{number}"
+
+
+def _die_with_parent() -> None:
+    """The worker's X server ends when the worker does (after Qt has let go of it: ending it
+    earlier, in pytest_unconfigure, makes Qt's X connection fail loudly as the worker exits)."""
+    import ctypes
+    import signal
+
+    ctypes.CDLL(None).prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
 
 
 @pytest.fixture
