@@ -51,6 +51,7 @@ class DraftCanvas(scene.SceneCanvas):
         self.draft_frames = 0     # drawn so far (the benchmark and a test count them)
         self._target: tuple | None = None     # (size, texture, framebuffer)
         self._blit: _Blit | None = None
+        self.before_draft = None   # called before a draft frame binds its framebuffer
         self.freeze()
 
     def adapt(self, frame_ms: float) -> None:
@@ -75,25 +76,26 @@ class DraftCanvas(scene.SceneCanvas):
         if not self.drafting or self.draft_scale <= 1 or self._fb_stack:
             super()._draw_scene(bgcolor)   # full resolution, and always for render()
             return
+        if self.before_draft is not None:
+            self.before_draft()   # off-screen passes (shadow maps) now, while no draft is bound
         pw, ph = self.physical_size
         size = (max(1, pw // self.draft_scale), max(1, ph // self.draft_scale))
         alloc, texture, fbo = self._framebuffer(size)
-        self.push_fbo(fbo, (0, 0), self.size)
+        # Only GL's viewport shrinks: vispy's transforms stay those of the whole window, so every
+        # visual computes the same clip coordinates and GL rasterises them into the draft's
+        # corner of the texture. (Reconfiguring vispy's transforms instead costs tens of
+        # milliseconds a frame in change notifications through the scene graph.)
+        fbo.activate()
         try:
-            self.push_viewport((0, 0, *size))
-            try:
-                # the whole window's framebuffer maps onto the draft's corner of the texture
-                self.transforms.configure(viewport=(0, 0, *size), fbo_size=size, fbo_rect=(0, 0, pw, ph))
-                super()._draw_scene(bgcolor)
-            finally:
-                self.pop_viewport()
+            self.context.set_viewport(0, 0, *size)
+            super()._draw_scene(bgcolor)
         finally:
-            self.pop_fbo()
+            fbo.deactivate()
+            self.context.set_viewport(0, 0, pw, ph)
         if self._blit is None:
             self._blit = _Blit()
         self._blit.program["u_frame"] = texture
         self._blit.program["u_used"] = (size[0] / alloc[0], size[1] / alloc[1])
         gloo.set_state(depth_test=False, blend=False, cull_face=False)
-        gloo.set_viewport(0, 0, pw, ph)
         self._blit.program.draw("triangle_strip")
         self.draft_frames += 1

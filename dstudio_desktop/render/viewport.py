@@ -108,6 +108,7 @@ class Viewport:
         self.pins = PinLayer(self.view.scene)
         self.frame_ms = 0.0
         self._draw_started = 0.0
+        self.canvas.before_draft = self._before_draft
         self.canvas.events.draw.connect(self._before_draw, position="first")
         self.canvas.events.draw.connect(self._after_draw, position="last")
 
@@ -152,6 +153,10 @@ class Viewport:
         self.pins.select(selected)
         self.occlude_pins()
         self.canvas.update()
+
+    def _before_draft(self) -> None:
+        if self.scene_view is not None and self.scene_view.environment is not None:
+            self.scene_view.environment.update_shadows(self.canvas)
 
     def _before_draw(self, event=None) -> None:
         self._draw_started = time.perf_counter()
