@@ -5,7 +5,11 @@ The viewport draws as a new project does: PBR shading, the studio environment's 
 light and the key light's soft shadows on the ground (and on the part) all on. Then the same
 orbit with the shadows off and with the environment light off gives what each costs, and a
 frame in which the part moved (so the shadow maps are remade) gives the shadow pass's cost.
-F3D is timed plain and with the same environment as its --hdri light.
+F3D is timed plain and with the same environment as its --hdri light. Peak memory (the
+process's maximum resident set) is reported for both.
+
+A second scene, 200 parts of 50,000 triangles each (10M in all), gives the open time and the
+frame times (at rest, and while the camera moves) of a large assembly.
 
 Ours: a fresh process imports the GLB into a workspace, opens it in the real main window and
 reports when the first frame has been drawn; then it orbits the camera through 40 steps,
@@ -101,9 +105,94 @@ print(json.dumps({"first_frame_s": first, "median_frame_ms": statistics.median(t
                   "stand_in_ready_s": ready,
                   "frame_with_shadow_pass_ms": moved_ms, "shadow_passes": remade, "orbit_again_ms": still_ms,
                   "no_shadows_frame_ms": no_shadows_ms, "no_shadows_no_ibl_frame_ms": no_shadows_no_ibl_ms,
+                  "draft_frames": w.viewport.canvas.draft_frames, "draft_scale": w.viewport.canvas.draft_scale,
+                  "peak_rss_mb": __import__("resource").getrusage(__import__("resource").RUSAGE_SELF).ru_maxrss / 1024,
                   "viewport": list(w.viewport.canvas.size)}))
 w.close()
 """
+
+ASSEMBLY = r"""
+import sys, time, json, statistics
+t0 = time.perf_counter()
+from PySide6.QtWidgets import QApplication
+from vispy import app as vapp
+app = QApplication(sys.argv[:1]); vapp.use_app("pyside6")
+from dstudio_desktop.store import Workspace
+from dstudio_desktop.ui.main_window import MainWindow
+from dstudio_desktop.core import camera_math as cm
+ws = Workspace(sys.argv[2]); key = sys.argv[1]
+w = MainWindow(ws)
+for dock in w.findChildren(type(w.outliner).__mro__[1]):
+    dock.hide()
+w.resize(1280, 800); w.show()
+opened = time.perf_counter()
+w.open_project(key)
+drawn = []
+w.viewport.canvas.events.draw.connect(lambda e: drawn.append(time.perf_counter()), position="last")
+while not drawn or w.viewport.scene_view is None or len(w.viewport.scene_view.node_views) < 200:
+    if w.viewport.scene_view is None or len(w.viewport.scene_view.node_views) < 200:
+        drawn.clear()
+    app.processEvents()
+    time.sleep(0.002)
+first = drawn[0] - opened
+w.fit_all(); app.processEvents()
+native = w.viewport.canvas.native
+def orbit(n, moving):
+    out = []
+    for i in range(n):
+        if moving:
+            w.viewport._interacting()
+        w.apply_camera(cm.orbit(w.viewport.camera.view, 0.08, 0.0))
+        s = time.perf_counter(); native.repaint(); out.append(time.perf_counter() - s)
+        app.processEvents()
+    return statistics.median(out) * 1000
+rest = orbit(10, False)
+moving = orbit(20, True)
+print(json.dumps({"open_to_first_frame_s": first, "rest_frame_ms": rest, "moving_frame_ms": moving,
+                  "parts": len(w.viewport.scene_view.node_views),
+                  "peak_rss_mb": __import__("resource").getrusage(__import__("resource").RUSAGE_SELF).ru_maxrss / 1024}))
+w.close()
+"""
+
+
+def _peak_mb(cmd: list[str]) -> tuple[float, float]:
+    """Wall time and peak resident memory (MB) of a program run to its end."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{cmd[0]} failed ({proc.returncode})")
+    return time.perf_counter() - start, usage.ru_maxrss / 1024
+
+
+def assembly(tmp: Path) -> dict:
+    """200 parts of 50k triangles (10M), imported into a project; then a fresh process opens it."""
+    from dstudio_desktop.services.geometry import import_files
+    from dstudio_desktop.store import Workspace
+
+    home = tmp / "assembly_home"
+    base = trimesh.creation.torus(major_radius=0.02, minor_radius=0.006, major_sections=250, minor_sections=100)
+    files = []
+    for i in range(200):
+        part = base.copy()
+        part.apply_translation(((i % 20) * 0.05, 0.0, (i // 20) * 0.05))
+        path = tmp / f"part_{i:03d}.glb"
+        part.export(path)
+        files.append(str(path))
+    env = {**os.environ, "DSTUDIO_HOME": str(home)}
+    os.environ["DSTUDIO_HOME"] = str(home)
+    with Workspace(home) as ws:
+        project = ws.create_project("assembly")
+        import_files(ws, project.id, files)
+        key = project.id
+    out = subprocess.run([sys.executable, "-c", ASSEMBLY, key, str(home)], capture_output=True, text=True, env=env,
+                         timeout=1200)
+    if out.returncode != 0:
+        raise SystemExit(f"assembly benchmark failed:\n{out.stderr[-2000:]}")
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["triangles"] = 200 * len(base.faces)
+    return result
 
 
 def main() -> dict:
@@ -122,33 +211,40 @@ def main() -> dict:
         results["dstudio"] = json.loads(out.stdout.strip().splitlines()[-1])
         f3d = shutil.which("f3d")
         if f3d:
-            start = time.perf_counter()
-            subprocess.run([f3d, "--output", str(tmp / "f3d.png"), "--resolution", f"{SIZE[0]},{SIZE[1]}", str(part)],
-                           check=True, capture_output=True, timeout=600)
-            results["f3d"] = {"first_frame_s": time.perf_counter() - start}
+            seconds, peak = _peak_mb([f3d, "--output", str(tmp / "f3d.png"), "--resolution", f"{SIZE[0]},{SIZE[1]}",
+                                      str(part)])
+            results["f3d"] = {"first_frame_s": seconds, "peak_rss_mb": peak}
             hdr = Path(__file__).resolve().parents[1] / "resources" / "environments" / "studio.hdr"
             if hdr.exists():
                 start = time.perf_counter()
                 subprocess.run([f3d, "--output", str(tmp / "f3d_ibl.png"), "--resolution", f"{SIZE[0]},{SIZE[1]}",
                                 "--hdri", str(hdr), "-t", str(part)], check=True, capture_output=True, timeout=600)
                 results["f3d"]["first_frame_hdri_s"] = time.perf_counter() - start
+        results["assembly"] = assembly(tmp)
     ours = results["dstudio"]
     print(f"2M-triangle torus at {SIZE[0]}x{SIZE[1]} (viewport {ours['viewport'][0]}x{ours['viewport'][1]}), Mesa llvmpipe")
     print(f"  Design Studio: load to first frame {ours['first_frame_s']:.2f} s (includes import into a workspace), "
           f"median orbit frame {ours['median_frame_ms']:.1f} ms (full mesh), "
-          f"{ours['median_moving_frame_ms']:.1f} ms while the camera moves (150k-triangle stand-in)")
+          f"{ours['median_moving_frame_ms']:.1f} ms while the camera moves (150k-triangle stand-in, "
+          f"draft frames at 1/{ours['draft_scale']} resolution), peak memory {ours['peak_rss_mb']:.0f} MB")
     print(f"  with shading, IBL and shadows on; shadows off: {ours['no_shadows_frame_ms']:.1f} ms a full-mesh frame, "
           f"shadows and IBL off: {ours['no_shadows_no_ibl_frame_ms']:.1f} ms; a frame that remakes the shadow maps "
           f"(the part moved): {ours['frame_with_shadow_pass_ms']:.1f} ms against {ours['orbit_again_ms']:.1f} ms "
           f"({ours['shadow_passes']} remakes in 5 moves)")
     if "f3d" in results:
         ratio = ours["first_frame_s"] / results["f3d"]["first_frame_s"]
-        print(f"  F3D:           load to first frame {results['f3d']['first_frame_s']:.2f} s   ratio {ratio:.2f}x")
+        print(f"  F3D:           load to first frame {results['f3d']['first_frame_s']:.2f} s   ratio {ratio:.2f}x; "
+              f"peak memory {results['f3d']['peak_rss_mb']:.0f} MB "
+              f"(ours {ours['peak_rss_mb'] / results['f3d']['peak_rss_mb']:.2f}x)")
         if "first_frame_hdri_s" in results["f3d"]:
             print(f"  F3D --hdri studio.hdr -t: load to first frame {results['f3d']['first_frame_hdri_s']:.2f} s "
                   "(F3D 1.3 has no ground shadows)")
     else:
         print("  F3D not installed (Debian package f3d): no peer figure")
+    a = results["assembly"]
+    print(f"  assembly of {a['parts']} parts, {a['triangles'] / 1e6:.0f}M triangles: open to first frame "
+          f"{a['open_to_first_frame_s']:.2f} s, frame at rest {a['rest_frame_ms']:.0f} ms, while the camera moves "
+          f"{a['moving_frame_ms']:.0f} ms, peak memory {a['peak_rss_mb']:.0f} MB")
     (OUT / "viewport_bench.json").write_text(json.dumps(results, indent=2))
     return results
 

@@ -30,6 +30,10 @@ from .view_types import make_view
 # background after the mesh first appears, so it never delays opening.
 LOD_TRIANGLES = settings.lod_triangles()
 LOD_TARGET = 150_000
+# A moving frame draws about this many triangles at most: in a larger scene (an assembly of
+# many mid-sized parts) every part worth it stands in at its share of the budget.
+SCENE_BUDGET = 1_500_000
+MIN_STAND_IN = 2_000
 HIGHLIGHT = (1.0, 0.62, 0.1, 0.6)
 # Decimation and BVH builds are CPU-bound numpy/C work; more threads than cores only slow the GUI.
 BACKGROUND_WORKERS = max(1, min(4, os.cpu_count() or 1))
@@ -98,13 +102,25 @@ class SceneView:
         if asset_id in self._coarse or asset_id in self._coarse_pending:
             return self._coarse.get(asset_id)
         mesh = self._mesh(asset_id)
-        if mesh.is_pointcloud or mesh.triangle_count <= LOD_TRIANGLES:
+        target = None if mesh.is_pointcloud else self.stand_in_target(mesh.triangle_count)
+        if target is None:
             self._coarse[asset_id] = None
             return None
         self._coarse_pending.add(asset_id)
-        if not self._submit(self._make_coarse, asset_id, mesh, LOD_TARGET):
+        if not self._submit(self._make_coarse, asset_id, mesh, target):
             self._coarse_pending.discard(asset_id)
         return None
+
+    def stand_in_target(self, triangles: int) -> Optional[int]:
+        """How many triangles a part of ``triangles`` is drawn with while the camera moves, or
+        None to draw it in full: a large part always stands in; in a scene over SCENE_BUDGET
+        every part does, in proportion to its size."""
+        target = LOD_TARGET if triangles > LOD_TRIANGLES else None
+        total = self.triangle_count()
+        if total > SCENE_BUDGET:
+            share = max(MIN_STAND_IN, int(triangles * SCENE_BUDGET / total))
+            target = share if target is None else min(target, share)
+        return target if target is not None and target < 0.7 * triangles else None
 
     def _make_coarse(self, asset_id: str, mesh: MeshData, target: int) -> None:
         # stored before the pending mark goes, so a reader never sees neither
@@ -118,7 +134,7 @@ class SceneView:
             return
         self._stand_ins_asked = True
         for view in self.node_views.values():
-            if view.filter is not None and view.triangles > LOD_TRIANGLES:
+            if view.filter is not None and self.stand_in_target(view.triangles) is not None:
                 self.coarse_display(view.node.asset_id)
 
     def set_coarse(self, on: bool) -> bool:
@@ -294,4 +310,4 @@ class SceneView:
         self.root.parent = None
 
 
-__all__ = ["HIGHLIGHT", "LOD_TARGET", "LOD_TRIANGLES", "SceneView"]
+__all__ = ["HIGHLIGHT", "LOD_TARGET", "LOD_TRIANGLES", "SCENE_BUDGET", "SceneView"]

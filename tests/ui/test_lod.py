@@ -46,3 +46,27 @@ def test_stand_ins_while_moving_full_meshes_at_rest(window, qtbot, monkeypatch):
     assert all(v.coarse_on for v in large)
     window.viewport.render()                                   # an image is always of the full meshes
     assert not any(v.coarse_on for v in large)
+
+
+def test_an_assembly_over_the_budget_stands_in_part_by_part(window, qtbot, monkeypatch):
+    """No part is large, but the scene is over the moving-frame budget: while the camera moves
+    each part is drawn at its share of it."""
+    monkeypatch.setattr(scene_module, "SCENE_BUDGET", 1000)     # the lamp has 1,984 triangles
+    monkeypatch.setattr(scene_module, "MIN_STAND_IN", 16)
+    scene_view = window.viewport.scene_view
+    scene_view.reset()
+    views = list(scene_view.node_views.values())
+    assert all(v.triangles <= scene_module.LOD_TRIANGLES for v in views)
+    total = scene_view.triangle_count()
+    targets = {v.node.name: scene_view.stand_in_target(v.triangles) for v in views}
+    assert all(t is not None and t <= v.triangles * 1000 / total + 1 for v, t in zip(views, targets.values(),
+                                                                                         strict=True)), targets
+    window.viewport.render()   # a frame drawn: the stand-ins are made in the background now
+    qtbot.waitUntil(lambda: all(v.node.asset_id in scene_view._coarse for v in views), timeout=20000)
+    standing = [v for v in views if scene_view._coarse[v.node.asset_id] is not None]
+    assert len(standing) >= 2
+    _wheel(window.viewport.canvas.native)
+    assert all(v.coarse_on for v in standing)
+    drawn = sum(len(scene_view._coarse[v.node.asset_id].faces) if v.coarse_on else v.triangles for v in views)
+    assert drawn < 0.8 * total
+    qtbot.waitUntil(lambda: not any(v.coarse_on for v in views), timeout=5000)
