@@ -147,12 +147,16 @@ def _ply(path: Path, head: bytes, size: int) -> None:
 
 
 def _text(path: Path, head: bytes, what: str) -> None:
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return  # UTF-16 text, with its byte-order mark: zero bytes are half its characters
     if b"\0" in head:
         raise MeshFileError(path, f"not a valid {what} file (it contains binary data)")
 
 
 def _obj(path: Path, head: bytes, size: int) -> None:
     _text(path, head, "OBJ")
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        head = head.decode("utf-16", "replace").encode("utf-8", "replace")
     if not re.search(rb"^\s*v\s", head, re.MULTILINE) and size <= len(head):
         raise MeshFileError(path, "not a valid OBJ file (it has no 'v' vertex lines)")
 

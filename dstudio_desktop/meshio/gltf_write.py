@@ -90,12 +90,12 @@ class _Builder:
                 self.gltf.samplers.append(g.Sampler(magFilter=9729, minFilter=9987, wrapS=10497, wrapT=10497))
             self.gltf.textures.append(g.Texture(source=len(self.gltf.images) - 1, sampler=0))
             self._image_index[ref.asset_id] = len(self.gltf.textures) - 1
-        info = info_cls(index=self._image_index[ref.asset_id], texCoord=ref.texcoord, **extra)
+        # Meshes carry one UV set (TEXCOORD_0), so every texture reads it: naming another would
+        # point at an attribute the file does not have (MESH_PRIMITIVE_TOO_FEW_TEXCOORDS).
+        info = info_cls(index=self._image_index[ref.asset_id], **extra)
         if ref.transform is not None:
             t = ref.transform
             ext = {"offset": list(t.offset), "rotation": t.rotation, "scale": list(t.scale)}
-            if t.texcoord is not None:
-                ext["texCoord"] = t.texcoord
             info.extensions = {"KHR_texture_transform": ext}
             if "KHR_texture_transform" not in self.gltf.extensionsUsed:
                 self.gltf.extensionsUsed.append("KHR_texture_transform")
