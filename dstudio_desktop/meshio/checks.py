@@ -182,6 +182,9 @@ def _3mf(path: Path, head: bytes, size: int) -> None:
             infos = zf.infolist()
     except (zipfile.BadZipFile, OSError) as err:
         raise MeshFileError(path, f"damaged 3MF archive: {err}") from None
+    lying = next((i for i in infos if i.compress_size > size or i.header_offset > size), None)
+    if lying is not None:
+        raise MeshFileError(path, f"damaged 3MF archive: its entry {lying.filename[:100]!r} claims more bytes than the file has")
     total = sum(i.file_size for i in infos)
     if total > max(size * MAX_ZIP_RATIO, 64 * 1024 * 1024) or total > 8 * max_import_bytes():
         raise MeshFileError(path, f"3MF archive would expand to {_human(total)}; refusing it as a zip bomb")

@@ -35,7 +35,9 @@ def _loader_problem(fmt: Format, err: BaseException) -> str:
 
 def read(path: Path, fmt: Format) -> SceneData:
     try:
-        loaded = trimesh.load_scene(str(path), file_type=fmt.key, process=False)
+        # OBJ: one geometry per object and material, so both names are there to keep
+        options = {"split_objects": True, "group_material": True} if fmt.key == "obj" else {}
+        loaded = trimesh.load_scene(str(path), file_type=fmt.key, process=False, **options)
     except MeshFileError:
         raise
     except Exception as err:  # noqa: BLE001 - trimesh raises anything; each becomes one clear line
@@ -82,9 +84,12 @@ def _scene(path: Path, fmt: Format, loaded: Any) -> SceneData:
             transform = Transform.from_matrix(matrix)
         except ValueError as err:
             raise MeshFileError(path, f"{node_name}: {err}") from None
+        name = str(node_name)
+        if fmt.key == "obj" and material is not None and name.endswith(f"_{material.name}") and name != f"_{material.name}":
+            name = name[: -len(material.name) - 1]  # trimesh names a part "object_material"; the object is its name
         children.append(
             Node(
-                name=str(node_name)[:256] or path.stem,
+                name=name[:256] or path.stem,
                 kind="pointcloud" if data.is_pointcloud else "mesh",
                 transform=transform,
                 asset_id=asset_id,
