@@ -41,9 +41,10 @@ def read(path: Path, fmt: Format) -> SceneData:
     except MeshFileError:
         raise
     except Exception as err:  # noqa: BLE001 - trimesh raises anything; each becomes one clear line
-        if fmt.key == "ply" and "unexpected length" in str(err):
-            # trimesh reads binary faces as if all had the first one's vertex count; Blender
-            # writes triangles, quads and n-gons side by side
+        if fmt.key == "ply" and _binary_ply(path):
+            # trimesh reads binary faces as if all had the first one's vertex count (it says "PLY
+            # is unexpected length!", or indexes past the vertices); Blender writes triangles,
+            # quads and n-gons side by side
             from .ply_mixed import read_mixed_ply
 
             return read_mixed_ply(path)
@@ -55,6 +56,11 @@ def read(path: Path, fmt: Format) -> SceneData:
     except (KeyError, IndexError, ValueError, TypeError, AttributeError) as err:
         # a scene graph trimesh built but cannot walk (a 3MF component naming a mesh that is gone)
         raise MeshFileError(path, _loader_problem(fmt, err)) from None
+
+
+def _binary_ply(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return b"format binary_" in fh.read(512)
 
 
 def _scene(path: Path, fmt: Format, loaded: Any) -> SceneData:
