@@ -236,7 +236,8 @@ class GltfReader:
                     node = node.model_copy(update={"kind": kind, "asset_id": asset_id, "material_id": material_id})
                 else:
                     for i, (asset_id, material_id, kind) in enumerate(prims):
-                        children.insert(i, Node(name=f"{name} [{i}]", kind=kind, asset_id=asset_id, material_id=material_id))
+                        children.insert(i, Node(name=f"{name[:240]} [{i}]", kind=kind, asset_id=asset_id,
+                                                material_id=material_id))
             elif "camera" in raw:
                 node = node.model_copy(update={"kind": "camera"})
             node.children = children

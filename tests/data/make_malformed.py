@@ -57,7 +57,8 @@ TRI_IDX = np.array([0, 1, 2])
 
 def wrong_shapes() -> dict[str, bytes]:
     """glTF JSON of the wrong shape at each place a reader once crashed (exit 70) on it, and an
-    accessor without a bufferView declaring 20 million points in a file of under 1 KB."""
+    accessor without a bufferView declaring 20 million points in a file of under 1 KB. Named
+    shape_*: tests/meshio/test_hostile.py runs them through the CLI in its own process."""
     out = {}
 
     def variant(name: str, change) -> None:
@@ -65,7 +66,7 @@ def wrong_shapes() -> dict[str, bytes]:
         doc["materials"] = [{"name": "m", "pbrMetallicRoughness": {"baseColorFactor": [1, 1, 1, 1]}}]
         doc["meshes"][0]["primitives"][0]["material"] = 0
         change(doc)
-        out[name] = glb(doc, blob)
+        out[f"shape_{name}"] = glb(doc, blob)
 
     variant("pbr_is_list.glb", lambda d: d["materials"][0].update(pbrMetallicRoughness=[1, 2]))
     variant("material_extensions_list.glb", lambda d: d["materials"][0].update(extensions=[]))
@@ -93,10 +94,10 @@ def wrong_shapes() -> dict[str, bytes]:
     doc["accessors"][0] = {"componentType": 5126, "count": 20_000_000, "type": "VEC3"}
     doc["meshes"][0]["primitives"][0] = {"attributes": {"POSITION": 0}, "mode": 0}
     doc["buffers"][0] = {"byteLength": 4, "uri": "data:application/octet-stream;base64,AAAAAA=="}
-    out["twenty_million_zeros.gltf"] = json.dumps(doc).encode()
+    out["shape_twenty_million_zeros.gltf"] = json.dumps(doc).encode()
     doc["accessors"][0]["count"] = 300_000_000
-    out["three_gigabytes_of_zeros.gltf"] = json.dumps(doc).encode()
-    out["deep_nesting.gltf"] = b'{"asset": {"version": "2.0"}, "extras": ' + b"[" * 100_000 + b"0" + b"]" * 100_000 + b"}"
+    out["shape_three_gigabytes_of_zeros.gltf"] = json.dumps(doc).encode()
+    out["shape_deep_nesting.gltf"] = b'{"asset": {"version": "2.0"}, "extras": ' + b"[" * 100_000 + b"0" + b"]" * 100_000 + b"}"
     return out
 
 

@@ -32,6 +32,8 @@ ASSIMP_HOSTILE = sorted(
     + list((ASSIMP / "glTF2" / "RecursiveNodes").glob("*.gltf"))
 ) if ASSIMP.is_dir() else []
 CORPUS = sorted((DATA / "malformed").iterdir())
+# mutants the fuzzer found that crashed a reader once and are valid enough to import now
+FOUND = sorted((DATA / "fuzz_found").iterdir())
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
@@ -45,7 +47,7 @@ def test_assimps_hostile_models_are_here() -> None:
     assert len(ASSIMP_HOSTILE) >= 15
 
 
-@pytest.mark.parametrize("path", CORPUS + ASSIMP_HOSTILE, ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize("path", CORPUS + FOUND + ASSIMP_HOSTILE, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_refused_in_one_line_or_imported_never_a_crash(home: Path, capsys, path: Path) -> None:
     assert run(capsys, "new", "victim")[0] == 0
     code, out, err = run(capsys, "import", "victim", str(path), "--json")
