@@ -53,7 +53,8 @@ class GltfReader:
         self._buffers: dict[int, bytes] = {}
         self._accessors: dict[int, np.ndarray] = {}
         self.textures: dict[int, Optional[tuple[str, Texture]]] = {}  # image index -> (asset id, texture)
-        self.budget = budget if budget is not None else max(DECODE_RATIO * len(data), DECODE_FLOOR)
+        self._budget = budget
+        self._source_bytes = len(data)  # grows by each external .bin the file loads
         self._spent = 0
         self._dropped: dict[str, str] = {}  # feature -> warning, one per feature
 
@@ -144,6 +145,7 @@ class GltfReader:
                 raise self.fail(f"buffers[{index}] has no valid byteLength")
             if "uri" in buf:
                 data = self._uri_bytes(str(buf["uri"]), f"buffers[{index}]")
+                self._source_bytes += len(data)
             elif index == 0 and self._bin is not None:
                 data = self._bin
             else:
@@ -160,6 +162,12 @@ class GltfReader:
         if not all(isinstance(v, int) and v >= 0 for v in (offset, length)) or offset + length > len(data):
             raise self.fail(f"bufferViews[{index}] reaches past the end of its buffer")
         return memoryview(data)[offset : offset + length], view.get("byteStride")
+
+    @property
+    def budget(self) -> int:
+        if self._budget is not None:
+            return self._budget
+        return max(DECODE_RATIO * self._source_bytes, DECODE_FLOOR)
 
     def _spend(self, nbytes: int, index: int, what: str) -> None:
         """Charge every use of an accessor to the budget, so sharing one cannot multiply it either."""
@@ -181,6 +189,8 @@ class GltfReader:
         dtype = np.dtype(COMPONENT[ctype]).newbyteorder("<")
         width = WIDTH[atype]
         elem = dtype.itemsize * width
+        if "bufferView" in acc:
+            self.view_bytes(acc["bufferView"])  # loads its buffer first, which raises the budget of a .gltf
         self._spend(count * elem * (4 // dtype.itemsize if acc.get("normalized") else 1), index, what)
         if "bufferView" not in acc:
             arr = np.zeros((count, width), dtype=dtype)

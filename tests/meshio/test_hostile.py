@@ -269,3 +269,19 @@ def test_png_bytes_helper_reports_damage() -> None:
     assert verified_image((SEEDS / "seed.png").read_bytes()) == ("image/png", None)
     img = Image.open(io.BytesIO(_truncated_png()))
     assert png_bytes(img)[0] is None
+
+
+def test_a_gltf_with_a_large_external_bin_is_within_its_budget(tmp_path: Path) -> None:
+    """The budget grows with the .bin a .gltf names: a 1.2 M-point cloud (14 MB) in a 1 KB .gltf imports."""
+    n = 1_200_000
+    pts = np.random.default_rng(0).random((n, 3), dtype=np.float32)
+    (tmp_path / "cloud.bin").write_bytes(pts.tobytes())
+    doc = {"asset": {"version": "2.0"}, "scenes": [{"nodes": [0]}], "nodes": [{"mesh": 0}],
+           "meshes": [{"primitives": [{"attributes": {"POSITION": 0}, "mode": 0}]}],
+           "buffers": [{"uri": "cloud.bin", "byteLength": pts.nbytes}],
+           "bufferViews": [{"buffer": 0, "byteLength": pts.nbytes}],
+           "accessors": [{"bufferView": 0, "componentType": 5126, "count": n, "type": "VEC3"}] * 6}
+    doc["meshes"][0]["primitives"] = [{"attributes": {"POSITION": i}, "mode": 0} for i in range(6)]
+    (tmp_path / "cloud.gltf").write_text(json.dumps(doc))
+    scene = read_scene(tmp_path / "cloud.gltf")  # 6 x 14 MB decoded: over the 64 MB floor, within 16 x the .bin
+    assert scene.counts()["vertices"] == 6 * n
