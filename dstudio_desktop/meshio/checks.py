@@ -180,7 +180,8 @@ def _3mf(path: Path, head: bytes, size: int) -> None:
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError) as err:
+    except (zipfile.BadZipFile, OSError, NotImplementedError, EOFError, ValueError) as err:
+        # NotImplementedError: a zip version or feature Python's zipfile does not read
         raise MeshFileError(path, f"damaged 3MF archive: {err}") from None
     lying = next((i for i in infos if i.compress_size > size or i.header_offset > size), None)
     if lying is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Optional
 from xml.sax.saxutils import quoteattr
@@ -97,8 +98,9 @@ def base_materials(path: Path) -> dict[str, tuple[str, tuple[float, float, float
                 return out
             parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True)
             root = etree.fromstring(zf.read(name), parser)
-    except (zipfile.BadZipFile, OSError, etree.XMLSyntaxError, ValueError):
-        return out
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, ValueError, zlib.error,
+            etree.XMLSyntaxError):
+        return out  # trimesh read the geometry; colours it cannot have are not worth refusing the file for
     groups: dict[str, list[tuple[str, tuple]]] = {}
     for group in root.iter("{*}basematerials"):
         entries = []
