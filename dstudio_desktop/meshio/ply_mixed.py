@@ -37,6 +37,8 @@ def _header(path: Path, data: bytes) -> tuple[str, list[tuple[str, int, list]], 
         elif words[0] == "element":
             elements.append((words[1], int(words[2]), []))
         elif words[0] == "property" and elements:
+            if len(words) >= 3 and words[-1] in (p[0] for p in elements[-1][2]):
+                raise MeshFileError(path, f"PLY element '{elements[-1][0]}' declares the property '{words[-1]}' twice")
             if words[1] == "list" and len(words) == 5 and words[2] in TYPES and words[3] in TYPES:
                 elements[-1][2].append((words[4], TYPES[words[2]], TYPES[words[3]]))
             elif len(words) == 3 and words[1] in TYPES:
@@ -49,6 +51,14 @@ def _header(path: Path, data: bytes) -> tuple[str, list[tuple[str, int, list]], 
 
 
 def read_mixed_ply(path: Path) -> SceneData:
+    try:
+        return _read(path)
+    except (ValueError, TypeError, IndexError, OverflowError, struct.error) as err:
+        text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise MeshFileError(path, f"could not be read as PLY: {text[:200]}") from None
+
+
+def _read(path: Path) -> SceneData:
     data = path.read_bytes()
     order, elements, offset = _header(path, data)
     columns: dict[str, dict[str, np.ndarray]] = {}
