@@ -70,7 +70,7 @@ def cmd_info(args: argparse.Namespace, out: Output) -> int:
     from ..services.models import describe, project_scene
 
     target = Path(args.target)
-    if is_model_path(target):
+    if target.is_file() or (is_model_path(target) and not _names_project(args.target)):
         from ..meshio import read_scene
 
         scene = read_scene(target, units=args.units, up=args.up)
@@ -82,6 +82,18 @@ def cmd_info(args: argparse.Namespace, out: Output) -> int:
             facts["versions"] = ws.project_row(project.id)["version_count"]
     out.result(facts, _info_text(facts))
     return 0
+
+
+def _names_project(key: str) -> bool:
+    """Whether ``key`` is a project's name or id (a project may be called "lamp.glb")."""
+    from ..errors import DStudioError
+
+    with _workspace() as ws:
+        try:
+            ws.resolve_project(key)
+            return True
+        except DStudioError:
+            return False
 
 
 def _info_text(f: dict[str, Any]) -> str:

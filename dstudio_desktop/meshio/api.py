@@ -8,6 +8,7 @@ reverse and writes atomically, so a failed export never leaves a partial file.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Optional
 
@@ -36,11 +37,15 @@ def read_scene(path: str | Path, units: Optional[str] = None, up: Optional[str] 
     _check_frame(path, units, up)
     fmt = check_file(path, limit)
     try:
-        if fmt.key in ("glb", "gltf"):
-            scene = gltf_read.read_gltf(path)
-        else:
-            scene = trimesh_io.read(path, fmt)
-            scene.units = scene.units if scene.units != "m" or fmt.units == "m" else fmt.units
+        # numpy's and the parsers' RuntimeWarnings (overflow in a damaged file's numbers, an empty
+        # mean) would print lines before the one line that says what is wrong with the file
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            if fmt.key in ("glb", "gltf"):
+                scene = gltf_read.read_gltf(path)
+            else:
+                scene = trimesh_io.read(path, fmt)
+                scene.units = scene.units if scene.units != "m" or fmt.units == "m" else fmt.units
     except MemoryError:
         raise MeshFileError(path, "too large to read (out of memory)") from None
     except RecursionError:

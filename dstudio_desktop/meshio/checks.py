@@ -147,12 +147,16 @@ def _ply(path: Path, head: bytes, size: int) -> None:
 
 
 def _text(path: Path, head: bytes, what: str) -> None:
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return  # UTF-16 text, with its byte-order mark: zero bytes are half its characters
     if b"\0" in head:
         raise MeshFileError(path, f"not a valid {what} file (it contains binary data)")
 
 
 def _obj(path: Path, head: bytes, size: int) -> None:
     _text(path, head, "OBJ")
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        head = head.decode("utf-16", "replace").encode("utf-8", "replace")
     if not re.search(rb"^\s*v\s", head, re.MULTILINE) and size <= len(head):
         raise MeshFileError(path, "not a valid OBJ file (it has no 'v' vertex lines)")
 
@@ -176,8 +180,12 @@ def _3mf(path: Path, head: bytes, size: int) -> None:
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError) as err:
+    except (zipfile.BadZipFile, OSError, NotImplementedError, EOFError, ValueError) as err:
+        # NotImplementedError: a zip version or feature Python's zipfile does not read
         raise MeshFileError(path, f"damaged 3MF archive: {err}") from None
+    lying = next((i for i in infos if i.compress_size > size or i.header_offset > size), None)
+    if lying is not None:
+        raise MeshFileError(path, f"damaged 3MF archive: its entry {lying.filename[:100]!r} claims more bytes than the file has")
     total = sum(i.file_size for i in infos)
     if total > max(size * MAX_ZIP_RATIO, 64 * 1024 * 1024) or total > 8 * max_import_bytes():
         raise MeshFileError(path, f"3MF archive would expand to {_human(total)}; refusing it as a zip bomb")

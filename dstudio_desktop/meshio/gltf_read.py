@@ -19,22 +19,44 @@ from ..core import Material, Node, Transform
 from ..core.materials import NormalTextureRef, OcclusionTextureRef, TextureRef, TextureTransform
 from ..core.schema import new_id
 from ..errors import DocumentError, MeshFileError
+from ..settings import max_import_bytes
+from . import gltf_schema
+from .images import verified_image
 from .meshdata import MeshData
 from .scenedata import SceneData, Texture
 
 COMPONENT = {5120: np.int8, 5121: np.uint8, 5122: np.int16, 5123: np.uint16, 5125: np.uint32, 5126: np.float32}
 WIDTH = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT2": 4, "MAT3": 9, "MAT4": 16}
 SUPPORTED_EXTENSIONS = {"KHR_mesh_quantization", "KHR_materials_emissive_strength", "KHR_texture_transform"}
+# What a glTF may hold that Design Studio does not keep, by the name a warning gives it.
+MATERIAL_EXTENSION_NAMES = {
+    "KHR_materials_clearcoat": "clearcoat", "KHR_materials_pbrSpecularGlossiness": "specular-glossiness",
+    "KHR_materials_sheen": "sheen", "KHR_materials_transmission": "transmission", "KHR_materials_volume": "volume",
+    "KHR_materials_ior": "index of refraction", "KHR_materials_specular": "specular", "KHR_materials_unlit": "unlit",
+    "KHR_materials_iridescence": "iridescence", "KHR_materials_anisotropy": "anisotropy",
+}
+# glTF's defaults, which the renderer uses for every texture: repeat wrapping, linear filtering.
+DEFAULT_SAMPLER = {"wrapS": 10497, "wrapT": 10497}
+# Decoded accessors may take this many times the file's size (quantized and interleaved data
+# grows when decoded, strips and fans triple) or this many bytes, whichever is more; beyond it a
+# file is declaring counts its bytes cannot honestly hold (an accessor without a bufferView is
+# all zeros, so a few bytes of JSON could otherwise ask for gigabytes).
+DECODE_RATIO = 16
+DECODE_FLOOR = 64 * 1024 * 1024
 
 
 class GltfReader:
-    def __init__(self, path: Path, data: bytes) -> None:
+    def __init__(self, path: Path, data: bytes, budget: Optional[int] = None) -> None:
         self.path = path
         self.doc, bin_chunk = self._container(data)
         self._bin = bin_chunk
         self._buffers: dict[int, bytes] = {}
         self._accessors: dict[int, np.ndarray] = {}
-        self.textures: dict[int, tuple[str, Texture]] = {}  # image index -> (asset id, texture)
+        self.textures: dict[int, Optional[tuple[str, Texture]]] = {}  # image index -> (asset id, texture)
+        self._budget = budget
+        self._source_bytes = len(data)  # grows by each external .bin the file loads
+        self._spent = 0
+        self._dropped: dict[str, str] = {}  # feature -> warning, one per feature
 
     def fail(self, problem: str) -> MeshFileError:
         return MeshFileError(self.path, problem)
@@ -73,6 +95,9 @@ class GltfReader:
         version = str(doc["asset"].get("version", ""))
         if not version.startswith("2."):
             raise self.fail(f"glTF version {version or '?'} is not supported (only 2.x)")
+        found = gltf_schema.problem(doc)
+        if found:
+            raise self.fail(f"invalid glTF: {found}")
         missing = [e for e in doc.get("extensionsRequired", []) if e not in SUPPORTED_EXTENSIONS]
         if missing:
             raise self.fail(f"needs glTF extension {missing[0]}, which Design Studio does not support yet")
@@ -105,6 +130,9 @@ class GltfReader:
         if self.path.parent.resolve() not in target.parents:
             raise self.fail(f"{what} points outside the model's folder ({uri})")
         try:
+            size = target.stat().st_size
+            if size > max_import_bytes():
+                raise self.fail(f"{what} file {uri} is {size} bytes, over the import limit")
             return target.read_bytes()
         except OSError:
             raise self.fail(f"{what} file {uri} is missing") from None
@@ -117,6 +145,7 @@ class GltfReader:
                 raise self.fail(f"buffers[{index}] has no valid byteLength")
             if "uri" in buf:
                 data = self._uri_bytes(str(buf["uri"]), f"buffers[{index}]")
+                self._source_bytes += len(data)
             elif index == 0 and self._bin is not None:
                 data = self._bin
             else:
@@ -134,8 +163,22 @@ class GltfReader:
             raise self.fail(f"bufferViews[{index}] reaches past the end of its buffer")
         return memoryview(data)[offset : offset + length], view.get("byteStride")
 
+    @property
+    def budget(self) -> int:
+        if self._budget is not None:
+            return self._budget
+        return max(DECODE_RATIO * self._source_bytes, DECODE_FLOOR)
+
+    def _spend(self, nbytes: int, index: int, what: str) -> None:
+        """Charge every use of an accessor to the budget, so sharing one cannot multiply it either."""
+        self._spent += nbytes
+        if self._spent > self.budget:
+            raise self.fail(f"accessors[{index}] ({what}) would take the decoded geometry past {self.budget >> 20} MB "
+                            f"(the file declares more elements than its size can honestly hold)")
+
     def accessor(self, index: int, what: str) -> np.ndarray:
         if index in self._accessors:
+            self._spend(self._accessors[index].nbytes, index, what)
             return self._accessors[index]
         acc = self._item("accessors", index)
         ctype, atype, count = acc.get("componentType"), acc.get("type"), acc.get("count")
@@ -146,6 +189,9 @@ class GltfReader:
         dtype = np.dtype(COMPONENT[ctype]).newbyteorder("<")
         width = WIDTH[atype]
         elem = dtype.itemsize * width
+        if "bufferView" in acc:
+            self.view_bytes(acc["bufferView"])  # loads its buffer first, which raises the budget of a .gltf
+        self._spend(count * elem * (4 // dtype.itemsize if acc.get("normalized") else 1), index, what)
         if "bufferView" not in acc:
             arr = np.zeros((count, width), dtype=dtype)
         else:
@@ -200,7 +246,8 @@ class GltfReader:
                     node = node.model_copy(update={"kind": kind, "asset_id": asset_id, "material_id": material_id})
                 else:
                     for i, (asset_id, material_id, kind) in enumerate(prims):
-                        children.insert(i, Node(name=f"{name} [{i}]", kind=kind, asset_id=asset_id, material_id=material_id))
+                        children.insert(i, Node(name=f"{name[:240]} [{i}]", kind=kind, asset_id=asset_id,
+                                                material_id=material_id))
             elif "camera" in raw:
                 node = node.model_copy(update={"kind": "camera"})
             node.children = children
@@ -211,6 +258,8 @@ class GltfReader:
         scene.nodes = [build(i) for i in roots]
         if not scene.meshes:
             raise self.fail("contains no triangle or point geometry")
+        self.note_unsupported()
+        scene.warnings.extend(self._dropped.values())
         return scene
 
     def _roots(self, nodes: list) -> list[int]:
@@ -301,19 +350,18 @@ class GltfReader:
         source = tex.get("source")
         if source is None:
             return None
+        sampler = tex.get("sampler")
+        if sampler is not None:
+            settings = self._item("samplers", sampler)
+            if any(settings.get(k, v) != v for k, v in DEFAULT_SAMPLER.items()):
+                self.drop("texture samplers", "texture samplers dropped: textures repeat and filter linearly "
+                                              "(this file clamps or mirrors some)")
+        if info.get("texCoord", 0) != 0:
+            self.drop("second UV set", "second UV set (TEXCOORD_1) dropped: textures that used it now use the first")
         if source not in self.textures:
-            image = self._item("images", source)
-            if "bufferView" in image:
-                data = bytes(self.view_bytes(image["bufferView"])[0])
-            elif "uri" in image:
-                data = self._uri_bytes(str(image["uri"]), f"images[{source}]")
-            else:
-                raise self.fail(f"images[{source}] has no data")
-            media = image.get("mimeType") or ("image/png" if data[:4] == b"\x89PNG" else "image/jpeg")
-            name = str(image.get("name") or image.get("uri", f"texture {source}"))[:200]
-            asset_id = new_id()
-            self.textures[source] = (asset_id, Texture(name=name, data=data, media_type=media))
-            scene.textures[asset_id] = self.textures[source][1]
+            self.textures[source] = self.image(source, scene)
+        if self.textures[source] is None:
+            return None
         extra = {}
         transform = (info.get("extensions") or {}).get("KHR_texture_transform") if isinstance(info.get("extensions"), dict) else None
         if isinstance(transform, dict):
@@ -327,7 +375,62 @@ class GltfReader:
             extra["scale"] = info["scale"]
         if cls is OcclusionTextureRef and "strength" in info:
             extra["strength"] = info["strength"]
-        return cls(asset_id=self.textures[source][0], texcoord=info.get("texCoord", 0), **extra)
+        if "transform" in extra and extra["transform"].texcoord:
+            extra["transform"] = extra["transform"].model_copy(update={"texcoord": None})
+        return cls(asset_id=self.textures[source][0], **extra)
+
+    def image(self, source: int, scene: SceneData) -> Optional[tuple[str, Texture]]:
+        """The image decoded once to prove it is one; a broken one is dropped with a warning naming it."""
+        image = self._item("images", source)
+        name = str(image.get("name") or image.get("uri", f"texture {source}"))[:200]
+        if "bufferView" in image:
+            data = bytes(self.view_bytes(image["bufferView"])[0])
+        elif "uri" in image:
+            try:
+                data = self._uri_bytes(str(image["uri"]), f"images[{source}]")
+            except MeshFileError as err:
+                scene.warnings.append(f"texture {name} dropped: {err.problem}")
+                return None
+        else:
+            raise self.fail(f"images[{source}] has no data")
+        media, problem = verified_image(data)
+        if problem:
+            scene.warnings.append(f"texture {name} (images[{source}]) dropped: it is {problem}")
+            return None
+        asset_id = new_id()
+        scene.textures[asset_id] = Texture(name=name, data=data, media_type=media)
+        return asset_id, scene.textures[asset_id]
+
+    def drop(self, feature: str, warning: str) -> None:
+        self._dropped.setdefault(feature, warning)
+
+    def note_unsupported(self) -> None:
+        """Warn, by name, about what the file holds that the scene cannot keep."""
+        doc = self.doc
+        for key, what in (("animations", "animations"), ("skins", "skins"), ("cameras", "cameras")):
+            if doc.get(key):
+                n = len(doc[key])
+                keep = " (camera nodes are kept as empty nodes)" if key == "cameras" else ""
+                self.drop(what, f"{n} {what if n > 1 else what[:-1]} dropped{keep}")
+        for mesh in self._list("meshes"):
+            for prim in mesh.get("primitives", []):
+                if prim.get("targets"):
+                    self.drop("morph targets", "morph targets dropped: meshes keep their base shape")
+                attrs = prim.get("attributes", {})
+                if any(a.startswith(("JOINTS_", "WEIGHTS_")) for a in attrs):
+                    self.drop("skins", "skins dropped: skinned meshes keep their bind pose")
+                if any(a.startswith("TEXCOORD_") and a != "TEXCOORD_0" for a in attrs):
+                    self.drop("second UV set", "second UV set (TEXCOORD_1 and up) dropped: only TEXCOORD_0 is kept")
+                if any(a.startswith("COLOR_") and a != "COLOR_0" for a in attrs):
+                    self.drop("second colour set", "vertex colour sets after COLOR_0 dropped")
+        for mat in self._list("materials"):
+            for ext in mat.get("extensions", {}):
+                if ext not in SUPPORTED_EXTENSIONS:
+                    name = MATERIAL_EXTENSION_NAMES.get(ext, ext)
+                    self.drop(name, f"material extension {ext} ({name}) dropped")
+        for tex in self._list("textures"):
+            for ext in tex.get("extensions", {}):
+                self.drop(ext, f"texture extension {ext} dropped")
 
     def material(self, index: int, raw: Any, scene: SceneData) -> Material:
         if not isinstance(raw, dict):
@@ -335,7 +438,7 @@ class GltfReader:
         pbr = raw.get("pbrMetallicRoughness", {})
         emissive = list(raw.get("emissiveFactor", (0.0, 0.0, 0.0)))
         strength = raw.get("extensions", {}).get("KHR_materials_emissive_strength", {}).get("emissiveStrength")
-        if isinstance(strength, (int, float)):
+        if strength is not None:
             emissive = [c * strength for c in emissive]
         try:
             return Material(

@@ -26,7 +26,7 @@ class _Builder:
         self.blob = bytearray()
         self._attr_cache: dict[str, dict] = {}
         self._mesh_cache: dict[tuple[str, Optional[str]], int] = {}
-        self._material_index: dict[str, int] = {}
+        self._material_index: dict[tuple[str, bool], int] = {}
         self._image_index: dict[str, int] = {}
 
     def _view(self, data: bytes, target: Optional[int] = None) -> int:
@@ -73,7 +73,8 @@ class _Builder:
                 attributes=cached["attributes"],
                 indices=cached["indices"],
                 mode=g.POINTS if data.is_pointcloud else g.TRIANGLES,
-                material=self.material(node.material_id),
+                # a texture needs TEXCOORD_0: a mesh without UVs gets the material without its textures
+                material=self.material(node.material_id, textured=data.uvs is not None),
             )
             self.gltf.meshes.append(g.Mesh(name=data.name, primitives=[prim]))
             self._mesh_cache[key] = len(self.gltf.meshes) - 1
@@ -90,25 +91,36 @@ class _Builder:
                 self.gltf.samplers.append(g.Sampler(magFilter=9729, minFilter=9987, wrapS=10497, wrapT=10497))
             self.gltf.textures.append(g.Texture(source=len(self.gltf.images) - 1, sampler=0))
             self._image_index[ref.asset_id] = len(self.gltf.textures) - 1
-        info = info_cls(index=self._image_index[ref.asset_id], texCoord=ref.texcoord, **extra)
+        # Meshes carry one UV set (TEXCOORD_0), so every texture reads it: naming another would
+        # point at an attribute the file does not have (MESH_PRIMITIVE_TOO_FEW_TEXCOORDS).
+        info = info_cls(index=self._image_index[ref.asset_id], **extra)
         if ref.transform is not None:
             t = ref.transform
             ext = {"offset": list(t.offset), "rotation": t.rotation, "scale": list(t.scale)}
-            if t.texcoord is not None:
-                ext["texCoord"] = t.texcoord
             info.extensions = {"KHR_texture_transform": ext}
             if "KHR_texture_transform" not in self.gltf.extensionsUsed:
                 self.gltf.extensionsUsed.append("KHR_texture_transform")
         return info
 
-    def material(self, material_id: Optional[str]) -> Optional[int]:
+    def material(self, material_id: Optional[str], textured: bool = True) -> Optional[int]:
         mat: Optional[Material] = self.scene.material(material_id)
         if mat is None:
             return None
-        if mat.id not in self._material_index:
+        if not textured and mat.texture_asset_ids():
+            mat = mat.model_copy(update={slot: None for slot in Material.TEXTURE_SLOTS})
+        key = (mat.id, textured or not self.scene.material(material_id).texture_asset_ids())
+        if key not in self._material_index:
+            # glTF's emissiveFactor stops at 1; brighter emission is KHR_materials_emissive_strength
+            strength = max(max(mat.emissive_factor), 1.0)
+            extensions = {}
+            if strength > 1.0:
+                extensions["KHR_materials_emissive_strength"] = {"emissiveStrength": strength}
+                if "KHR_materials_emissive_strength" not in self.gltf.extensionsUsed:
+                    self.gltf.extensionsUsed.append("KHR_materials_emissive_strength")
             self.gltf.materials.append(
                 g.Material(
                     name=mat.name,
+                    extensions=extensions,
                     pbrMetallicRoughness=g.PbrMetallicRoughness(
                         baseColorFactor=list(mat.base_color_factor),
                         baseColorTexture=self._texture(mat.base_color_texture),
@@ -116,7 +128,7 @@ class _Builder:
                         roughnessFactor=mat.roughness_factor,
                         metallicRoughnessTexture=self._texture(mat.metallic_roughness_texture),
                     ),
-                    emissiveFactor=list(mat.emissive_factor),
+                    emissiveFactor=[c / strength for c in mat.emissive_factor],
                     emissiveTexture=self._texture(mat.emissive_texture),
                     normalTexture=self._texture(mat.normal_texture, g.NormalMaterialTexture, scale=mat.normal_texture.scale)
                     if mat.normal_texture else None,
@@ -128,8 +140,8 @@ class _Builder:
                     doubleSided=mat.double_sided,
                 )
             )
-            self._material_index[mat.id] = len(self.gltf.materials) - 1
-        return self._material_index[mat.id]
+            self._material_index[key] = len(self.gltf.materials) - 1
+        return self._material_index[key]
 
     def node(self, node: Node) -> int:
         t = node.transform

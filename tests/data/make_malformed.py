@@ -55,10 +55,57 @@ TRI = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0]], dtype=float)
 TRI_IDX = np.array([0, 1, 2])
 
 
+def wrong_shapes() -> dict[str, bytes]:
+    """glTF JSON of the wrong shape at each place a reader once crashed (exit 70) on it, and an
+    accessor without a bufferView declaring 20 million points in a file of under 1 KB. Named
+    shape_*: tests/meshio/test_hostile.py runs them through the CLI in its own process."""
+    out = {}
+
+    def variant(name: str, change) -> None:
+        doc, blob = triangle_doc(TRI, TRI_IDX)
+        doc["materials"] = [{"name": "m", "pbrMetallicRoughness": {"baseColorFactor": [1, 1, 1, 1]}}]
+        doc["meshes"][0]["primitives"][0]["material"] = 0
+        change(doc)
+        out[f"shape_{name}"] = glb(doc, blob)
+
+    variant("pbr_is_list.glb", lambda d: d["materials"][0].update(pbrMetallicRoughness=[1, 2]))
+    variant("material_extensions_list.glb", lambda d: d["materials"][0].update(extensions=[]))
+    variant("emissive_number.glb", lambda d: d["materials"][0].update(emissiveFactor=3))
+    variant("emissive_string.glb", lambda d: d["materials"][0].update(emissiveFactor="red"))
+    variant("material_entry_string.glb", lambda d: d.update(materials=["m"]))
+    variant("primitive_is_list.glb", lambda d: d["meshes"][0].update(primitives=[[0]]))
+    variant("attribute_is_dict.glb", lambda d: d["meshes"][0]["primitives"][0].update(attributes={"POSITION": {}}))
+    variant("attributes_list.glb", lambda d: d["meshes"][0]["primitives"][0].update(attributes=[0]))
+    variant("indices_list.glb", lambda d: d["meshes"][0]["primitives"][0].update(indices=[1]))
+    variant("material_index_dict.glb", lambda d: d["meshes"][0]["primitives"][0].update(material={"a": 0}))
+    variant("node_mesh_list.glb", lambda d: d["nodes"][0].update(mesh=[0]))
+    variant("child_index_dict.glb", lambda d: d["nodes"][0].update(children=[{}]))
+    variant("scene_nodes_dict.glb", lambda d: d["scenes"][0].update(nodes={"0": 0}))
+    variant("accessor_count_string.glb", lambda d: d["accessors"][0].update(count="3"))
+    variant("accessor_type_list.glb", lambda d: d["accessors"][0].update(type=["VEC3"]))
+    variant("accessor_offset_float.glb", lambda d: d["accessors"][0].update(byteOffset=0.5))
+    variant("texture_index_list.glb", lambda d: d["materials"][0]["pbrMetallicRoughness"].update(
+        baseColorTexture={"index": [0]}))
+    variant("rotation_strings.glb", lambda d: d["nodes"][0].update(rotation=["a", "b", "c", "d"]))
+    variant("factor_infinity.glb", lambda d: d["materials"][0]["pbrMetallicRoughness"].update(
+        baseColorFactor=[float("inf"), 1, 1, 1]))
+
+    doc, _ = triangle_doc(TRI, TRI_IDX)
+    doc["accessors"][0] = {"componentType": 5126, "count": 20_000_000, "type": "VEC3"}
+    doc["meshes"][0]["primitives"][0] = {"attributes": {"POSITION": 0}, "mode": 0}
+    doc["buffers"][0] = {"byteLength": 4, "uri": "data:application/octet-stream;base64,AAAAAA=="}
+    out["shape_twenty_million_zeros.gltf"] = json.dumps(doc).encode()
+    doc["accessors"][0]["count"] = 300_000_000
+    out["shape_three_gigabytes_of_zeros.gltf"] = json.dumps(doc).encode()
+    out["shape_deep_nesting.gltf"] = b'{"asset": {"version": "2.0"}, "extras": ' + b"[" * 100_000 + b"0" + b"]" * 100_000 + b"}"
+    return out
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.iterdir():
-        old.unlink()
+        if not old.name.startswith("fuzz_"):  # mutants the fuzzer found are kept as they were found
+            old.unlink()
     files: dict[str, bytes] = {}
     files["empty.stl"] = b""
     files["empty.glb"] = b""
@@ -107,6 +154,11 @@ def main() -> None:
         zf.writestr("readme.txt", "no model here")
     files["no_model.3mf"] = buf.getvalue()
     files["model.xyz"] = b"0 0 0\n1 0 0\n"
+    files.update(wrong_shapes())
+    # trimesh casts these to float32 and numpy warns of the overflow: the warning must not print
+    files["float_overflow.ply"] = (b"ply\nformat ascii 1.0\nelement vertex 3\nproperty float x\nproperty float y\n"
+                                   b"property float z\nelement face 1\nproperty list uchar int vertex_indices\n"
+                                   b"end_header\n0 0 0\n1e39 0 0\n0 1 0\n3 0 1 2\n")
     for name, data in files.items():
         (OUT / name).write_bytes(data)
     print(f"wrote {len(files)} files to {OUT}")
