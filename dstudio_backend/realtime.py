@@ -49,6 +49,7 @@ class Joined:
     join_ref: str | None
     key: str                       # presence key: config.presence.key, else one made here
     broadcast_self: bool = False
+    role: str = ""                 # the member's role in the channel's organisation, found at join
     meta: dict[str, Any] | None = None  # the tracked presence, with its phx_ref
 
 
@@ -181,7 +182,7 @@ class Hub:
         broadcast = config.get("broadcast") if isinstance(config.get("broadcast"), dict) else {}
         if topic in conn.joined:  # a rejoin replaces the old membership
             await self.leave(conn, topic)
-        conn.joined[topic] = Joined(join_ref, str(presence.get("key") or uuid.uuid4()), bool(broadcast.get("self")))
+        conn.joined[topic] = Joined(join_ref, str(presence.get("key") or uuid.uuid4()), bool(broadcast.get("self")), role)
         self.topics.setdefault(topic, set()).add(conn)
         await conn.send(topic, "phx_reply", {"status": "ok", "response": {"postgres_changes": []}}, ref, join_ref)
         await conn.send(topic, "presence_state", self._state(topic), None, join_ref)
@@ -191,7 +192,7 @@ class Hub:
         old = joined.meta
         # who it is comes from the token, whatever the client wrote
         new = {**meta, "user_id": conn.claims.get("sub"), "email": conn.claims.get("email"),
-               "phx_ref": secrets.token_urlsafe(8)}
+               "role": joined.role, "phx_ref": secrets.token_urlsafe(8)}
         if old is not None:
             new["phx_ref_prev"] = old["phx_ref"]
         joined.meta = new
