@@ -96,6 +96,11 @@ def sync_interval_s() -> float:
     return _number("DSTUDIO_SYNC_INTERVAL_S", DEFAULT_SYNC_INTERVAL_S, minimum=5.0)
 
 
+def presence_heartbeat_s() -> float:
+    """``$DSTUDIO_PRESENCE_HEARTBEAT_S``: seconds between presence heartbeats (socket and session row; at least 1)."""
+    return _number("DSTUDIO_PRESENCE_HEARTBEAT_S", 15.0, minimum=1.0)
+
+
 # -- import and editing --------------------------------------------------------------------------
 
 def max_import_bytes() -> int:
