@@ -33,9 +33,10 @@ log = logging.getLogger(__name__)
 
 MAX_RATE = 10.0              # presence messages a second at most
 BACKOFF = (0.25, 0.5, 1.0, 2.0, 4.0)  # seconds between reconnects; the last repeats
-# distinct, readable on the dark viewport and on a light list: a person's colour is picked by
-# their user id, so every desktop shows the same person in the same colour
-PALETTE = ("#4fc3f7", "#ba68c8", "#81c784", "#ff8a65", "#f06292", "#ffd54f", "#4db6ac", "#9575cd")
+# distinct, readable on the dark viewport and on a light list, and none near the orange of your
+# own selection outline; a person's colour is picked by their user id, so every desktop shows the
+# same person in the same colour
+PALETTE = ("#4fc3f7", "#ba68c8", "#81c784", "#f06292", "#ffee58", "#4db6ac", "#7986cb", "#d4e157")
 
 
 def colour_for(user_id: str) -> str:

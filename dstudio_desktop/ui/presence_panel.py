@@ -9,16 +9,17 @@ seconds instead of at their next sync cycle."""
 
 from __future__ import annotations
 
+from html import escape
 from typing import Optional
 
 from pydantic import ValidationError
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton
 
 from .. import settings
 from ..core import CameraView
-from ..sync.presence import Peer, PresenceClient, colour_for
+from ..sync.presence import Peer, PresenceClient
 from .panel import Panel
 
 KEY = Qt.UserRole + 1
@@ -61,9 +62,22 @@ class PresencePanel(Panel):
         buttons = QHBoxLayout()
         buttons.addWidget(self.view_button)
         buttons.addWidget(self.follow_button)
+        self.list.setMaximumHeight(96)  # a few people at a glance: the panels below keep their room
         layout.addWidget(self.status)
         layout.addWidget(self.list)
         layout.addLayout(buttons)
+        layout.addStretch(1)
+        # the dock never squeezes its buttons out of sight behind a scroll bar
+        self.widget().setMinimumHeight(self.widget().widget().sizeHint().height())
+        # who selected what, written over the viewport's corner: the outline colour alone does not say who
+        self.overlay = QLabel(window.viewport.canvas.native)
+        self.overlay.setObjectName("presence_overlay")
+        self.overlay.setTextFormat(Qt.RichText)
+        self.overlay.setAttribute(Qt.WA_TransparentForMouseEvents)
+        self.overlay.setStyleSheet("color: #e8e8ec; background: rgba(20, 20, 24, 170); padding: 6px 10px;"
+                                   "border-radius: 6px;")
+        self.overlay.hide()
+        window.viewport.canvas.native.installEventFilter(self)  # keeps the overlay in its corner on resize
         self.view_button.clicked.connect(self._go_to_view)
         self.follow_button.toggled.connect(self._follow_toggled)
         self.list.currentItemChanged.connect(lambda *_: self._enable())
@@ -177,8 +191,8 @@ class PresencePanel(Panel):
         self.list.clear()
         session = self.window.sync_status.session
         if session is not None and self.client is not None and self.client.connected:
-            you = QListWidgetItem(_swatch(colour_for(session.user_id)),
-                                  f"You · {self.client.role or 'signed in'}")
+            # no swatch: your own selection is drawn in the editor's orange, not a person colour
+            you = QListWidgetItem(f"You · {self.client.role or 'signed in'}")
             you.setFlags(Qt.ItemIsEnabled)  # not something to follow
             you.setForeground(QColor("#8a8a90"))
             self.list.addItem(you)
@@ -214,6 +228,41 @@ class PresencePanel(Panel):
             scene_view.set_others_selection(colours)
             self.window.viewport.canvas.update()
         self.window.outliner.mark_others(marks)
+        self._show_overlay(peers)
+
+    def _show_overlay(self, peers: tuple[Peer, ...]) -> None:
+        project = self.window.project
+        names = {n.id: n.name for n, _ in project.scene_graph.walk()} if project is not None else {}
+        lines = []
+        for peer in peers:
+            parts = [names[i] for i in peer.selection if i in names]
+            following = peer.key == self.following
+            if not parts and not following:
+                continue
+            what = ", ".join(parts[:3]) + (f" and {len(parts) - 3} more" if len(parts) > 3 else "")
+            text = f"<span style='color:{peer.colour}'>&#9632;</span> <b>{escape(peer.name)}</b>"
+            if what:
+                text += f" selected {escape(what)}"
+            if following:
+                text += " · <i>you are following</i>"
+            lines.append(text)
+        if not lines:
+            self.overlay.hide()
+            return
+        self.overlay.setText("<br>".join(lines))
+        self.overlay.adjustSize()
+        self._place_overlay()
+        self.overlay.show()
+        self.overlay.raise_()
+
+    def _place_overlay(self) -> None:
+        native = self.window.viewport.canvas.native
+        self.overlay.move(12, native.height() - self.overlay.height() - 12)
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Resize and watched is self.window.viewport.canvas.native:
+            self._place_overlay()
+        return False
 
     def _peer(self, key: Optional[str]) -> Optional[Peer]:
         return next((p for p in self.peers() if p.key == key), None) if key else None

@@ -141,6 +141,8 @@ def test_two_windows_see_each_other_select_follow_and_get_notes(window, qtbot, s
         assert item.background(0).color().rgb() == colour.rgb()
         assert item.toolTip(0) == f"Selected by {peer.name}"
         assert "1 selected" in _people(b)[1]
+        overlay = b.presence_panel.overlay
+        assert overlay.isVisible() and f"{peer.name}</b> selected Shade" in overlay.text()
         b.viewport.canvas.update()
         qtbot.wait(300)
         SHOTS.mkdir(parents=True, exist_ok=True)
@@ -188,6 +190,7 @@ def test_two_windows_see_each_other_select_follow_and_get_notes(window, qtbot, s
         qtbot.waitUntil(lambda: b.presence_panel.status.text() == "Live · nobody else here", timeout=5000)
         assert _people(b) == ["You · reviewer"]
         assert not b.outliner._items[shade.id].toolTip(0).startswith("Selected by")
+        assert not b.presence_panel.overlay.isVisible()
     finally:
         b.close()
         ws_b.close()
