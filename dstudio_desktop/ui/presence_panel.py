@@ -85,6 +85,8 @@ class PresencePanel(Panel):
         self._broadcast_arrived.connect(self._broadcast)
         self._connection_changed.connect(lambda _state: self._show_status())
         window.addDockWidget(Qt.RightDockWidgetArea, self)
+        self.toggleViewAction().setToolTip("Show or hide the People panel")
+        window.docks_menu.addAction(self.toggleViewAction())
         window.project_opened.connect(self._project_opened)
         window.selection_changed.connect(self._selection_changed)
         window.review_dock.noted.connect(self._sync_soon)
