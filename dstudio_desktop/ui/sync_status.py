@@ -144,10 +144,11 @@ class SyncStatus(QObject):
         if report.conflicts:
             QMessageBox.information(self.window, "Changed in two places", "\n\n".join(report.conflicts))
         project = self.window.project
-        if project is not None and sum(report.pulled.values()) and not self.window.editor.dirty:
+        notes_only = set(report.pulled) <= {"design_studio_annotations", "design_studio_annotation_replies"}
+        if project is not None and sum(report.pulled.values()) and not notes_only and not self.window.editor.dirty:
             self.window.open_project(project.id)  # show what arrived
         elif project is not None:
-            self.window.review_dock.refresh()
+            self.window.review_dock.refresh()  # notes alone: the view, selection and camera stay as they are
         self.window.versions_dock.refresh()  # pending versions have their server numbers now
         self.landed.emit(report)
 

@@ -183,6 +183,8 @@ def test_two_windows_see_each_other_select_follow_and_get_notes(window, qtbot, s
 
         qtbot.waitUntil(listed, timeout=3000)
         print(f"B lists A's note {time.monotonic() - started:.3f} s after it was pinned")
+        assert b.viewport.camera.view == moved  # a note arriving leaves B's view where B put it
+        assert len(b.viewport.pins.pins) == 1  # and its pin is drawn
 
         # A leaves the project (what closing the window or opening another project does): B's list
         # empties within 5 s
