@@ -309,6 +309,7 @@ class PresencePanel(Panel):
             self.follow_button.setChecked(False)
             return
         self.following = peer.key
+        self.follow_button.setText("Stop Following")
         self._apply_camera(peer)
         self.window.statusBar().showMessage(f"Following {peer.name}'s view; move the camera to stop", 5000)
         self._show_peers()
@@ -323,6 +324,7 @@ class PresencePanel(Panel):
         self.follow_button.blockSignals(True)
         self.follow_button.setChecked(False)
         self.follow_button.blockSignals(False)
+        self.follow_button.setText("Follow")
         if why and peer is not None:
             self.window.statusBar().showMessage(f"Stopped following {peer.name}: {why}", 5000)
         elif why:

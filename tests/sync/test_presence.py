@@ -194,6 +194,10 @@ def test_killed_or_hung_desktops_leave_and_a_restart_is_survived(team, restartab
         try:
             _until(lambda: len(b.peers) == 1 and len(a.peers) == 1, 2.0, "A and B see each other")
             a.track(selection=["before"])
+            first = _row(a_desk.api, a.session_id)
+            _until(lambda: _row(a_desk.api, a.session_id)["selection_state"] == {"node_ids": ["before"]}
+                   and _row(a_desk.api, a.session_id)["last_heartbeat_at"] > first["last_heartbeat_at"], 3.0,
+                   "A's row keeps its selection and heartbeat")
             started = time.monotonic()
             restart()
             _until(lambda: not b.peers or b.state_text == "offline", 10.0, "B notices the server went")

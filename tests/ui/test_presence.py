@@ -17,7 +17,7 @@ import pytest
 from keyrings.alt.file import PlaintextKeyring
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QMouseEvent, QWheelEvent
-from PySide6.QtWidgets import QApplication, QInputDialog
+from PySide6.QtWidgets import QApplication, QInputDialog, QPushButton
 
 from dstudio_desktop.store import Workspace
 from dstudio_desktop.store.syncstate import SyncState
@@ -152,6 +152,7 @@ def test_two_windows_see_each_other_select_follow_and_get_notes(window, qtbot, s
         _click_item(qtbot, b.presence_panel.list, b.presence_panel.list.item(1))
         qtbot.mouseClick(b.presence_panel.follow_button, Qt.LeftButton)
         assert b.presence_panel.following == peer.key
+        assert b.presence_panel.follow_button.text() == "Stop Following"
         front = a.project.camera_presets.presets[0]
         action = next(x for x in a.camera_menu.actions() if x.text().startswith(front.name))
         action.trigger()  # Cameras → Front, as A picks it from the menu
@@ -159,10 +160,13 @@ def test_two_windows_see_each_other_select_follow_and_get_notes(window, qtbot, s
         qtbot.waitUntil(lambda: a.viewport.camera.view == target, timeout=5000)
         qtbot.waitUntil(lambda: _close(a, b) < 1e-6, timeout=2000)
         assert _close(a, b) < 1e-6
+        assert "you are following" in b.presence_panel.overlay.text()
+        b.grab().save(str(SHOTS / "b_follows_a.png"))
 
         # B moves: the follow ends, and A's next move is not followed
         _wheel(b)
         assert b.presence_panel.following is None and not b.presence_panel.follow_button.isChecked()
+        assert b.presence_panel.follow_button.text() == "Follow"
         moved = b.viewport.camera.view
         a.standard_view("top")
         qtbot.wait(400)
@@ -186,6 +190,16 @@ def test_two_windows_see_each_other_select_follow_and_get_notes(window, qtbot, s
         assert b.viewport.camera.view == moved  # a note arriving leaves B's view where B put it
         assert len(b.viewport.pins.pins) == 1  # and its pin is drawn
 
+        # B (a reviewer) resolves it from B's Review panel: A's panel shows it resolved within 3 s
+        note = next(b.review_dock.list.topLevelItem(i) for i in range(b.review_dock.list.topLevelItemCount())
+                    if b.review_dock.list.topLevelItem(i).text(5) == "Fillet the base edge")
+        b.review_dock.list.setCurrentItem(note)
+        resolve = next(w for w in b.review_dock.findChildren(QPushButton) if w.text() == "Resolve")
+        started = time.monotonic()
+        qtbot.mouseClick(resolve, Qt.LeftButton)
+        qtbot.waitUntil(lambda: a.review_dock.list.topLevelItem(0).text(1) == "resolved", timeout=3000)
+        print(f"A shows B's resolve {time.monotonic() - started:.3f} s after it was clicked")
+
         # A leaves the project (what closing the window or opening another project does): B's list
         # empties within 5 s
         a.presence_panel.leave()
@@ -196,3 +210,24 @@ def test_two_windows_see_each_other_select_follow_and_get_notes(window, qtbot, s
     finally:
         b.close()
         ws_b.close()
+
+
+def test_offline_the_panel_says_so_and_editing_does_not_wait(window, qtbot, empty_keyring):
+    from dstudio_backend.cluster import free_port
+    from dstudio_desktop.sync.session import Session
+
+    # signed in to a server that is not there (the network is down, or the server)
+    window.sync_status.session = Session(url=f"http://127.0.0.1:{free_port()}", anon_key="", access_token="t",
+                                         refresh_token="r", expires_at=int(time.time()) + 3600, user_id="u",
+                                         email="off@example.com")
+    window.open_project(window.project.id)
+    panel = window.presence_panel
+    assert panel.client is not None
+    qtbot.waitUntil(lambda: panel.status.text() == "Offline · nobody else shown until the server is back",
+                    timeout=3000)
+    assert panel.list.count() == 0 and not panel.overlay.isVisible()
+    started = time.monotonic()
+    for item in window.outliner._items.values():  # selecting, which is also sent to the others, waits for nothing
+        _click_item(qtbot, window.outliner.tree, item)
+    assert time.monotonic() - started < 2.0
+    assert not panel.follow_button.isEnabled() and not panel.view_button.isEnabled()
