@@ -152,16 +152,22 @@ class PresenceClient:
         self._call(self._push_token)
 
     def close(self, timeout: float = 3.0) -> None:
-        """Leave the channel, mark the session row inactive (when the server can be reached) and stop."""
+        """Leave the channel, mark the session row inactive (when the server can be reached) and
+        stop, waiting at most ``timeout`` seconds for that (0: not at all, it finishes on its own
+        thread). Left unfinished, the server still sees the socket close or time out."""
         if self._loop is None or self._thread is None or self._closing:
             return  # never started, or closed already
         self._closing = True
-        future = asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop)
+        loop = self._loop
+        future = asyncio.run_coroutine_threadsafe(self._shutdown(), loop)
+        # the thread ends when its loop stops, once the leaving is done (or failed)
+        future.add_done_callback(lambda _: loop.call_soon_threadsafe(loop.stop) if not loop.is_closed() else None)
+        if timeout <= 0:
+            return
         try:
             future.result(timeout)
         except Exception as exc:  # offline or slow: the server's heartbeat timeout ends the session instead
             log.debug("presence: leaving took too long: %s", exc)
-        self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout)
 
     def _call(self, fn, *args) -> None:

@@ -685,7 +685,7 @@ class MainWindow(QMainWindow):
         self.editor.close()
         if self.sync_status.job is not None:
             self.sync_status.job.cancel()  # a cycle under way stops at its next step; its outbox stays
-        self.presence_panel.leave()  # the others see this desktop go at once
+        self.presence_panel.leave(wait=1.0)  # the others see this desktop go at once
         # the docks' widgets go before the docks themselves during teardown: no more notifications to them
         self.editor.stack.blockSignals(True)
         self.blockSignals(True)

@@ -122,12 +122,13 @@ class PresencePanel(Panel):
         client.start()
         self._show_status()
 
-    def leave(self) -> None:
-        """Leave the project's channel (closing the window or opening another project)."""
+    def leave(self, wait: float = 0.0) -> None:
+        """Leave the project's channel (opening another project: at once, the leaving finishes on
+        the presence thread; closing the window: ``wait`` up to that many seconds for it)."""
         client, self.client = self.client, None
         self.following = None
         if client is not None:
-            client.close(timeout=1.5)
+            client.close(timeout=wait)
         self._show_peers()
 
     # -- what this desktop tells the others ------------------------------------------------
