@@ -143,6 +143,7 @@ def describe() -> list[tuple[str, Optional[str], str]]:
         "DSTUDIO_CURA_RESOURCES": os.pathsep.join(str(p) for p in cura_resource_candidates()),
         "DSTUDIO_ANON_KEY": "(set)" if anon_key() else "",
         "DSTUDIO_SYNC_INTERVAL_S": f"{sync_interval_s():g}",
+        "DSTUDIO_PRESENCE_HEARTBEAT_S": f"{presence_heartbeat_s():g}",
         "DSTUDIO_AUTOSAVE_MS": str(autosave_ms()),
         "DSTUDIO_MSAA": str(msaa_samples()),
         "DSTUDIO_LOD_TRIANGLES": str(lod_triangles()),

@@ -97,6 +97,7 @@ class SyncStatus(QObject):
         sign_out()
         self.session, self.last_report = None, None
         self.timer.stop()
+        self.window.presence_panel.leave()  # signed out: no longer among the people in the project
         self._show_idle()
 
     # -- the background cycle ----------------------------------------------------------

@@ -233,3 +233,7 @@ def test_offline_the_panel_says_so_and_editing_does_not_wait(window, qtbot, empt
         _click_item(qtbot, window.outliner.tree, item)
     assert time.monotonic() - started < 2.0
     assert not panel.follow_button.isEnabled() and not panel.view_button.isEnabled()
+
+    window.sync_status.sign_out()  # signed out: the panel leaves the project's channel
+    assert panel.client is None
+    assert panel.status.text() == "Offline · sign in to see who else is in the project"
