@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import auth, rest, resumable, storage
+from . import auth, realtime, rest, resumable, storage
 from .db import Database
 from .errors import ApiError, from_database, shaped
 from .limits import Guard, Limits, parse_json
@@ -42,6 +42,8 @@ class Config:
     refresh_token_reuse_interval: int = 0   # seconds a spent refresh token may be presented again (GoTrue's 10)
     db_pool_size: int = 20
     db_connect_timeout: float = 2.0          # a database that does not answer a connect by then is down: 503
+    realtime_timeout: float = 60.0           # a realtime socket silent this long is closed (Phoenix's 60 s)
+    session_timeout: float = 60.0            # a design_studio_sessions row with no heartbeat this long is inactive
 
 
 class Backend:
@@ -52,13 +54,16 @@ class Backend:
         self.db = Database(config.dsn, max_size=config.db_pool_size, connect_timeout=config.db_connect_timeout)
         self.cache: SchemaCache | None = None
         self.files = storage.ObjectFiles(config.storage_dir)
+        self.realtime = realtime.Hub(self, config.realtime_timeout, config.session_timeout)
 
     async def startup(self) -> None:
         await self.db.open()
         await self.reload_schema()
         await self.files.purge_deleted(self.db)
+        self.realtime.start()
 
     async def shutdown(self) -> None:
+        await self.realtime.stop()
         await self.db.close()
 
     async def reload_schema(self) -> None:
@@ -230,6 +235,7 @@ def create_app(config: Config) -> Starlette:
             *auth.routes(),
             *storage.routes(),
             *resumable.routes(),
+            *realtime.routes(),
         ],
         lifespan=_lifespan,
         middleware=[Middleware(Guard, limits=config.limits)],

@@ -37,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="the longest expiresIn a signed URL may have (default: a week)")
     start.add_argument("--max-rest-body", type=int, default=Limits.rest_body, metavar="BYTES",
                        help="the largest /rest/v1 request body (default 16 MiB; uploads are limited per bucket)")
+    start.add_argument("--realtime-timeout", type=float, default=60.0, metavar="SECONDS",
+                       help="close a realtime socket silent this long (default 60, as Phoenix)")
+    start.add_argument("--session-timeout", type=float, default=60.0, metavar="SECONDS",
+                       help="mark a presence session inactive when its heartbeats stop this long (default 60)")
     start.add_argument("--json", action="store_true", help="print the connection details as one JSON line")
     migrate = sub.add_parser("migrate", help="apply the migrations to a database")
     migrate.add_argument("--dsn", required=True)
@@ -83,7 +87,8 @@ def _start(args: argparse.Namespace) -> int:
             throwaway_storage = storage_dir  # the bytes of a throwaway database go with it
         limits = Limits(rest_body=args.max_rest_body, signed_url_max_age=args.signed_url_max_age)
         app = create_app(Config(dsn=dsn, storage_dir=storage_dir, tokens=tokens, jwt_expiry=args.jwt_expiry,
-                                limits=limits, refresh_token_reuse_interval=args.refresh_token_reuse_interval))
+                                limits=limits, refresh_token_reuse_interval=args.refresh_token_reuse_interval,
+                                realtime_timeout=args.realtime_timeout, session_timeout=args.session_timeout))
         server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=port, log_level="warning",
                                                access_log=False, lifespan="on"))
         details = {"api_url": url, "db_url": dsn, "anon_key": tokens.api_key("anon"),

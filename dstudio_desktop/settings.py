@@ -96,6 +96,11 @@ def sync_interval_s() -> float:
     return _number("DSTUDIO_SYNC_INTERVAL_S", DEFAULT_SYNC_INTERVAL_S, minimum=5.0)
 
 
+def presence_heartbeat_s() -> float:
+    """``$DSTUDIO_PRESENCE_HEARTBEAT_S``: seconds between presence heartbeats (socket and session row; at least 1)."""
+    return _number("DSTUDIO_PRESENCE_HEARTBEAT_S", 15.0, minimum=1.0)
+
+
 # -- import and editing --------------------------------------------------------------------------
 
 def max_import_bytes() -> int:
@@ -138,6 +143,7 @@ def describe() -> list[tuple[str, Optional[str], str]]:
         "DSTUDIO_CURA_RESOURCES": os.pathsep.join(str(p) for p in cura_resource_candidates()),
         "DSTUDIO_ANON_KEY": "(set)" if anon_key() else "",
         "DSTUDIO_SYNC_INTERVAL_S": f"{sync_interval_s():g}",
+        "DSTUDIO_PRESENCE_HEARTBEAT_S": f"{presence_heartbeat_s():g}",
         "DSTUDIO_AUTOSAVE_MS": str(autosave_ms()),
         "DSTUDIO_MSAA": str(msaa_samples()),
         "DSTUDIO_LOD_TRIANGLES": str(lod_triangles()),

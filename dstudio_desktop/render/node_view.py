@@ -164,12 +164,15 @@ class NodeView:
             return None
         return self.full.depth(), self.full.buffers.indices, self._world
 
-    def set_highlight(self, on: bool) -> None:
-        """Selected: an outline in the scene view's highlight colour around the part."""
+    def set_highlight(self, on: bool, other: Optional[tuple] = None) -> None:
+        """Selected: an outline in the scene view's highlight colour around the part; selected by
+        someone else (``other``, their colour) and not by you: an outline in their colour."""
         rgba = None
         if on:
             colour = self.context.highlight[0] if self.context.highlight else OUTLINE
             rgba = (colour[0], colour[1], colour[2], 1.0)
+        elif other is not None:
+            rgba = (other[0], other[1], other[2], 1.0)
         self._highlight = rgba
         self._show_outline()
         self.update()

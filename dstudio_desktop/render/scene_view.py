@@ -54,6 +54,7 @@ class SceneView:
         self.environment: Optional[EnvironmentView] = None
         self.lighting: Optional[LightingView] = None
         self.selection: set[str] = set()
+        self.others_selection: dict[str, tuple] = {}  # node id -> RGB of someone else selecting it
         self._display: dict[str, DisplayData] = {}
         # Background results land in these dicts (one assignment each, atomic under the GIL);
         # the GUI thread looks them up on its next draw or click.
@@ -250,14 +251,27 @@ class SceneView:
 
     def set_selection(self, node_ids: set[str]) -> None:
         self.selection = set(node_ids)
+        lit = self._under(node_ids)
+        others: dict[str, tuple] = {}  # what other people selected, in their colours (yours wins)
+        for node_id, rgba in self.others_selection.items():
+            for lit_id in self._under([node_id]):
+                others.setdefault(lit_id, rgba)
+        for node_id, view in self.node_views.items():
+            view.set_highlight(node_id in lit, others.get(node_id))
+
+    def set_others_selection(self, colours: dict[str, tuple]) -> None:
+        """Parts other people have selected (node id -> their RGB colour), outlined in that colour."""
+        self.others_selection = dict(colours)
+        self.set_selection(self.selection)
+
+    def _under(self, node_ids) -> set[str]:
         graph = self.project.scene_graph
         lit: set[str] = set()
         for node_id in node_ids:
             node = graph.find(node_id)
             if node is not None:
                 lit |= {n.id for n, _ in SceneGraph.model_construct(nodes=[node]).walk()}
-        for node_id, view in self.node_views.items():
-            view.set_highlight(node_id in lit)
+        return lit
 
     def triangle_count(self) -> int:
         return sum(v.triangles for v in self.node_views.values() if v.shown)

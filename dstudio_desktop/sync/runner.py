@@ -41,8 +41,9 @@ def sign_out() -> Optional[Session]:
     return session
 
 
-def engine_for(ws, client: Optional[BackendClient] = None) -> SyncEngine:
-    session = load_session()
+def engine_for(ws, client: Optional[BackendClient] = None, session: Optional[Session] = None) -> SyncEngine:
+    """A sync engine for ``session`` (by default the one kept in the keyring)."""
+    session = session or load_session()
     if session is None:
         raise DStudioError("not signed in: run 'dstudio login --url URL' first")
     client = client or BackendClient(session.url, session.anon_key)

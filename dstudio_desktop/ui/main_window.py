@@ -108,6 +108,9 @@ class MainWindow(QMainWindow):
         from .sync_status import SyncStatus
 
         self.sync_status = SyncStatus(self)
+        from .presence_panel import PresencePanel
+
+        self.presence_panel = PresencePanel(self)  # who else is in the project, live
         for dock in (self.material_dock, self.lighting_dock, self.environment_dock):
             self.addDockWidget(Qt.RightDockWidgetArea, dock)
         self.tabifyDockWidget(self.material_dock, self.lighting_dock)
@@ -240,6 +243,7 @@ class MainWindow(QMainWindow):
             self.show_error(str(err))
             return
         self.review_dock.refresh()
+        self.review_dock.noted.emit()
         self.viewport.pins.select(made.id)
         self.statusBar().showMessage("Pinned a note", 4000)
 
@@ -681,6 +685,7 @@ class MainWindow(QMainWindow):
         self.editor.close()
         if self.sync_status.job is not None:
             self.sync_status.job.cancel()  # a cycle under way stops at its next step; its outbox stays
+        self.presence_panel.leave(wait=1.0)  # the others see this desktop go at once
         # the docks' widgets go before the docks themselves during teardown: no more notifications to them
         self.editor.stack.blockSignals(True)
         self.blockSignals(True)

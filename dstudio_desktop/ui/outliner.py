@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Optional
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QDockWidget, QTreeWidget, QTreeWidgetItem, QWidget
 
 from ..core import Node, Project
@@ -63,6 +64,7 @@ class Outliner(QDockWidget):
         self.tree.setContextMenuPolicy(Qt.ActionsContextMenu)  # the window adds its Edit actions
         self.setWidget(self.tree)
         self._items: dict[str, QTreeWidgetItem] = {}
+        self._others: dict[str, tuple[str, str]] = {}  # node id -> (colour, names) of others selecting it
         self._rebuild_pending = False
 
     def refresh_later(self) -> None:
@@ -89,11 +91,31 @@ class Outliner(QDockWidget):
                 self.tree.resizeColumnToContents(column)
         self.tree.blockSignals(False)
         self.select(selected)
+        self._paint_others()
+
+    def mark_others(self, marks: dict[str, tuple[str, str]]) -> None:
+        """Parts other people have selected: node id -> (their colour, their names), shown as a
+        tint of that colour behind the name and said in its tooltip."""
+        self._others = dict(marks)
+        self._paint_others()
+
+    def _paint_others(self) -> None:
+        for node_id, item in self._items.items():
+            mark = self._others.get(node_id)
+            if mark is None:
+                item.setBackground(NAME, QBrush())
+                item.setToolTip(NAME, item.data(NAME, Qt.UserRole + 2) or "")
+                continue
+            tint = QColor(mark[0])
+            tint.setAlpha(110)
+            item.setBackground(NAME, QBrush(tint))
+            item.setToolTip(NAME, f"Selected by {mark[1]}")
 
     def _item(self, node: Node) -> QTreeWidgetItem:
         item = QTreeWidgetItem([node.name, "", ""])
         item.setData(NAME, NODE_ID, node.id)
         item.setToolTip(NAME, node.kind)
+        item.setData(NAME, Qt.UserRole + 2, node.kind)  # the tooltip to put back when no one else selects it
         item.setFlags(item.flags() | Qt.ItemIsEditable | Qt.ItemIsUserCheckable | Qt.ItemIsDragEnabled
                       | Qt.ItemIsDropEnabled)
         item.setCheckState(VISIBLE, Qt.Checked if node.visible else Qt.Unchecked)

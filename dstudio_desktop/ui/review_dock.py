@@ -4,7 +4,7 @@ highlights its pin."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -24,6 +24,8 @@ ALL_AUTHORS = "All authors"
 
 
 class ReviewDock(Panel):
+    noted = Signal()  # a note, reply, resolve or reopen made here (the others are told to pull it)
+
     def __init__(self, window) -> None:
         super().__init__("Review", "review_dock", window)
         layout = self.body_layout
@@ -173,3 +175,4 @@ class ReviewDock(Panel):
             self.window.show_error(str(err))
             return
         self.refresh()
+        self.noted.emit()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLineEdit, QMessageBox
 
 from .. import settings
@@ -21,6 +21,8 @@ MAX_INTERVAL_MS = 5 * 60_000  # offline, the wait between tries doubles up to th
 
 class SyncStatus(QObject):
     """The window's sign-in state and its background sync cycle."""
+
+    landed = Signal(object)  # the SyncReport of each cycle that finished
 
     def __init__(self, window) -> None:
         super().__init__(window)
@@ -95,6 +97,7 @@ class SyncStatus(QObject):
         sign_out()
         self.session, self.last_report = None, None
         self.timer.stop()
+        self.window.presence_panel.leave()  # signed out: no longer among the people in the project
         self._show_idle()
 
     # -- the background cycle ----------------------------------------------------------
@@ -107,12 +110,13 @@ class SyncStatus(QObject):
         self.running = True
         self._show("Syncing…")
         home = self.window.ws.home
+        session = self.session
 
         def work(progress, token):
             from ..sync.runner import engine_for, open_workspace
 
             with open_workspace(home) as ws:
-                engine = engine_for(ws)
+                engine = engine_for(ws, session=session)
                 try:
                     return engine.run(progress=progress, cancel=token)
                 finally:
@@ -141,12 +145,15 @@ class SyncStatus(QObject):
         if report.conflicts:
             QMessageBox.information(self.window, "Changed in two places", "\n\n".join(report.conflicts))
         project = self.window.project
-        if project is not None and sum(report.pulled.values()) and not self.window.editor.dirty:
+        notes_only = set(report.pulled) <= {"design_studio_annotations", "design_studio_annotation_replies"}
+        if project is not None and sum(report.pulled.values()) and not notes_only and not self.window.editor.dirty:
             self.window.open_project(project.id)  # show what arrived
         elif project is not None:
-            self.window.review_dock.refresh()
+            self.window.review_dock.refresh()  # notes alone: the view, selection and camera stay as they are
         self.window.versions_dock.refresh()  # pending versions have their server numbers now
+        self.landed.emit(report)
 
     def _failed(self, message: str) -> None:
         self.running = False
         self._show(f"Sync error: {message}")
+        self.landed.emit(None)
