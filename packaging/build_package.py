@@ -37,6 +37,7 @@ DEPENDS = ("libc6 (>= 2.34), libstdc++6, libgcc-s1, libgl1, libglx-mesa0, libgl1
            "libxcb-xfixes0, libxcb-shm0, libxcb-sync1, libx11-xcb1, libfontconfig1, libfreetype6, libdbus-1-3, "
            "libglib2.0-0")
 RECOMMENDS = "shared-mime-info, desktop-file-utils, hicolor-icon-theme"
+SUGGESTS = "cura-engine, cura"   # slicing: the system's CuraEngine and Cura's printer definitions
 
 
 def log(message: str) -> None:
@@ -68,10 +69,18 @@ def stage(dest: Path) -> None:
     _copy_tree(REPO / "gpu", dest / "gpu")
 
 
+# what PyInstaller reads besides the staged sources (the .deb's own files are laid out afresh each run)
+BUILD_INPUTS = ("dstudio.spec", "dstudio_entry.py", "hooks")
+
+
 def build_key(staged: Path) -> str:
+    """A hash of everything the PyInstaller build depends on."""
     digest = hashlib.sha256()
-    for root in (staged, HERE):
-        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+    files = [(staged, p) for p in staged.rglob("*")]
+    for name in BUILD_INPUTS:
+        files += [(HERE, p) for p in ([HERE / name] if (HERE / name).is_file() else (HERE / name).rglob("*"))]
+    for root, path in sorted(files, key=lambda f: str(f[1])):
+        if path.is_file() and "__pycache__" not in path.parts:
             digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
     dists = sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions()
                    if d.metadata["Name"])
@@ -139,7 +148,7 @@ def deb(root: Path, out: Path, compress: str) -> Path:
     (debian / "control").write_text(
         f"Package: {APP}\nVersion: {version()}\nSection: graphics\nPriority: optional\nArchitecture: amd64\n"
         f"Maintainer: Design Studio <dstudio@localhost>\nInstalled-Size: {size_kb}\n"
-        f"Depends: {DEPENDS}\nRecommends: {RECOMMENDS}\n"
+        f"Depends: {DEPENDS}\nRecommends: {RECOMMENDS}\nSuggests: {SUGGESTS}\n"
         "Description: Design Studio Desktop, a 3D editor for designers\n"
         " Open, arrange, light, review and print 3D designs, and reconstruct models\n"
         " from photos, on your own machine. Bundles its own Python, Qt, vispy and torch (CPU).\n")
@@ -174,6 +183,14 @@ def main(argv: list[str] | None = None) -> int:
     staged = out / "staged"
     stage(staged)
     onedir = pyinstaller(staged, out / "cache")
+    # the .deb and .tar.gz are remade only when the build or the files laid around it changed
+    package_key = hashlib.sha256((onedir.parent.name + args.compress).encode() + b"".join(
+        p.read_bytes() for p in sorted(HERE.rglob("*")) if p.is_file() and "__pycache__" not in p.parts)).hexdigest()[:16]
+    previous = json.loads((out / "built.json").read_text()) if (out / "built.json").is_file() else {}
+    if previous.get("package_key") == package_key and all(Path(previous[k]).is_file() for k in ("deb", "tar.gz")):
+        log("the .deb and .tar.gz of this build are there already")
+        print(json.dumps(previous, indent=2))
+        return 0
     root = out / "root"
     if root.exists():
         shutil.rmtree(root)
@@ -183,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
              "onedir_bytes": sum(p.lstat().st_size for p in onedir.rglob("*") if not p.is_dir())}
     shutil.rmtree(root)
     built["seconds"] = round(time.monotonic() - started, 1)
+    built["package_key"] = package_key
     (out / "built.json").write_text(json.dumps(built, indent=2))
     print(json.dumps(built, indent=2))
     return 0

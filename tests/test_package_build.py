@@ -146,6 +146,39 @@ def test_the_gui_starts_under_xvfb_and_shows_the_sample(root, tmp_path) -> None:
                     app.wait(10)
 
 
+def test_a_double_click_opens_the_file_in_a_new_project(root, tmp_path) -> None:
+    """The file manager runs the desktop entry's Exec line with the file for %f."""
+    import trimesh
+
+    model = tmp_path / "Bracket v2.stl"
+    trimesh.creation.box((30, 20, 10)).export(model)
+    entry = (root / "usr/share/applications/dstudio.desktop").read_text()
+    exec_line = next(line.split("=", 1)[1] for line in entry.splitlines() if line.startswith("Exec="))
+    argv = [str(model) if arg == "%f" else arg for arg in exec_line.split()]
+    assert argv[0] == "dstudio"
+    argv[0] = str(root / "opt" / "dstudio" / "dstudio")   # what /usr/bin/dstudio points at once installed
+    with xvfb() as display:
+        app = subprocess.Popen(argv, cwd=tmp_path, env=_clean_env(tmp_path, DISPLAY=display),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                time.sleep(1)
+                assert app.poll() is None, app.communicate()[1][-3000:]
+                if shows_the_sample(screenshot(display)):   # a window with the part drawn
+                    break
+                assert time.monotonic() < deadline, "no window content after 120 s"
+        finally:
+            os.killpg(app.pid, signal.SIGTERM)
+            app.wait(20)
+    listed = _run(root, tmp_path, "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    projects = json.loads(listed.stdout)
+    assert [p["name"] for p in projects] == ["Bracket v2"]
+    info = json.loads(_run(root, tmp_path, "info", "Bracket v2", "--json").stdout)
+    assert info["nodes"] == 1 and info["triangles"] == 12
+
+
 def test_reconstruct_the_synthetic_scene_at_draft_quality(root, tmp_path, synthetic_photos) -> None:
     out = tmp_path / "scan.glb"
     proc = _run(root, tmp_path, "reconstruct", str(synthetic_photos), "-o", str(out), "--quality", "draft",

@@ -18,7 +18,8 @@ hiddenimports = json.loads(subprocess.run([sys.executable, "-c", _probe], check=
                                           text=True).stdout.splitlines()[-1])
 
 datas = collect_data_files("torch", excludes=["**/*.h", "**/*.hpp", "**/*.cuh", "**/*.lib", "**/*.cpp", "**/*.pyi",
-                                              "**/*.cmake", "include/**", "share/**", "**/*.a", "bin/**"])
+                                              "**/*.cmake", "include/**", "share/**", "**/*.a",
+                                              "test/**"])   # torch/test: its C++ test programs, 83 MB
 _TEST_LIBS = ("libjitbackend_test.so", "libtorchbind_test.so", "libaoti_custom_ops.so", "libbackend_with_compiler.so")
 binaries = [(src, dest) for src, dest in collect_dynamic_libs("torch", search_patterns=PY_DYLIB_PATTERNS + ["*.so.*"])
             if not src.endswith(_TEST_LIBS)]
