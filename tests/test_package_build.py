@@ -180,12 +180,18 @@ def test_a_double_click_opens_the_file_in_a_new_project(root, tmp_path) -> None:
 
 
 def test_reconstruct_the_synthetic_scene_at_draft_quality(root, tmp_path, synthetic_photos) -> None:
+    """Half the synthetic scene's ring of views (12 neighbours of 24): the frozen torch, pycolmap
+    and the worker child all run, in about half the time of the whole set (tests/gpu covers that)."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for view in sorted(synthetic_photos.glob("*.png"))[:12]:
+        shutil.copy(view, photos)
     out = tmp_path / "scan.glb"
-    proc = _run(root, tmp_path, "reconstruct", str(synthetic_photos), "-o", str(out), "--quality", "draft",
+    proc = _run(root, tmp_path, "reconstruct", str(photos), "-o", str(out), "--quality", "draft",
                 "--device", "cpu", "--report", str(tmp_path / "report.json"), timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads((tmp_path / "report.json").read_text())
-    assert sum(1 for i in report["images"] if i["registered"]) >= 20
+    assert sum(1 for i in report["images"] if i["registered"]) == 12
     import trimesh
 
     mesh = trimesh.load(out, force="mesh")
@@ -199,13 +205,23 @@ def _depends_installed(deb: str) -> bool:
     return status.stdout.count("install ok installed") == len(names)
 
 
+def _dpkg(*args: str) -> subprocess.CompletedProcess:
+    """dpkg, waiting up to five minutes for another apt or dpkg run on the machine to finish."""
+    deadline = time.monotonic() + 300
+    while True:
+        proc = subprocess.run(["dpkg", *args], capture_output=True, text=True, timeout=600)
+        if "lock" not in proc.stderr or time.monotonic() > deadline:
+            return proc
+        time.sleep(3)
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="dpkg -i needs root")
 def test_dpkg_installs_and_removes_cleanly(package, tmp_path) -> None:
     assert _depends_installed(package["deb"]), "./dev setup installs the package's Depends"
     installed_before = subprocess.run(["dpkg-query", "-W", "dstudio"], capture_output=True).returncode == 0
     assert not installed_before, "a dstudio package is installed already; remove it first (dpkg -r dstudio)"
     try:
-        proc = subprocess.run(["dpkg", "-i", package["deb"]], capture_output=True, text=True, timeout=600)
+        proc = _dpkg("-i", package["deb"])
         assert proc.returncode == 0, proc.stderr
         version = subprocess.run(["/usr/bin/dstudio", "--version"], capture_output=True, text=True,
                                  env=_clean_env(tmp_path), timeout=120)
@@ -214,7 +230,7 @@ def test_dpkg_installs_and_removes_cleanly(package, tmp_path) -> None:
         listed = subprocess.run(["dpkg", "-L", "dstudio"], capture_output=True, text=True).stdout
         assert "/opt/dstudio/dstudio" in listed and "/usr/share/applications/dstudio.desktop" in listed
     finally:
-        removed = subprocess.run(["dpkg", "-r", "dstudio"], capture_output=True, text=True, timeout=600)
+        removed = _dpkg("-r", "dstudio")
     assert removed.returncode == 0, removed.stderr
     assert not Path("/opt/dstudio").exists() and not Path("/usr/bin/dstudio").is_symlink()
     assert not Path("/usr/share/applications/dstudio.desktop").exists()
