@@ -218,8 +218,9 @@ def _dpkg(*args: str) -> subprocess.CompletedProcess:
 @pytest.mark.skipif(os.geteuid() != 0, reason="dpkg -i needs root")
 def test_dpkg_installs_and_removes_cleanly(package, tmp_path) -> None:
     assert _depends_installed(package["deb"]), "./dev setup installs the package's Depends"
-    installed_before = subprocess.run(["dpkg-query", "-W", "dstudio"], capture_output=True).returncode == 0
-    assert not installed_before, "a dstudio package is installed already; remove it first (dpkg -r dstudio)"
+    if _status() == "deinstall ok config-files":   # a removed one an earlier run did not purge
+        _dpkg("-P", "dstudio")
+    assert _status() in ("", "unknown ok not-installed"), "a dstudio package is installed; remove it first"
     try:
         proc = _dpkg("-i", package["deb"])
         assert proc.returncode == 0, proc.stderr
@@ -235,5 +236,12 @@ def test_dpkg_installs_and_removes_cleanly(package, tmp_path) -> None:
     assert not Path("/opt/dstudio").exists() and not Path("/usr/bin/dstudio").is_symlink()
     assert not Path("/usr/share/applications/dstudio.desktop").exists()
     assert "model/x-ply" not in Path("/usr/share/mime/globs2").read_text()
-    assert subprocess.run(["dpkg-query", "-W", "-f=${Status}", "dstudio"], capture_output=True,
-                          text=True).stdout.strip() in ("", "deinstall ok config-files", "unknown ok not-installed")
+    assert _status() == "deinstall ok config-files"   # removed; dpkg keeps the record for the postrm purge
+    purged = _dpkg("-P", "dstudio")
+    assert purged.returncode == 0, purged.stderr
+    assert _status() in ("", "unknown ok not-installed")
+
+
+def _status() -> str:
+    return subprocess.run(["dpkg-query", "-W", "-f=${Status}", "dstudio"], capture_output=True,
+                          text=True).stdout.strip()
