@@ -43,8 +43,8 @@ def release1(tmp_path: Path) -> Path:
     return home
 
 
-def test_the_fixture_is_a_first_release_workspace() -> None:
-    db = FIXTURE / "workspace.sqlite3"
+def test_the_fixture_is_a_first_release_workspace(release1: Path) -> None:
+    db = release1 / "workspace.sqlite3"   # a copy: reading a WAL database leaves -shm/-wal beside it
     assert _rows(db, "PRAGMA user_version") == [(4,)]
     assert "revision" not in {r[1] for r in _rows(db, "PRAGMA table_info(projects)")}
     assert sorted(r[0] for r in _rows(db, "SELECT name FROM projects")) == ["Bracket", "Empty idea", "Sample: desk lamp"]
