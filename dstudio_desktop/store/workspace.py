@@ -27,6 +27,7 @@ from ..core.project import ALL_DOCUMENTS, load_snapshot
 from ..core.records import PrintJob, utc_now
 from ..core.schema import new_id, validate_model
 from ..errors import ConflictError, DStudioError, NotFoundError, WorkspaceError
+from . import upgrade
 from .blobs import BlobStore
 from .paths import workspace_home
 
@@ -49,31 +50,38 @@ class Workspace:
         the server): the sync layer passes it in, since the store itself has no network."""
         self.home = Path(home) if home is not None else workspace_home()
         self.fetch_blob = fetch_blob
+        # set when this opening upgraded an older release's workspace (after backing it up there)
+        self.upgraded_from: Optional[int] = None
+        self.backup_path: Optional[Path] = None
         try:
             self.home.mkdir(parents=True, exist_ok=True)
-            self.blobs = BlobStore(self.home / "blobs")
-            self.blobs.clean_partial()
             self._db = sqlite3.connect(
                 self.home / "workspace.sqlite3", isolation_level=None, check_same_thread=False, timeout=30
             )
             self._db.row_factory = sqlite3.Row
+            try:
+                # before anything writes: a newer release's workspace is left exactly as it was
+                schema = upgrade.refuse_newer(self._db, self.home, DB_SCHEMA_VERSION)
+            except WorkspaceError:
+                self._db.close()
+                raise
+            self.blobs = BlobStore(self.home / "blobs")
+            self.blobs.clean_partial()
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
+            self._migrate(schema)
         except sqlite3.DatabaseError as err:
             raise WorkspaceError(f"{self.home}: cannot open the workspace database: {err}") from None
         except OSError as err:
             raise WorkspaceError(f"{self.home}: cannot use this folder as a workspace: {err.strerror}") from None
         self._lock = threading.RLock()
 
-    def _migrate(self) -> None:
-        current = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if current > DB_SCHEMA_VERSION:
-            raise WorkspaceError(
-                f"{self.home}: the workspace was written by a newer Design Studio (schema {current})"
-            )
+    def _migrate(self, current: int) -> None:
         if current < DB_SCHEMA_VERSION:
+            if current > 0:  # an older release's workspace (0 is a new, empty one)
+                self.backup_path = upgrade.back_up(self._db, self.home, current, DB_SCHEMA_VERSION)
+                self.upgraded_from = current
             script = ""
             if current < 4:
                 script += resources.files(__package__).joinpath("schema.sql").read_text()
@@ -82,7 +90,14 @@ class Workspace:
             # set back by hand, as the upgrade tests do)
             script += "".join(f"{sql};" for n, (column, sql) in sorted(MIGRATIONS.items())
                               if n > max(current, 4) and column not in columns)
-            self._db.executescript(f"BEGIN IMMEDIATE;{script}PRAGMA user_version={DB_SCHEMA_VERSION};COMMIT;")
+            try:
+                self._db.executescript(f"BEGIN IMMEDIATE;{script}PRAGMA user_version={DB_SCHEMA_VERSION};COMMIT;")
+            except sqlite3.Error as err:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                kept = f"; a copy from before is {self.backup_path}" if self.backup_path else ""
+                raise WorkspaceError(f"{self.home}: upgrading the workspace from schema {current} failed, "
+                                     f"nothing was changed: {err}{kept}") from None
 
     def close(self) -> None:
         self._db.close()

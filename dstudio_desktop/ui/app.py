@@ -35,8 +35,13 @@ def run_app(target: Optional[str] = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("DesignStudio")
     app.setApplicationName("Design Studio")
+    app.setDesktopFileName("dstudio")  # the desktop entry (packaging/dstudio.desktop) and its icon
     vispy_app.use_app("pyside6")
+    from .about_dialog import app_icon
+    from .first_run import show_first_run_hint
     from .main_window import MainWindow
+
+    app.setWindowIcon(app_icon())
 
     try:
         ws = open_workspace()
@@ -54,4 +59,5 @@ def run_app(target: Optional[str] = None) -> int:
         if screen is not None:
             window.setGeometry(screen.availableGeometry())  # what "maximised" means with no window manager
         window.showMaximized()
+    hint = show_first_run_hint(window.viewport.canvas.native)  # noqa: F841 - owned by the viewport widget
     return app.exec()

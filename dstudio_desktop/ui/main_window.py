@@ -514,10 +514,9 @@ class MainWindow(QMainWindow):
         self.shortcuts_window.show()
 
     def show_about(self) -> None:
-        from .. import __version__
+        from .about_dialog import AboutDialog
 
-        QMessageBox.about(self, "About Design Studio",
-                          f"<b>Design Studio Desktop</b> {__version__}<br>Your work is kept in {self.ws.home}")
+        AboutDialog(self.ws.home, self).exec()
 
     def export_report(self) -> None:
         """Review → Export Report…: every note with a picture from its view, as PDF or HTML."""
