@@ -22,6 +22,9 @@
 -- cancel_job(job_id) (an owner or editor of the job's organisation): a queued or running job
 -- ends `cancelled` and its whole hold comes back; its worker's next heartbeat, progress or
 -- completion is refused with PT410 (HTTP 410 Gone), so it stops and writes nothing.
+--
+-- release_job(job_id, worker_id) (service role): a worker that is told to stop (SIGTERM)
+-- gives its job back to the queue as it was, without spending one of its retries.
 
 alter table public.processing_job_types
   add column if not exists per_image_credits integer not null default 0 check (per_image_credits >= 0),
@@ -309,6 +312,24 @@ begin
   return j;
 end
 $$;
+
+create or replace function public.release_job(job_id uuid, worker_id text) returns public.model_processing_jobs
+language plpgsql security definer set search_path = public as $$
+declare
+  j public.model_processing_jobs;
+begin
+  perform public.require_service_role();
+  perform public._owned_job(job_id, worker_id);
+  update public.model_processing_jobs
+     set status = 'queued', worker_id = null, lease_expires_at = null, progress = 0, available_at = now()
+   where id = job_id
+  returning * into j;
+  return j;
+end
+$$;
+
+revoke execute on function public.release_job from public, anon, authenticated;
+grant execute on function public.release_job to service_role;
 
 revoke all on function private.job_images, private.quote_job from public, anon, authenticated;
 grant execute on function private.job_images, private.quote_job to service_role;
