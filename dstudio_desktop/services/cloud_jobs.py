@@ -24,7 +24,9 @@ import numpy as np
 from ..core import Version
 from ..core.progress import CancelToken, ProgressCallback, check, no_progress
 from ..errors import Cancelled, DStudioError
+from ..jobs.cloud import CloudJob
 from ..store import Workspace
+from ..store.syncstate import SyncState
 from ..sync.client import BackendClient, Offline, Rejected
 from ..sync.engine import SyncEngine
 from ..sync.runner import engine_for
@@ -272,31 +274,108 @@ def credits(cloud: Cloud, limit: int = 20) -> dict[str, Any]:
     return {"balance": balance, "ledger": ledger}
 
 
-def land_job(ws: Workspace, cloud: Cloud, job: dict[str, Any], project_key: str,
-             editor: Optional[OpenEditor] = None,
-             picture: Optional[Callable[[ImportResult], np.ndarray]] = None,
-             progress: ProgressCallback = no_progress,
-             cancel: Optional[CancelToken] = None) -> tuple[ImportResult, Version]:
-    """A completed reconstruction job's mesh into the project as asset + node + version, through
-    the same function a local run's mesh goes through."""
+def download_result(cloud: Cloud, job: dict[str, Any], folder: Path) -> tuple[Path, dict[str, Any]]:
+    """A completed reconstruction job's mesh written into ``folder`` (checked against its sha256),
+    with the report ``geometry.add_reconstruction`` takes."""
     if job.get("status") != "completed":
         raise DStudioError(f"job {job.get('id')} has no result: it is {job.get('status')}")
     outputs = job.get("outputs") or {}
     glb = outputs.get("glb") or {}
     if not isinstance(glb, dict) or not isinstance(glb.get("path"), str):
         raise DStudioError(f"job {job['id']} completed without a mesh")
-    progress(0.05, "downloading the mesh")
     data = cloud.client.download("assets", glb["path"])
     if glb.get("sha256") and hashlib.sha256(data).hexdigest() != glb["sha256"]:
         raise DStudioError(f"job {job['id']}: the mesh downloaded does not match its sha256")
     report = dict(outputs.get("summary") or {})
-    report.setdefault("quality", job.get("parameters", {}).get("quality"))
+    report.setdefault("quality", (job.get("parameters") or {}).get("quality"))
+    name = Path(str(report.get("images_folder") or "reconstruction")).name or "reconstruction"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}-{job['id'][:8]}.glb"
+    path.write_bytes(data)
+    return path, report
+
+
+def _landed_key(job_id: str) -> str:
+    return f"cloud_job_landed:{job_id}"
+
+
+def landed(ws: Workspace, job_id: str) -> bool:
+    """Whether this workspace already took the job's result (so it is never added twice)."""
+    return SyncState(ws).get(_landed_key(job_id)) is not None
+
+
+def mark_landed(ws: Workspace, job_id: str, project_id: str) -> None:
+    SyncState(ws).set(_landed_key(job_id), project_id)
+    forget_waiting(ws, job_id)
+
+
+WAITING_KEY = "cloud_jobs_waiting"
+
+
+def waiting(ws: Workspace) -> dict[str, str]:
+    """The jobs this workspace submitted whose results have not landed yet: job id -> project id.
+    Kept in the workspace, so a restarted app still lands them when they finish."""
+    try:
+        value = json.loads(SyncState(ws).get(WAITING_KEY) or "{}")
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def expect_result(ws: Workspace, job_id: str, project_id: str) -> None:
+    """Remember that ``job_id``'s result goes into ``project_id`` when it finishes."""
+    SyncState(ws).set(WAITING_KEY, json.dumps({**waiting(ws), job_id: project_id}))
+
+
+def forget_waiting(ws: Workspace, job_id: str) -> None:
+    rest = waiting(ws)
+    if rest.pop(job_id, None) is not None:
+        SyncState(ws).set(WAITING_KEY, json.dumps(rest))
+
+
+def land_job(ws: Workspace, cloud: Cloud, job: dict[str, Any], project_key: str,
+             editor: Optional[OpenEditor] = None,
+             picture: Optional[Callable[[ImportResult], np.ndarray]] = None,
+             progress: ProgressCallback = no_progress,
+             cancel: Optional[CancelToken] = None) -> tuple[ImportResult, Version]:
+    """A completed reconstruction job's mesh into the project as asset + node + version, through
+    the same function a local run's mesh goes through; the job is remembered as landed."""
+    if landed(ws, job["id"]):
+        raise DStudioError(f"job {job['id']}'s result is in the project already")
+    progress(0.05, "downloading the mesh")
     with tempfile.TemporaryDirectory(prefix="dstudio-cloud-") as tmp:
-        name = Path(str(report.get("images_folder") or "reconstruction")).name or "reconstruction"
-        path = Path(tmp) / f"{name}.glb"
-        path.write_bytes(data)
-        return add_reconstruction(ws, project_key, path, report, editor=editor, picture=picture,
-                                  progress=lambda f, m: progress(0.1 + 0.9 * f, m), cancel=cancel)
+        path, report = download_result(cloud, job, Path(tmp))
+        check(cancel, "landing the result")
+        result = add_reconstruction(ws, project_key, path, report, editor=editor, picture=picture,
+                                    progress=lambda f, m: progress(0.1 + 0.9 * f, m), cancel=cancel)
+    mark_landed(ws, job["id"], result[0].project_id)
+    return result
+
+
+def resubmit(cloud: Cloud, job: dict[str, Any]) -> dict[str, Any]:
+    """A failed or cancelled job submitted again as a new job, at today's quote (its photos are
+    in storage already)."""
+    if job.get("status") not in ("failed", "cancelled"):
+        raise DStudioError(f"job {job.get('id')} is {job.get('status')}: only a failed or cancelled job is retried")
+    parameters = job.get("parameters") or {}
+    quote = _quote(cloud, job["job_type"], job.get("source_format"), parameters, job.get("target_formats"))
+    if not quote.sufficient:
+        raise ShortBalance(quote.credits, quote.balance)
+    return _submit(cloud, str(uuid.uuid4()), job_type=job["job_type"], project_id=job.get("project_id"),
+                   source_format=job.get("source_format"), parameters=parameters,
+                   target_formats=job.get("target_formats") or [], expected_credits=quote.credits)
+
+
+def reconstruction_job(cloud: Cloud, photos: PhotoSet, quality: str, project_id: Optional[str],
+                       quote: Optional[Quote] = None, poll: float = 1.0) -> CloudJob:
+    """The cloud reconstruction as a ``jobs`` job (what the UI follows): uploads and submits,
+    follows the row; cancelling it cancels the row. Its result is the completed row."""
+    return CloudJob(
+        submit=lambda progress, token: submit_reconstruction(cloud, photos, quality, project_id, quote,
+                                                             progress=progress, cancel=token),
+        fetch=lambda job_id: get_job(cloud, job_id),
+        cancel_remote=lambda job_id: cancel_job(cloud, job_id),
+        name="cloud reconstruction", poll=poll)
 
 
 def job_json(job: dict[str, Any]) -> str:

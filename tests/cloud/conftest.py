@@ -27,17 +27,6 @@ VIEWS = 12  # fewer views than the 24 of the full scene: each run is short; stil
 
 
 @pytest.fixture(scope="session")
-def cloud_server(tmp_path_factory):
-    from dstudio_backend.process import start_server
-
-    running = start_server(tmp_path_factory.mktemp("cloud-storage"))
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture(scope="session")
 def small_photos(tmp_path_factory) -> Path:
     """The synthetic scene seen by VIEWS cameras (photos only in the folder)."""
     from gpu.synthetic import write_photo_set
