@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import math
+import shutil
+import subprocess
+import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -39,13 +43,14 @@ class Context:
 class Outcome:
     outputs: dict[str, Any]
     credits_used: int
-    asset_id: Optional[str] = None
+    asset_id: Optional[str] = None  # the id of the row this run made
+    undo_table: str = "design_studio_assets"
 
     def undo(self, client: BackendClient) -> None:
-        """Removes the asset row this run made (the job was cancelled before it completed)."""
+        """Removes the row this run made (the job was cancelled before it completed)."""
         if self.asset_id:
             try:
-                client.request("DELETE", "/rest/v1/design_studio_assets", params={"id": f"eq.{self.asset_id}"})
+                client.request("DELETE", f"/rest/v1/{self.undo_table}", params={"id": f"eq.{self.asset_id}"})
             except DStudioError:
                 pass
 
@@ -126,4 +131,75 @@ def reconstruct(context: Context) -> Outcome:
     return outcome
 
 
-HANDLERS: dict[str, Callable[[Context], Outcome]] = {"reconstruct": reconstruct}
+# gltfpack's options per export preset: meshopt compression with its default quantisation, then
+# simplification (-si: the fraction of triangles kept); "lod" makes three levels of detail
+PRESETS: dict[str, list[tuple[str, list[str]]]] = {
+    "normal": [("", ["-cc"])],
+    "web": [("", ["-cc", "-si", "0.5"])],
+    "lod": [("lod0", ["-cc"]), ("lod1", ["-cc", "-si", "0.5"]), ("lod2", ["-cc", "-si", "0.2"])],
+}
+
+
+def gltfpack(source: Path, output: Path, options: list[str], cancel: CancelToken) -> None:
+    """Runs Debian's gltfpack, stopping it when the job is cancelled."""
+    program = shutil.which("gltfpack")
+    if program is None:
+        raise DStudioError("this worker has no gltfpack (apt install gltfpack): it cannot run export jobs")
+    proc = subprocess.Popen([program, "-i", str(source), "-o", str(output), *options], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    while proc.poll() is None:
+        if cancel.cancelled:
+            proc.kill()
+            proc.wait()
+            cancel.check("export")
+        time.sleep(0.05)
+    said = (proc.stdout.read() if proc.stdout else "").strip()
+    if proc.returncode != 0 or not output.is_file():
+        raise DStudioError(f"the model could not be optimised: {said.splitlines()[-1] if said else proc.returncode}")
+
+
+def export(context: Context) -> Outcome:
+    """A project version's GLB (uploaded by the desktop) optimised by gltfpack for its preset,
+    recorded in design_studio_exports with the credits it cost."""
+    job = context.job
+    started = datetime.now(UTC).isoformat()
+    targets = list(job.get("target_formats") or [])
+    if targets != ["glb"]:
+        raise DStudioError(f"a cloud export makes .glb files; export {', '.join(targets)} on this computer (free)")
+    if not job.get("project_id"):
+        raise DStudioError("an export job names its project")
+    preset = str(job["parameters"].get("quality") or "normal")
+    if preset not in PRESETS:
+        raise DStudioError(f"unknown export preset {preset!r}; use {', '.join(PRESETS)}")
+    try:
+        data = context.client.download("assets", str(job.get("source_url")))
+    except Rejected as err:
+        raise DStudioError(f"the model to export could not be fetched from storage ({err})") from None
+    expected = job["parameters"].get("sha256")
+    if expected and sha256(data) != expected:
+        raise DStudioError("the model to export does not match the sha256 it was submitted with")
+    source = context.work / "in.glb"
+    source.write_bytes(data)
+    files = []
+    for i, (suffix, options) in enumerate(PRESETS[preset]):
+        out = context.work / f"out{('-' + suffix) if suffix else ''}.glb"
+        gltfpack(source, out, options, context.cancel)
+        files.append({**upload(context, out.read_bytes(), "glb", "model/gltf-binary"), "level": suffix or None})
+        context.progress((i + 1) / len(PRESETS[preset]), f"optimised {i + 1} of {len(PRESETS[preset])}")
+    context.check_lease()
+    outcome = Outcome(outputs={"files": files, "preset": preset, "source_size": len(data)},
+                      credits_used=int(job["credits_estimated"]))
+    export_id = job_asset_id(job["id"])  # one export row, whichever try finishes
+    row = {"id": export_id, "project_id": job["project_id"], "version_id": job["parameters"].get("version_id"),
+           "format": "glb", "quality_preset": preset, "output_url": files[0]["path"],
+           "file_size": sum(f["size"] for f in files), "credits_used": outcome.credits_used,
+           "started_at": started, "completed_at": datetime.now(UTC).isoformat()}
+    context.client.request("POST", "/rest/v1/design_studio_exports", json=row,
+                           headers={"Prefer": "return=minimal,resolution=merge-duplicates"})
+    outcome.outputs["export_id"] = export_id
+    outcome.undo_table = "design_studio_exports"
+    outcome.asset_id = export_id
+    return outcome
+
+
+HANDLERS: dict[str, Callable[[Context], Outcome]] = {"reconstruct": reconstruct, "export": export}

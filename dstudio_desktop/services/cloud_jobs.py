@@ -213,6 +213,60 @@ def submit_reconstruction(cloud: Cloud, photos: PhotoSet, quality: str = "normal
     return job
 
 
+EXPORT_PRESETS = {"normal": "compressed and quantised GLB", "web": "also simplified to half the triangles",
+                  "lod": "three levels of detail (all, half, a fifth)"}
+
+
+def _project_version(ws: Workspace, cloud: Cloud, project_key: str) -> tuple[str, Optional[str]]:
+    """The project's id and its newest version's, both as the server knows them (the project
+    must have been synced: exports are recorded against it)."""
+    project_id = ws.resolve_project(project_key)
+    if not cloud.client.select("design_studio_projects", id=f"eq.{project_id}", select="id"):
+        raise DStudioError(f"project {project_key!r} is not on the server yet: sync it first (dstudio sync)")
+    versions = cloud.client.select("design_studio_versions", project_id=f"eq.{project_id}", select="id",
+                                   order="version_number.desc", limit="1")
+    return project_id, (versions[0]["id"] if versions else None)
+
+
+def quote_export(cloud: Cloud, preset: str = "normal") -> Quote:
+    return _quote(cloud, "export", "glb", {"quality": preset}, ["glb"])
+
+
+def submit_export(ws: Workspace, cloud: Cloud, project_key: str, preset: str = "normal",
+                  quote: Optional[Quote] = None, idempotency_key: Optional[str] = None) -> dict[str, Any]:
+    """The project as a GLB (written here, as a local export), uploaded once by its sha256, and
+    a cloud export job optimising it for ``preset`` at the quoted price."""
+    from .models import export_project
+
+    if preset not in EXPORT_PRESETS:
+        raise DStudioError(f"unknown export preset {preset!r}; use {', '.join(EXPORT_PRESETS)}")
+    project_id, version_id = _project_version(ws, cloud, project_key)
+    quote = quote or quote_export(cloud, preset)
+    if not quote.sufficient:
+        raise ShortBalance(quote.credits, quote.balance)
+    with tempfile.TemporaryDirectory(prefix="dstudio-export-") as tmp:
+        glb = Path(tmp) / "model.glb"
+        export_project(ws, project_id, glb)
+        data = glb.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    path = f"{cloud.org_id}/{digest}.glb"
+    cloud.client.upload_resumable("assets", path, data, "model/gltf-binary")
+    return _submit(cloud, idempotency_key or str(uuid.uuid4()), job_type="export", project_id=project_id,
+                   source_url=path, source_format="glb", target_formats=["glb"],
+                   parameters={"quality": preset, "version_id": version_id, "sha256": digest},
+                   expected_credits=quote.credits)
+
+
+def record_local_export(ws: Workspace, cloud: Cloud, project_key: str, path: str | Path) -> dict[str, Any]:
+    """A local export in the project's export history on the server: free, so 0 credits."""
+    project_id, version_id = _project_version(ws, cloud, project_key)
+    path = Path(path)
+    row = {"project_id": project_id, "version_id": version_id, "format": path.suffix.lower().lstrip("."),
+           "quality_preset": "local", "file_size": path.stat().st_size}
+    return cloud.client.request("POST", "/rest/v1/design_studio_exports", json=row,
+                                headers={"Prefer": "return=representation"}).json()[0]
+
+
 def list_jobs(cloud: Cloud, limit: int = 50) -> list[dict[str, Any]]:
     return cloud.client.select("model_processing_jobs", org_id=f"eq.{cloud.org_id}", order="created_at.desc",
                                limit=str(limit))

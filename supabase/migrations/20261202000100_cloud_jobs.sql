@@ -14,6 +14,7 @@
 -- with
 --   credits = max(1, ceil((base + source format cost + per_image_credits * images
 --                          + sum of the target formats' costs) * quality_percent / 100))
+-- (an export's source, the version's GLB, costs nothing: it is priced by its targets).
 -- (parameters.preset is another name for parameters.quality: an export's preset).
 --
 -- submit_processing_job holds that quote. It still takes `credits_estimated`, which old
@@ -57,8 +58,9 @@ insert into public.processing_job_types
   (job_type, description, base_credits, source_categories, quality_percent, required_feature, queue_name, priority,
    max_retries, takes_targets)
 values
-  ('export', 'a project version converted and optimised on the server (gltfpack: meshopt-compressed, quantised GLB)',
-   1, null, '{"normal": 100, "web": 150, "lod": 250}', null, 'export', 0, 2, true)
+  ('export', 'a project version (its GLB, uploaded by the desktop) optimised on the server by gltfpack: '
+   'meshopt-compressed and quantised (normal), also simplified to half (web), or three levels of detail (lod)',
+   1, array['mesh'], '{"normal": 100, "web": 150, "lod": 250}', null, 'export', 0, 2, true)
 on conflict (job_type) do nothing;
 
 
@@ -173,6 +175,9 @@ begin
       using errcode = 'PT402',
             detail = json_build_object('limit', 'feature', 'feature', jt.required_feature, 'tier', t.tier_name)::text,
             hint = 'Upgrade the organisation''s plan.';
+  end if;
+  if jt.takes_targets then
+    f.processing_credit_cost := 0;  -- an export is priced by what it makes, not by what it reads
   end if;
   v_credits := greatest(1, ceil((jt.base_credits + coalesce(f.processing_credit_cost, 0)
                                  + jt.per_image_credits * v_images + v_target_credits) * v_percent / 100))::integer;

@@ -55,13 +55,15 @@ def test_the_quote_breaks_a_reconstruction_down_and_shows_the_balance(pro):
 
 def test_an_export_is_priced_per_target_format_and_preset(pro):
     user, org = pro
-    glb = user.ok(user.rpc("quote_processing_job", org_id=org, job_type="export", target_formats=["glb"]))
-    both = user.ok(user.rpc("quote_processing_job", org_id=org, job_type="export", target_formats=["glb", "stl"],
-                            parameters={"preset": "lod"}))
+    glb = user.ok(user.rpc("quote_processing_job", org_id=org, job_type="export", source_format="glb",
+                           target_formats=["glb"]))
+    both = user.ok(user.rpc("quote_processing_job", org_id=org, job_type="export", source_format="glb",
+                            target_formats=["glb", "stl"], parameters={"preset": "lod"}))
     assert (glb["credits"], glb["breakdown"]["target_credits"]) == (3, 2)
     assert (both["credits"], both["quality"], both["breakdown"]["target_credits"]) == (10, "lod", 3)
-    assert user.rpc("quote_processing_job", org_id=org, job_type="export").status_code == 400
-    assert user.rpc("quote_processing_job", org_id=org, job_type="export", target_formats=["gcode2"]).status_code == 400
+    assert user.rpc("quote_processing_job", org_id=org, job_type="export", source_format="glb").status_code == 400
+    assert user.rpc("quote_processing_job", org_id=org, job_type="export", source_format="glb",
+                    target_formats=["gcode2"]).status_code == 400
 
 
 @pytest.mark.parametrize("claimed", [0, None, 1, 10**6])
@@ -85,12 +87,12 @@ def test_what_a_client_says_a_job_costs_is_ignored(pro, service, claimed):
 def test_settling_less_than_the_quote_returns_the_rest(pro, service):
     user, org = pro
     kind = "export"
-    job = user.ok(user.rpc("submit_processing_job", org_id=org, job_type=kind, target_formats=["glb", "obj"],
-                           idempotency_key="exp-1"))
+    job = user.ok(user.rpc("submit_processing_job", org_id=org, job_type=kind, source_format="glb",
+                           target_formats=["glb", "obj"], idempotency_key="exp-1"))
     assert job["credits_estimated"] == 4
     # a retry with the same key is the same job and the same hold
-    again = user.ok(user.rpc("submit_processing_job", org_id=org, job_type=kind, target_formats=["glb", "obj"],
-                             idempotency_key="exp-1"))
+    again = user.ok(user.rpc("submit_processing_job", org_id=org, job_type=kind, source_format="glb",
+                             target_formats=["glb", "obj"], idempotency_key="exp-1"))
     assert again["id"] == job["id"] and _balance(user, org) == 96
     _claim(service, job["id"], "export")
     done = service.ok(service.rpc("complete_job", job_id=job["id"], worker_id="w", outputs={}, credits_used=1))
