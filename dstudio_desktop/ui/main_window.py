@@ -125,6 +125,7 @@ class MainWindow(QMainWindow):
         self.jobs_dock = JobsDock(self)  # cloud jobs, from the server; lands their results here
         self.addDockWidget(Qt.RightDockWidgetArea, self.jobs_dock)
         self.tabifyDockWidget(self.versions_dock, self.jobs_dock)
+        self.jobs_dock.toggleViewAction().setToolTip("Show or hide the Jobs panel")
         self.camera_dock.raise_()
         for dock in (self.properties_dock, self.material_dock, self.lighting_dock, self.environment_dock,
                      self.camera_dock, self.versions_dock, self.review_dock, self.jobs_dock):

@@ -81,6 +81,7 @@ class ReconstructDialog(QDialog):
         self.where.setObjectName("reconstruct_where")
         self.where.addItem("This computer (free)", "local")
         self.where.addItem("Cloud", "cloud")
+        self.where.setToolTip("Run it here for free, or on the server's workers for the price shown")
         form.addRow("Run on", self.where)
         form.addRow("Device", self.device)
         self.price = QLabel("")
