@@ -43,3 +43,24 @@ def test_a_cloud_export_is_optimised_by_gltfpack_and_recorded_with_its_credits(d
     assert (recorded["format"], recorded["credits_used"], recorded["file_size"]) == ("stl", 0, local.stat().st_size)
     assert desktop.balance() == before - 8
     cloud.close()
+
+
+def test_three_workers_complete_twelve_small_jobs_each_exactly_once(desktop, workers):
+    project = install_sample(desktop.ws)
+    cloud = desktop.cloud()
+    SyncEngine(desktop.ws, cloud.client, desktop.session, persist_session=lambda s: None).run()
+    before = desktop.balance()
+    ids = [cloud_jobs.submit_export(desktop.ws, cloud, project.id, "normal")["id"] for _ in range(12)]
+    assert len(set(ids)) == 12 and desktop.balance() == before - 12 * 3
+    for i in range(3):
+        workers("--queues", "export", "--worker-id", f"fleet-{i}")
+    rows = until(lambda: (r := [desktop.job(i) for i in ids]) and all(j["status"] == "completed" for j in r) and r,
+                 120, "twelve jobs to complete", every=0.5)
+    assert all(j["retry_count"] == 0 and j["credits_used"] == 3 for j in rows)
+    assert {j["worker_id"] for j in rows} <= {"fleet-0", "fleet-1", "fleet-2"}
+    exports = desktop.api.ok(desktop.api.get("design_studio_exports", project_id=f"eq.{project.id}"))
+    assert len(exports) == 12 and sum(e["credits_used"] for e in exports) == 36
+    holds = [e for e in desktop.ledger() if e["category"] == "hold" and e["reference_id"] in ids]
+    assert sorted(e["reference_id"] for e in holds) == sorted(ids)  # one hold each, none twice
+    assert desktop.balance() == before - 36
+    cloud.close()
