@@ -252,7 +252,11 @@ class ReconstructDialog(QDialog):
         if not self.quote.sufficient:
             self._failed(str(cloud_jobs.ShortBalance(self.quote.credits, self.quote.balance)))
             return
-        cloud = self.jobs.cloud()
+        try:
+            cloud = self.jobs.cloud()
+        except DStudioError as err:
+            self._failed(str(err))
+            return
         job = cloud_jobs.reconstruction_job(cloud, self.photo_set, self.quote.quality, self.project_id, self.quote)
         ws = self.jobs.window.ws
 

@@ -16,6 +16,7 @@ import signal
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 import trimesh
 
@@ -77,11 +78,18 @@ def test_a_killed_worker_s_job_is_finished_by_another_charged_once_and_lands(des
 
     doomed = workers("--once", "--worker-id", "doomed", env=env)
     until(lambda: desktop.job(job["id"])["progress"] >= 0.1, 120, "the first worker to be inside the pipeline")
+    orphans = doomed.children()  # its pipeline child, in a session of its own
+    assert orphans
     doomed.proc.send_signal(signal.SIGKILL)
     doomed.proc.wait()
     assert desktop.job(job["id"])["status"] == "processing"  # nobody told the server: the lease runs out
 
     rescuer = workers("--once", "--worker-id", "rescuer", env=env)
+    # the orphaned pipeline stops by itself at its next progress report (nobody reads its pipe)
+    gone, alive = psutil.wait_procs(orphans, timeout=60)
+    for child in alive:
+        child.kill()
+    assert alive == [], "the killed worker's pipeline kept running"
     assert rescuer.wait(400) == 0, rescuer.text()[-3000:]
     done = desktop.job(job["id"])
     assert (done["status"], done["worker_id"], done["retry_count"]) == ("completed", "rescuer", 1), done
