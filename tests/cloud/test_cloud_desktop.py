@@ -108,6 +108,8 @@ def test_the_cli_quotes_submits_lists_cancels_and_shows_the_ledger(cloud_server,
     assert job_id in listed.stdout and "reconstruct queued" in listed.stdout and "7 credits held" in listed.stdout
     cancelled = run("jobs", "cancel", job_id)
     assert cancelled.returncode == 0 and "7 credits refunded" in cancelled.stdout
+    waited = run("jobs", "wait", job_id)  # an ended job: its end at once
+    assert waited.returncode == 1 and "reconstruct cancelled" in waited.stdout
     ledger = run("credits")
     assert ledger.returncode == 0 and "balance 100 credits" in ledger.stdout
     assert "-7" in ledger.stdout and "+7" in ledger.stdout and "hold" in ledger.stdout and "refund" in ledger.stdout

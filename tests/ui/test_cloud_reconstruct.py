@@ -16,6 +16,7 @@ from keyrings.alt.file import PlaintextKeyring
 
 from ..backend.conftest import set_tier, signup
 from ..cloud.conftest import PASSWORD, Worker, small_photos  # noqa: F401 - small_photos is a fixture
+from .conftest import Dialogs
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 SHOTS = Path(os.environ.get("DSTUDIO_SCREENSHOTS", "/tmp/dstudio-screenshots")) / "cloud-jobs"
@@ -60,9 +61,10 @@ def test_signed_out_the_cloud_is_offered_with_the_reason_it_is_not_available(win
     dialog.reject()
 
 
+@pytest.mark.timeout(900)  # a pipeline run on a shared 2-core machine
 def test_a_cloud_reconstruction_from_the_dialog_lands_after_the_app_restarts(qtbot, home, tmp_path, cloud_server,
                                                                           test_keyring, small_photos):  # noqa: F811
-    from PySide6.QtCore import QSettings, Qt
+    from PySide6.QtCore import QEvent, QSettings, Qt
     from PySide6.QtWidgets import QApplication, QDialogButtonBox
     from vispy import app as vispy_app
 
@@ -88,6 +90,7 @@ def test_a_cloud_reconstruction_from_the_dialog_lands_after_the_app_restarts(qtb
         qtbot.waitExposed(win)
         return win
 
+    person = Dialogs(lambda box: box.close())  # an error shown fails the test, and never hangs it
     first = open_window()
     first.sync_status.sign_in(cloud_server.url, email, PASSWORD, cloud_server.anon_key)
     qtbot.waitUntil(lambda: first.sync_label.text().startswith("Up to date"), timeout=60000)
@@ -111,6 +114,8 @@ def test_a_cloud_reconstruction_from_the_dialog_lands_after_the_app_restarts(qtb
     # closing the dialog and the app leaves the job running on the server
     qtbot.mouseClick(dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.Close), Qt.LeftButton)
     first.close()
+    first.deleteLater()  # gone, as a quit app's window is: nothing of it reads the workspace again
+    QApplication.sendPostedEvents(None, QEvent.DeferredDelete)
     second = open_window()
     qtbot.waitUntil(lambda: any(r["id"] == job_id and r["status"] == "queued" for r in second.jobs_dock.rows),
                     timeout=30000)
@@ -118,9 +123,12 @@ def test_a_cloud_reconstruction_from_the_dialog_lands_after_the_app_restarts(qtb
     nodes_before = {n.id for n, _ in second.project.scene_graph.walk()}
     worker = Worker(cloud_server, tmp_path / "worker.log", "--once")
     try:
-        qtbot.waitUntil(lambda: len(ws.list_versions(project.id)) > versions_before, timeout=400000)
+        qtbot.waitUntil(lambda: person.messages or len(ws.list_versions(project.id)) > versions_before,
+                        timeout=600000)
+        assert person.messages == [], person.messages
     finally:
         worker.stop()
+        print(worker.text()[-2000:])
     landed = ws.load_project(project.id)
     new = [n for n, _ in landed.scene_graph.walk() if n.id not in nodes_before]
     assert len(new) == 1 and new[0].kind == "mesh"
@@ -131,7 +139,11 @@ def test_a_cloud_reconstruction_from_the_dialog_lands_after_the_app_restarts(qtb
     second.jobs_dock.raise_()
     qtbot.wait(100)
     second.grab().save(str(SHOTS / "jobs_panel_after_restart.png"))
+    person.stop()
+    assert person.messages == [], person.messages
     second.close()
+    second.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.DeferredDelete)
     ws.close()
     QApplication.processEvents()
     leaked = [w for w in QApplication.topLevelWidgets() if w.isVisible() and id(w) not in before]
