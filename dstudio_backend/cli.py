@@ -12,6 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from . import credits_cli
 from .cluster import Cluster, ClusterError, free_port
 from .limits import Limits
 from .migrations import apply_migrations
@@ -44,12 +45,15 @@ def _parser() -> argparse.ArgumentParser:
     start.add_argument("--json", action="store_true", help="print the connection details as one JSON line")
     migrate = sub.add_parser("migrate", help="apply the migrations to a database")
     migrate.add_argument("--dsn", required=True)
+    credits_cli.add_parser(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.command == "credits":
+            return credits_cli.run(args)
         if args.command == "migrate":
             applied = apply_migrations(args.dsn)
             print(f"applied {len(applied)} migration(s)")

@@ -91,6 +91,18 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def cloud_server(tmp_path_factory):
+    """A backend of its own for the cloud job tests, so its `reconstruct` queue holds only their jobs."""
+    from dstudio_backend.process import start_server
+
+    running = start_server(tmp_path_factory.mktemp("cloud-storage"))
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="session")
 def synthetic_photos(tmp_path_factory) -> Path:
     """The 24-view synthetic scene (sphere and box on a textured ground), rendered once per run;
     its true cameras are in ``gpu.synthetic.cameras()``. Only images in the folder."""

@@ -16,7 +16,7 @@ from typing import Callable, Optional
 from .. import __version__
 from ..errors import DStudioError
 from ..meshio import units_help
-from . import account, printing, projects, reconstruct, review, versions
+from . import account, cloud, printing, projects, reconstruct, review, versions
 from .common import _point, _size, open_app
 from .output import Output
 
@@ -148,6 +148,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="auto uses CUDA when torch sees a GPU (default)")
     p.add_argument("--report", metavar="REPORT.json", help="write the reconstruction report here")
     p.add_argument("--project", help="add the mesh to this project as an asset and a node, and save a version")
+    p.add_argument("--cloud", action="store_true", help="run it on the backend's workers (prints the price first)")
+    p.add_argument("--yes", action="store_true", help="with --cloud: accept the price without asking")
+    p.add_argument("--no-wait", action="store_true", help="with --cloud: submit, print the job's id and return")
+    cloud.register(add, common)
     add("printers", printing.cmd_printers, "list slicers found on this machine, printer and material profiles")
     add("sample", projects.cmd_sample, "add the bundled sample project to the workspace and print its id")
     p = add("open", projects.cmd_open, "open the app on a project (default: the sample project)")

@@ -18,6 +18,10 @@ def cmd_reconstruct(args: argparse.Namespace, out: Output) -> int:
     if output.suffix.lower() != ".glb":
         out.error(f"{output}: the output must be a .glb file")
         return 2
+    if getattr(args, "cloud", False):
+        from .cloud import cmd_reconstruct_cloud
+
+        return cmd_reconstruct_cloud(args, out)
     if args.project:  # refuse before an hour of work, not after
         with _workspace() as ws:
             ws.require(args.project, "edit")

@@ -123,8 +123,15 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.LeftDockWidgetArea, self.review_dock)
         self.tabifyDockWidget(self.properties_dock, self.review_dock)
         self.properties_dock.raise_()
+        from .jobs_dock import JobsDock
+
+        self.jobs_dock = JobsDock(self)  # cloud jobs, from the server; lands their results here
+        self.addDockWidget(Qt.RightDockWidgetArea, self.jobs_dock)
+        self.tabifyDockWidget(self.versions_dock, self.jobs_dock)
+        self.jobs_dock.toggleViewAction().setToolTip("Show or hide the Jobs panel")
+        self.camera_dock.raise_()
         for dock in (self.properties_dock, self.material_dock, self.lighting_dock, self.environment_dock,
-                     self.camera_dock, self.versions_dock, self.review_dock):
+                     self.camera_dock, self.versions_dock, self.review_dock, self.jobs_dock):
             self.docks_menu.addAction(dock.toggleViewAction())
         for dock in (self.outliner, self.properties_dock, self.material_dock, self.lighting_dock,
                      self.environment_dock, self.camera_dock, self.versions_dock, self.review_dock):
@@ -404,8 +411,9 @@ class MainWindow(QMainWindow):
             return
         work = self.ws.home / "reconstructions"
         work.mkdir(parents=True, exist_ok=True)
-        dialog = ReconstructDialog(work, folder, self)
+        dialog = ReconstructDialog(work, folder, self, jobs=self.jobs_dock, project_id=self.project.id)
         dialog.reconstructed.connect(self._add_reconstruction)
+        dialog.cloud_finished.connect(self.jobs_dock.land)
         dialog.show()
         self.reconstruct_window = dialog
 
@@ -414,7 +422,7 @@ class MainWindow(QMainWindow):
         with self.tools.overlays_hidden():
             return self.viewport.render()
 
-    def _add_reconstruction(self, glb: str, report: dict) -> None:
+    def _add_reconstruction(self, glb: str, report: dict) -> bool:
         def picture(result) -> object:  # the version's thumbnail shows what came back, selected and framed
             self.set_selection([n.id for n in result.nodes])
             self.fit_all()
@@ -425,11 +433,12 @@ class MainWindow(QMainWindow):
                                             picture=picture)
         except DStudioError as err:
             self.show_error(str(err))
-            return
+            return False
         finally:
             Path(glb).unlink(missing_ok=True)
         self.versions_dock.refresh()
         self.statusBar().showMessage(f"Added the reconstruction and saved version {version.version_number}", 5000)
+        return True
 
     def open_dialog(self) -> None:
         rows = self.ws.list_projects()
@@ -685,6 +694,7 @@ class MainWindow(QMainWindow):
         if self.sync_status.job is not None:
             self.sync_status.job.cancel()  # a cycle under way stops at its next step; its outbox stays
         self.presence_panel.leave(wait=1.0)  # the others see this desktop go at once
+        self.jobs_dock.shutdown()
         # the docks' widgets go before the docks themselves during teardown: no more notifications to them
         self.editor.stack.blockSignals(True)
         self.blockSignals(True)

@@ -1,7 +1,12 @@
-"""Reconstruct from Photos: choose a folder, read the photo-set report, pick a quality, and run
-the reconstruction worker (a ``jobs.reconstruct`` job, followed through ``ui.tasks.follow``) with a
-progress bar and a Cancel that stops it within seconds.
-The finished mesh comes back to the window, which adds it as an asset, a node and a version."""
+"""Reconstruct from Photos: choose a folder, read the photo-set report, pick a quality, choose
+where it runs, and run it with a progress bar and a Cancel that stops it within seconds.
+
+*This computer (free)* runs the reconstruction worker (a ``jobs.reconstruct`` job, followed
+through ``ui.tasks.follow``); the finished mesh comes back to the window, which adds it as an
+asset, a node and a version. *Cloud — N credits* shows the server's quote and the balance before
+anything starts (unavailable, with the reason, when signed out or offline), then uploads the
+photos and follows the job (``services.cloud_jobs.reconstruction_job``); the finished job goes
+to the Jobs panel, which lands it through the same door."""
 
 from __future__ import annotations
 
@@ -26,8 +31,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..errors import Cancelled
+from ..errors import Cancelled, DStudioError
 from ..jobs import Job, ThreadJob
+from ..jobs.cloud import CloudJob
 from .tasks import follow
 
 
@@ -36,9 +42,16 @@ class ReconstructDialog(QDialog):
 
     #: the GLB written and the worker's report, when a run finishes
     reconstructed = Signal(str, dict)
+    #: the completed job's row, when a cloud run finishes
+    cloud_finished = Signal(dict)
 
-    def __init__(self, work_dir: Path, folder: str = "", parent: Optional[QWidget] = None) -> None:
+    def __init__(self, work_dir: Path, folder: str = "", parent: Optional[QWidget] = None, jobs=None,
+                 project_id: Optional[str] = None) -> None:
         super().__init__(parent)
+        self.jobs = jobs  # the window's Jobs panel: the connection for cloud work, or None
+        self.project_id = project_id
+        self.quote = None  # the server's quote for the folder and quality shown
+        self.photo_set = None
         self.setWindowTitle("Reconstruct from Photos")
         self.setObjectName("reconstruct_dialog")
         self.work_dir = work_dir
@@ -64,8 +77,20 @@ class ReconstructDialog(QDialog):
         for key, text in (("auto", "Automatic (GPU when there is one)"), ("cpu", "CPU"), ("cuda", "CUDA GPU")):
             self.device.addItem(text, key)
         form.addRow("Quality", self.quality)
+        self.where = QComboBox()
+        self.where.setObjectName("reconstruct_where")
+        self.where.addItem("This computer (free)", "local")
+        self.where.addItem("Cloud", "cloud")
+        self.where.setToolTip("Run it here for free, or on the server's workers for the price shown")
+        form.addRow("Run on", self.where)
         form.addRow("Device", self.device)
+        self.price = QLabel("")
+        self.price.setObjectName("reconstruct_price")
+        self.price.setWordWrap(True)
+        form.addRow("", self.price)
         layout.addLayout(form)
+        self.quality.currentIndexChanged.connect(lambda _: self.update_quote())
+        self.where.currentIndexChanged.connect(lambda _: self._where_changed())
 
         layout.addWidget(QLabel("Photo check"))
         self.findings = QListWidget()
@@ -92,7 +117,8 @@ class ReconstructDialog(QDialog):
         self.cancel_button.clicked.connect(self.cancel)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.resize(560, 480)
+        self.resize(560, 520)
+        self._cloud_available(self.jobs.unavailable() if self.jobs is not None else "no connection to a server")
         if folder:
             self.check_folder()
 
@@ -134,11 +160,72 @@ class ReconstructDialog(QDialog):
             self.status.setText("This photo set cannot be reconstructed; see the check above.")
         self.photos_ok = report.ok
         self.run_button.setEnabled(report.ok and not self.running)
+        if report.ok:
+            self.update_quote()
+
+    # -- where it runs -------------------------------------------------------------------
+
+    def _cloud_item(self):
+        return self.where.model().item(1)
+
+    def _cloud_available(self, reason: str) -> None:
+        """The cloud choice, or why there is none (then This computer is chosen)."""
+        item = self._cloud_item()
+        item.setEnabled(not reason)
+        if reason:
+            item.setText(f"Cloud — unavailable: {reason}")
+            if self.where.currentIndex() == 1:
+                self.where.setCurrentIndex(0)
+            self.price.setText(f"Cloud: {reason}.")
+        elif self.quote is None:
+            item.setText("Cloud — choose photos for a price")
+
+    def _where_changed(self) -> None:
+        cloud = self.where.currentData() == "cloud"
+        self.device.setEnabled(not cloud and not self.running)
+        self.run_button.setText("Send to the cloud" if cloud else "Reconstruct")
+
+    def update_quote(self) -> None:
+        """The server's price for these photos at this quality, with the balance, off the GUI thread."""
+        from ..services import cloud_jobs
+
+        self.quote = None
+        reason = self.jobs.unavailable() if self.jobs is not None else "no connection to a server"
+        if reason or not self.photos_ok:
+            self._cloud_available(reason)
+            return
+        try:
+            cloud = self.jobs.cloud()
+        except DStudioError as err:
+            self._cloud_available(str(err))
+            return
+        folder, quality = Path(self.folder.text().strip()), self.quality.currentData()
+        self._cloud_item().setText("Cloud — asking the server for the price…")
+
+        def work(progress, token):
+            photos = cloud_jobs.photo_set(folder)
+            return photos, cloud_jobs.quote_reconstruction(cloud, photos, quality)
+
+        def quoted(result) -> None:
+            if str(folder) != self.folder.text().strip() or quality != self.quality.currentData():
+                return  # the choice changed meanwhile: its own quote is on the way
+            self.photo_set, self.quote = result
+            q = self.quote
+            self._cloud_item().setEnabled(True)
+            self._cloud_item().setText(f"Cloud — {q.credits} credits")
+            enough = "" if q.sufficient else " — not enough: buy credits or run it on this computer"
+            self.price.setText(f"Cloud: {q.summary()}{enough}.")
+
+        follow(self, ThreadJob(work, name="quote"), None, quoted,
+               lambda message: self._cloud_available(f"the server cannot give a price ({message})"))
 
     def start(self) -> None:
         from ..jobs.reconstruct import ReconstructionRefused, reconstruction_job
 
         if self.running or not self.photos_ok:
+            return
+        if self.where.currentData() == "cloud":
+            self.start_cloud()
             return
         images = Path(self.folder.text().strip())
         output = self.work_dir / f"{uuid.uuid4()}.glb"
@@ -156,6 +243,45 @@ class ReconstructDialog(QDialog):
         self.status.setText("Starting…")
         self.job = follow(self, job, self._progress, lambda report: self._finished(str(output), report), failed)
 
+    def start_cloud(self) -> None:
+        from ..services import cloud_jobs
+
+        if self.quote is None:
+            self.status.setText("Waiting for the server's price…")
+            return
+        if not self.quote.sufficient:
+            self._failed(str(cloud_jobs.ShortBalance(self.quote.credits, self.quote.balance)))
+            return
+        try:
+            cloud = self.jobs.cloud()
+        except DStudioError as err:
+            self._failed(str(err))
+            return
+        job = cloud_jobs.reconstruction_job(cloud, self.photo_set, self.quote.quality, self.project_id, self.quote)
+        ws = self.jobs.window.ws
+
+        def progressed(fraction: float, message: str) -> None:
+            if job.job_id and self.project_id and not self._expected:
+                self._expected = True  # a restarted app still lands it, through the Jobs panel
+                cloud_jobs.expect_result(ws, job.job_id, self.project_id)
+            self._progress(fraction, message)
+
+        def done(row: dict) -> None:
+            self._set_running(False)
+            self.progress.setValue(1000)
+            self.status.setText(f"Done on the server ({row['credits_used']} credits). Adding it to the project…")
+            self.cloud_finished.emit(row)
+
+        def failed(message: str) -> None:
+            if isinstance(job.exception(), Cancelled):
+                message = "Cancelled; nothing was added and the credits came back."
+            self._failed(message)
+
+        self._expected = False
+        self._set_running(True)
+        self.status.setText(f"Sending {len(self.photo_set.photos)} photos…")
+        self.job = follow(self, job, progressed, done, failed)
+
     def cancel(self) -> None:
         if self.job is not None and self.running:
             self.job.cancel()
@@ -167,7 +293,8 @@ class ReconstructDialog(QDialog):
         self.cancel_button.setEnabled(running)
         self.folder.setEnabled(not running)
         self.quality.setEnabled(not running)
-        self.device.setEnabled(not running)
+        self.where.setEnabled(not running)
+        self.device.setEnabled(not running and self.where.currentData() != "cloud")
 
     def _progress(self, fraction: float, message: str) -> None:
         self.progress.setValue(int(fraction * 1000))
@@ -186,9 +313,13 @@ class ReconstructDialog(QDialog):
         self.status.setText(f"<span style='color:#b00'>{message}</span>")
 
     def reject(self) -> None:
-        """Closing while running cancels first: no worker outlives its dialog."""
+        """Closing while running cancels a local run first (no worker outlives its dialog); a
+        cloud job goes on on the server, and the Jobs panel follows it and lands its result."""
         if self.running:
-            self.cancel()
+            if isinstance(self.job, CloudJob):
+                self.job.detach()
+            else:
+                self.cancel()
             self.job.wait(timeout=10)
         super().reject()
 

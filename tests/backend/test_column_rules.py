@@ -59,7 +59,8 @@ MATRIX: dict[str, dict[str, tuple[frozenset, frozenset]]] = {
     "processing_job_types": {
         "job_type": SERVICE, "description": SERVICE, "base_credits": SERVICE, "source_categories": SERVICE,
         "quality_percent": SERVICE, "required_feature": SERVICE, "queue_name": SERVICE, "priority": SERVICE,
-        "max_retries": SERVICE, "is_active": SERVICE, "created_at": CREATED, "updated_at": UPDATED,
+        "max_retries": SERVICE, "is_active": SERVICE, "per_image_credits": SERVICE, "takes_targets": SERVICE,
+        "created_at": CREATED, "updated_at": UPDATED,
     },
     "profiles": {  # made at signup; the user edits their name and avatar
         "id": r(S), "email": SERVICE, "display_name": r(S, "own service"), "avatar_url": r(S, "own service"),

@@ -345,9 +345,9 @@ def test_no_row_points_into_another_organisation(team):
 def test_a_job_is_priced_and_ranked_by_the_database(server, user, service):
     org = user.personal_org()
     source = {"org_id": org, "job_type": "reconstruct", "source_format": "zip", "source_url": f"{org}/photos.zip"}
-    # what a client may no longer say: the function takes no such argument
-    for extra in ({"credits_estimated": 0}, {"credits_estimated": None}, {"priority": 2**31 - 1},
-                  {"max_retries": 1000}, {"queue_name": "express"}):
+    # what a client may no longer say: the function takes no such argument (credits_estimated,
+    # which old clients send, it takes and ignores: tests/backend/test_cloud_jobs.py)
+    for extra in ({"priority": 2**31 - 1}, {"max_retries": 1000}, {"queue_name": "express"}):
         refused(user.rpc("submit_processing_job", **source, **extra), 404, "PGRST202")
     # the free plan has no cloud reconstruction
     body = refused(user.rpc("submit_processing_job", **source), 402, "PT402", "cloud_reconstruction")
@@ -355,17 +355,17 @@ def test_a_job_is_priced_and_ranked_by_the_database(server, user, service):
     set_tier(server, org, "pro")
     quote = user.ok(user.rpc("quote_processing_job", org_id=org, job_type="reconstruct", source_format="zip",
                              parameters={"quality": "high"}))
-    assert (quote["credits"], quote["priority"], quote["queue_name"], quote["max_retries"]) == (25, 10, "reconstruct", 2)
+    assert (quote["credits"], quote["priority"], quote["queue_name"], quote["max_retries"]) == (30, 10, "reconstruct", 2)
     refused(user.rpc("submit_processing_job", **source, parameters={"quality": "high"}, expected_credits=0),
-            409, "PT409", "25 credits")
+            409, "PT409", "30 credits")
     refused(user.rpc("submit_processing_job", **source, parameters={"quality": "insane"}), 400, "22023", "quality")
     refused(user.rpc("submit_processing_job", **{**source, "source_format": "glb"}), 400, "22023", "image_set")
     refused(user.rpc("submit_processing_job", **{**source, "source_url": "someone-else/photos.zip"}), 403, "42501",
             "source_url")
     before = _balance(user, org)["balance"]
-    job = user.ok(user.rpc("submit_processing_job", **source, parameters={"quality": "high"}, expected_credits=25))
-    assert (job["credits_estimated"], job["priority"], job["queue_name"], job["max_retries"]) == (25, 10, "reconstruct", 2)
-    assert _balance(user, org)["balance"] == before - 25
+    job = user.ok(user.rpc("submit_processing_job", **source, parameters={"quality": "high"}, expected_credits=30))
+    assert (job["credits_estimated"], job["priority"], job["queue_name"], job["max_retries"]) == (30, 10, "reconstruct", 2)
+    assert _balance(user, org)["balance"] == before - 30
     # a member cannot re-price or re-rank it afterwards
     assert user.ok(user.update("model_processing_jobs", {"credits_estimated": 0, "priority": 2**31 - 1},
                                id=f"eq.{job['id']}")) == []
@@ -375,7 +375,7 @@ def test_a_job_is_priced_and_ranked_by_the_database(server, user, service):
     claimed = service.ok(service.rpc("claim_next_job", worker_id="w", queues=["reconstruct"]))
     assert claimed["id"] == job["id"]
     done = service.ok(service.rpc("complete_job", job_id=job["id"], worker_id="w", outputs={}, credits_used=50))
-    assert done["credits_used"] == 25 and _balance(user, org)["balance"] == before - 25
+    assert done["credits_used"] == 30 and _balance(user, org)["balance"] == before - 30
 
 
 def test_a_cheap_quote_is_still_a_charge(server, user):

@@ -1,0 +1,66 @@
+"""Exports in the cloud: the sample project's GLB optimised by a real ``dstudio-worker`` running
+Debian's gltfpack at the "lod" preset (three levels of detail), recorded in
+design_studio_exports with the credits it cost; a local export is recorded with 0 credits."""
+
+from __future__ import annotations
+
+from dstudio_desktop.services import cloud_jobs
+from dstudio_desktop.services.models import export_project
+from dstudio_desktop.services.sample import install_sample
+from dstudio_desktop.sync.engine import SyncEngine
+
+from .conftest import until
+
+
+def test_a_cloud_export_is_optimised_by_gltfpack_and_recorded_with_its_credits(desktop, workers, tmp_path):
+    project = install_sample(desktop.ws)
+    cloud = desktop.cloud()
+    report = SyncEngine(desktop.ws, cloud.client, desktop.session, persist_session=lambda s: None).run()
+    assert report.state != "error", report.summary()
+    quote = cloud_jobs.quote_export(cloud, "lod")
+    assert quote.credits == 8 and quote.breakdown["target_credits"] == 2  # ceil((1 + 2) × 250%)
+    before = desktop.balance()
+    job = cloud_jobs.submit_export(desktop.ws, cloud, project.id, "lod", quote=quote)
+    assert desktop.balance() == before - 8
+    worker = workers("--queues", "export", "--once")
+    assert worker.wait(120) == 0, worker.text()
+    done = until(lambda: (r := desktop.job(job["id"]))["status"] == "completed" and r, 10, "the export")
+    files = done["outputs"]["files"]
+    assert [f["level"] for f in files] == ["lod0", "lod1", "lod2"]
+    source = done["outputs"]["source_size"]
+    assert files[2]["size"] < files[1]["size"] < files[0]["size"] < source  # compressed, then simplified
+    for f in files:
+        data = cloud.client.download("assets", f["path"])
+        assert data[:4] == b"glTF" and b"EXT_meshopt_compression" in data[:4096]
+    rows = desktop.api.ok(desktop.api.get("design_studio_exports", project_id=f"eq.{project.id}"))
+    assert [(r["format"], r["quality_preset"], r["credits_used"]) for r in rows] == [("glb", "lod", 8)]
+    assert done["credits_used"] == 8 and desktop.balance() == before - 8
+
+    # a local export stays free, and is in the history too
+    local = tmp_path / "lamp.stl"
+    export_project(desktop.ws, project.id, local)
+    recorded = cloud_jobs.record_local_export(desktop.ws, cloud, project.id, local)
+    assert (recorded["format"], recorded["credits_used"], recorded["file_size"]) == ("stl", 0, local.stat().st_size)
+    assert desktop.balance() == before - 8
+    cloud.close()
+
+
+def test_three_workers_complete_twelve_small_jobs_each_exactly_once(desktop, workers):
+    project = install_sample(desktop.ws)
+    cloud = desktop.cloud()
+    SyncEngine(desktop.ws, cloud.client, desktop.session, persist_session=lambda s: None).run()
+    before = desktop.balance()
+    ids = [cloud_jobs.submit_export(desktop.ws, cloud, project.id, "normal")["id"] for _ in range(12)]
+    assert len(set(ids)) == 12 and desktop.balance() == before - 12 * 3
+    for i in range(3):
+        workers("--queues", "export", "--worker-id", f"fleet-{i}")
+    rows = until(lambda: (r := [desktop.job(i) for i in ids]) and all(j["status"] == "completed" for j in r) and r,
+                 120, "twelve jobs to complete", every=0.5)
+    assert all(j["retry_count"] == 0 and j["credits_used"] == 3 for j in rows)
+    assert {j["worker_id"] for j in rows} <= {"fleet-0", "fleet-1", "fleet-2"}
+    exports = desktop.api.ok(desktop.api.get("design_studio_exports", project_id=f"eq.{project.id}"))
+    assert len(exports) == 12 and sum(e["credits_used"] for e in exports) == 36
+    holds = [e for e in desktop.ledger() if e["category"] == "hold" and e["reference_id"] in ids]
+    assert sorted(e["reference_id"] for e in holds) == sorted(ids)  # one hold each, none twice
+    assert desktop.balance() == before - 36
+    cloud.close()
