@@ -120,7 +120,10 @@ def test_every_action_and_button_works(window, qtbot, test_keyring, tmp_path, mo
                     action.trigger()  # leave a mode (annotate, a tool) as it was found
             triggered.append(action.text())
         for dock in (window.properties_dock, window.material_dock, window.lighting_dock, window.environment_dock,
-                     window.camera_dock, window.versions_dock, window.review_dock):
+                     window.camera_dock, window.versions_dock, window.review_dock, window.jobs_dock,
+                     window.presence_panel):
+            dock.show()
+            dock.raise_()
             for button in dock.findChildren(QPushButton):
                 if window.project is None or window.project.id != sample_id:
                     window.open_project(sample_id)
