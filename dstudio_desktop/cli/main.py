@@ -119,7 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("project")
     p.add_argument("role", nargs="?", choices=["owner", "editor", "reviewer", "viewer"])
     p = add("slice", printing.cmd_slice, "check a part and slice it to G-code with the attached slicer", [frame])
-    p.add_argument("target", metavar="MODEL_OR_PROJECT[:NODE]", help="a model file, a project, or project:node")
+    p.add_argument("target", nargs="+", metavar="MODEL_OR_PROJECT[:NODE]",
+                   help="a model file, a project, or project:node; several make one plate")
+    printing.add_slice_arguments(p)
     p.add_argument("-o", "--output", required=True, help="the G-code file to write")
     p.add_argument("--printer", default="ender3", help="printer profile id or name (see 'dstudio printers')")
     p.add_argument("--material", default="PLA", help="material profile (PLA, PETG, ABS, TPU, ...)")
