@@ -150,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", metavar="REPORT.json", help="write the reconstruction report here")
     p.add_argument("--project", help="add the mesh to this project as an asset and a node, and save a version")
     add("printers", printing.cmd_printers, "list slicers found on this machine, printer and material profiles")
+    printing.add_print_server_commands(add)
     add("sample", projects.cmd_sample, "add the bundled sample project to the workspace and print its id")
     p = add("open", projects.cmd_open, "open the app on a project (default: the sample project)")
     p.add_argument("project", nargs="?")
