@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from .common import _run_cancellable, _workspace
 from .output import Output
@@ -20,7 +21,7 @@ def add_slice_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_slice(args: argparse.Namespace, out: Output) -> int:
-    from ..printing.service import SliceOptions, slice_target
+    from ..printing.options import SliceOptions
 
     options = SliceOptions(
         printer=args.printer, material=args.material, layer_height=args.layer_height, infill=args.infill,
@@ -29,10 +30,21 @@ def cmd_slice(args: argparse.Namespace, out: Output) -> int:
         slicer=args.slicer, arrange=args.arrange, orient=args.orient, scale=args.scale,
     )
     target = args.target[0] if len(args.target) == 1 else args.target
-    with _workspace() as ws:
-        report = _run_cancellable(
-            out, lambda token: slice_target(target, args.output, options, ws=ws, progress=out.progress,
-                                            cancel=token))
+
+    def work(token):
+        from ..printing.quick import quick_eligible, quick_slice
+
+        # one plain STL file: sliced at once, checked beside the slicer (see printing.quick)
+        report = quick_slice(target, Path(args.output), options, out.progress, token) \
+            if quick_eligible(target, options) else None
+        if report is not None:
+            return report
+        from ..printing.service import slice_target
+
+        with _workspace() as ws:
+            return slice_target(target, args.output, options, ws=ws, progress=out.progress, cancel=token)
+
+    report = _run_cancellable(out, work)
     minutes = report.estimated_time_s / 60
     lines = [f"wrote {report.output} with {report.slicer}",
              f"  {report.layers} layers, {int(minutes // 60)} h {int(minutes % 60)} min, "

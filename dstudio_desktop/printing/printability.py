@@ -6,10 +6,12 @@ Works on the part as the printer sees it: millimetres, Z up, one merged mesh.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
-import trimesh
+
+if TYPE_CHECKING:
+    import trimesh
 
 # A part smaller than this (its longest side) or more than this many times the bed is asked
 # about: it was most likely modelled in another unit (cm, inches, metres read as mm; or um).
@@ -121,6 +123,7 @@ def _edges_cross(edges_of: np.ndarray, tri: np.ndarray, eps: float = 1e-9) -> np
 def check(mesh: trimesh.Trimesh, build_volume_mm: Optional[tuple[float, float, float]] = None,
           printer_name: str = "the printer") -> list[Finding]:
     """Every printability finding for ``mesh`` (mm, Z up, vertices merged)."""
+    import trimesh  # here, not at the top: the quick slicing path imports this module before trimesh
     findings: list[Finding] = []
     counts = _edge_counts(mesh)
     boundary = int((counts == 1).sum())
