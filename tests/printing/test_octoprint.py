@@ -51,10 +51,14 @@ plugins:
               file_check, pi_support, gcodeviewer, errortracking, eventmanager, logging, health_check,
               action_command_notification, action_command_prompt, discovery]
 """
-# a filament at room temperature: the virtual printer heats at 10 °C a second, real heating
-# would cost the test half a minute (a user profile, as a print shop would add its own)
+# User profiles, as a print shop adds its own, that keep the virtual printer quick: a filament
+# at room temperature (it heats at 10 °C a second: real heating would cost half a minute), and
+# a 30 mm bed, since it sleeps in proportion to the coordinates of each move (a part in the
+# middle of a 220 mm bed takes 40 s to print, here 3 s).
 VIRTUAL_MATERIAL = ('{"schema_version": 1, "materials": [{"id": "ROOMTEMP", "name": "Room-temperature test filament", '
                     '"density_g_cm3": 1.24, "nozzle_temp_c": 21, "bed_temp_c": 21}]}')
+VIRTUAL_PRINTER = ('{"schema_version": 1, "printers": [{"id": "virtual", "name": "OctoPrint virtual printer", '
+                   '"cura_definition": "fdmprinter", "build_volume_mm": [30, 30, 30]}]}')
 
 
 def _free_port() -> int:
@@ -105,6 +109,7 @@ def shop(home: Path, tmp_path: Path, monkeypatch):
     """A workspace with the room-temperature filament, and a file keyring standing in for the desktop's."""
     (home / "printing").mkdir(parents=True)
     (home / "printing" / "materials.json").write_text(VIRTUAL_MATERIAL)
+    (home / "printing" / "printers.json").write_text(VIRTUAL_PRINTER)
     env = {"PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring", "XDG_DATA_HOME": str(tmp_path / "keyring")}
     for k, v in env.items():
         monkeypatch.setenv(k, v)
@@ -123,7 +128,8 @@ def _sliced_job(cli, tmp_path: Path) -> str:
     trimesh.creation.box((12, 12, 0.6)).export(tile)  # two layers: a tiny G-code for the virtual printer
     assert cli("new", "shop").returncode == 0
     assert cli("import", "shop", str(tile), "--units", "mm").returncode == 0
-    res = cli("slice", "shop", "-o", str(tmp_path / "tile.gcode"), "--material", "ROOMTEMP", "--layer-height", "0.3",
+    res = cli("slice", "shop", "-o", str(tmp_path / "tile.gcode"), "--material", "ROOMTEMP", "--printer", "virtual",
+              "--layer-height", "0.3",
               "--adhesion", "none", "--json", timeout=120)
     assert res.returncode == 0, res.stderr
     return res.json()["print_job_id"]
