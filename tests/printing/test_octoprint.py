@@ -177,3 +177,6 @@ def test_unreachable_server_and_refused_key_say_so_and_keep_the_job(cli, home, s
         assert ws.asset_bytes(ws.get_asset(job.gcode_asset_id)) == gcode_before
     res = cli("send", job_id, "--printer", "gone", env=shop)
     assert res.returncode == 1 and "cannot be reached" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert cli("role", "shop", "reviewer").returncode == 0
+    res = cli("send", job_id, "--printer", "gone", env=shop)    # a reviewer sends nothing, reachable or not
+    assert res.returncode == 1 and "a reviewer may not" in res.stderr, res.stderr
