@@ -122,3 +122,26 @@ def test_auto_orientation_stands_a_mushroom_on_its_cap():
     assert best.support_mm2 < 0.1 * current.support_mm2
     down = best.rotation[:3, :3] @ np.array([0, 0, 1.0])
     assert down[2] == pytest.approx(-1, abs=1e-6)  # the cap's top face is now on the bed
+
+
+@pytest.mark.parametrize("kind", ["cura", "prusa"])
+def test_the_quick_path_for_an_stl_file_places_it_as_the_full_path_does(cli, cube: Path, kind: str, tmp_path: Path):
+    """``dstudio slice part.stl`` reads and places the file with numpy alone (printing.quick):
+    the same true header and the extrusions where the header says, findings from the checks
+    beside the slicer, and the second time from the cache."""
+    out = tmp_path / "quick.gcode"
+    for attempt in range(2):
+        res = cli("slice", str(cube), "-o", str(out), "--slicer", kind, "--adhesion", "none", "--json", timeout=120)
+        assert res.returncode == 0, res.stderr
+        report = res.json()
+        assert report["bounds"][0] + report["bounds"][1] == pytest.approx([100, 100, 0, 120, 120, 20], abs=1e-4)
+        assert {f["code"] for f in report["findings"]} == set()  # a clean cube, checked (or cached) each time
+        head = read_header(out)
+        assert [float(head[k]) for k in ("MINX", "MINY", "MAXX", "MAXY", "MAXZ")] == \
+            pytest.approx([100, 100, 120, 120, 20], abs=1e-3)
+        lo, hi = read_toolpath(out).bounds()
+        assert np.all(lo >= [99.5, 99.5, 0]) and np.all(hi <= [120.5, 120.5, 20.05]), (kind, attempt, lo, hi)
+    tiny = tmp_path / "tiny.stl"
+    trimesh.creation.box((6, 5, 2)).export(tiny)
+    res = cli("slice", str(tiny), "-o", str(tmp_path / "tiny.gcode"), "--slicer", kind, "--json", timeout=120)
+    assert "implausible_units" in {f["code"] for f in res.json()["findings"]}
