@@ -120,7 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("project")
     p.add_argument("role", nargs="?", choices=["owner", "editor", "reviewer", "viewer"])
     p = add("slice", printing.cmd_slice, "check a part and slice it to G-code with the attached slicer", [frame])
-    p.add_argument("target", metavar="MODEL_OR_PROJECT[:NODE]", help="a model file, a project, or project:node")
+    p.add_argument("target", nargs="+", metavar="MODEL_OR_PROJECT[:NODE]",
+                   help="a model file, a project, or project:node; several make one plate")
+    printing.add_slice_arguments(p)
     p.add_argument("-o", "--output", required=True, help="the G-code file to write")
     p.add_argument("--printer", default="ender3", help="printer profile id or name (see 'dstudio printers')")
     p.add_argument("--material", default="PLA", help="material profile (PLA, PETG, ABS, TPU, ...)")
@@ -153,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-wait", action="store_true", help="with --cloud: submit, print the job's id and return")
     cloud.register(add, common)
     add("printers", printing.cmd_printers, "list slicers found on this machine, printer and material profiles")
+    printing.add_print_server_commands(add)
     add("sample", projects.cmd_sample, "add the bundled sample project to the workspace and print its id")
     p = add("open", projects.cmd_open, "open the app on a project (default: the sample project)")
     p.add_argument("project", nargs="?")

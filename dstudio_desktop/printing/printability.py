@@ -6,14 +6,20 @@ Works on the part as the printer sees it: millimetres, Z up, one merged mesh.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
-import trimesh
 
-# Parts outside these heights are almost certainly in the wrong unit (metres read as mm, or mm as m).
-MIN_PLAUSIBLE_MM = 0.5
-MAX_PLAUSIBLE_MM = 2000.0
+if TYPE_CHECKING:
+    import trimesh
+
+# A part smaller than this (its longest side) or more than this many times the bed is asked
+# about: it was most likely modelled in another unit (cm, inches, metres read as mm; or um).
+MIN_PLAUSIBLE_MM = 10.0
+MAX_BED_FACTOR = 10.0
+# the units a file may really have been in, as the scale that turns its numbers into mm
+LIKELY_UNITS = (("centimetres", 10.0), ("inches", 25.4), ("metres", 1000.0),
+                ("tenths of a millimetre", 0.1), ("micrometres", 0.001))
 DEGENERATE_AREA_MM2 = 1e-10
 # The exact self-intersection test costs ~10 s per million triangles here; above this it is skipped, and said so.
 SELF_INTERSECTION_LIMIT = 500_000
@@ -24,8 +30,10 @@ class Finding:
     code: str
     severity: str  # "error" refuses to slice; "warning" slices but tells; "info" is a fact
     message: str
-    suggestion: str
+    suggestion: str        # what to do, in words a window can show (no command-line flags)
     count: int = 0
+    cli: str = ""          # the same advice as ``dstudio slice`` options, for the command line
+    scale: float = 0.0     # implausible_units: the scale the likely unit asks for
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -115,27 +123,30 @@ def _edges_cross(edges_of: np.ndarray, tri: np.ndarray, eps: float = 1e-9) -> np
 def check(mesh: trimesh.Trimesh, build_volume_mm: Optional[tuple[float, float, float]] = None,
           printer_name: str = "the printer") -> list[Finding]:
     """Every printability finding for ``mesh`` (mm, Z up, vertices merged)."""
+    import trimesh  # here, not at the top: the quick slicing path imports this module before trimesh
     findings: list[Finding] = []
     counts = _edge_counts(mesh)
     boundary = int((counts == 1).sum())
     non_manifold = int((counts > 2).sum())
     if boundary:
         findings.append(Finding("open_mesh", "warning", f"the mesh is not watertight: {boundary} edges border a hole",
-                                "fill the holes (--repair holes) or close them in the modelling tool", boundary))
+                                "fill the holes (the holes repair) or close them in the modelling tool", boundary,
+                                "--repair holes"))
     if non_manifold:
         findings.append(Finding("non_manifold_edges", "warning", f"{non_manifold} edges are shared by more than two faces",
                                 "separate the touching parts, or merge them into one solid in the modelling tool",
                                 non_manifold))
     if not mesh.is_winding_consistent:
         findings.append(Finding("inconsistent_winding", "warning", "neighbouring faces are wound in opposite directions",
-                                "fix the normals (--repair normals)"))
+                                "fix the normals (the normals repair)", cli="--repair normals"))
     elif boundary == 0 and non_manifold == 0 and _signed_volume(mesh) < 0:
         findings.append(Finding("inverted_normals", "warning", "the faces point inwards (negative volume)",
-                                "fix the normals (--repair normals)"))
+                                "fix the normals (the normals repair)", cli="--repair normals"))
     degenerate = int((mesh.area_faces < DEGENERATE_AREA_MM2).sum())
     if degenerate:
         findings.append(Finding("degenerate_faces", "info", f"{degenerate} faces have no area",
-                                "remove them (--repair degenerate); slicers usually ignore them", degenerate))
+                                "remove them (the degenerate repair); slicers usually ignore them", degenerate,
+                                "--repair degenerate"))
     shells = int(trimesh.graph.connected_components(mesh.face_adjacency, nodes=np.arange(len(mesh.faces)),
                                                     min_len=1).__len__())
     if shells > 1:
@@ -151,17 +162,49 @@ def check(mesh: trimesh.Trimesh, build_volume_mm: Optional[tuple[float, float, f
                                 "union the intersecting parts in the modelling tool; slicers may fill or drop the overlap",
                                 crossings))
     size = mesh.extents
-    height = float(size[2])
-    if height < MIN_PLAUSIBLE_MM or size.max() > MAX_PLAUSIBLE_MM:
-        factor = "1000 (metres read as millimetres?)" if height < MIN_PLAUSIBLE_MM else "0.001 (millimetres read as metres?)"
-        findings.append(Finding("implausible_units", "warning",
-                                f"the part is {height:.4g} mm tall, which is almost certainly the wrong unit",
-                                f"scale by {factor}, or import with --units"))
-    if build_volume_mm is not None and np.any(size > np.asarray(build_volume_mm) + 1e-6):
-        dims = " x ".join(f"{v:.1f}" for v in size)
-        vol = " x ".join(f"{v:.0f}" for v in build_volume_mm)
-        scale = float(np.min(np.asarray(build_volume_mm) / size)) * 0.95
-        findings.append(Finding("exceeds_build_volume", "error",
-                                f"the part is {dims} mm but {printer_name} builds at most {vol} mm",
-                                f"scale to fit (--scale-to-fit, x{scale:.3g}), orient it differently, or split it"))
+    units = implausible_units(size, build_volume_mm)
+    if units is not None:
+        findings.append(units)
+    if build_volume_mm is not None:
+        too_big = fits_printer(size, build_volume_mm, printer_name)
+        if too_big is not None:
+            findings.append(too_big)
     return findings
+
+
+def implausible_units(size: np.ndarray, build_volume_mm: Optional[tuple[float, float, float]]) -> Optional[Finding]:
+    """A question when the part is tiny or huge for a printer: the unit it was most likely made in
+    (the first of ``LIKELY_UNITS`` whose scale makes it a plausible size)."""
+    bed = np.asarray(build_volume_mm if build_volume_mm is not None else (200.0, 200.0, 200.0))
+    longest = float(size.max())
+    if longest <= 0 or MIN_PLAUSIBLE_MM <= longest <= MAX_BED_FACTOR * float(bed.max()):
+        return None
+    small = longest < MIN_PLAUSIBLE_MM
+    # a tiny part's likely unit makes it fit the bed; a huge one's makes it a plausible size
+    # (fitting it is then the scale-to-fit's business)
+    fits = [(name, factor) for name, factor in LIKELY_UNITS
+            if (factor > 1) == small and longest * factor >= MIN_PLAUSIBLE_MM
+            and (np.all(size * factor <= bed) if small else longest * factor <= MAX_BED_FACTOR * float(bed.max()))]
+    dims = " x ".join(f"{v:.3g}" for v in size)
+    what = "small" if small else "large"
+    if not fits:
+        return Finding("implausible_units", "warning", f"the part is {dims} mm, implausibly {what} for a print",
+                       "check the unit it was modelled in", cli="--scale or --units")
+    name, factor = fits[0]
+    return Finding("implausible_units", "warning",
+                   f"the part is {dims} mm, implausibly {what}: was it modelled in {name}?",
+                   f"scale it by {factor:g} (from {name} to millimetres), or keep it as it is",
+                   cli=f"--scale {factor:g}", scale=factor)
+
+
+
+def fits_printer(size: np.ndarray, build_volume_mm: tuple[float, float, float],
+                 printer_name: str = "the printer") -> Optional[Finding]:
+    """The refusal for a part larger than the printer builds, or None when it fits."""
+    if not np.any(size > np.asarray(build_volume_mm) + 1e-6):
+        return None
+    dims = " x ".join(f"{v:.1f}" for v in size)
+    vol = " x ".join(f"{v:.0f}" for v in build_volume_mm)
+    scale = float(np.min(np.asarray(build_volume_mm) / size)) * 0.95
+    return Finding("exceeds_build_volume", "error", f"the part is {dims} mm but {printer_name} builds at most {vol} mm",
+                   f"scale it down to fit (x{scale:.3g}), orient it differently, or split it", cli="--scale-to-fit")

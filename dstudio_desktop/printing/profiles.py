@@ -29,6 +29,8 @@ class PrinterProfile(BaseModel):
     filament_diameter_mm: float = Field(default=1.75, gt=0)
     gcode_flavor: str = "Marlin"
     heated_bed: bool = True
+    #: the slicers that can drive this printer ("cura", "prusa"; PrusaSlicer has no UltiGCode)
+    slicers: tuple[str, ...] = ("cura", "prusa")
 
 
 class MaterialProfile(BaseModel):
@@ -39,6 +41,7 @@ class MaterialProfile(BaseModel):
     density_g_cm3: float = Field(gt=0)
     nozzle_temp_c: float = Field(gt=0)
     bed_temp_c: float = Field(ge=0)
+    slicers: tuple[str, ...] = ("cura", "prusa")
 
 
 def _read(path: Path, key: str, cls: type[BaseModel]) -> dict[str, Any]:
@@ -67,6 +70,11 @@ def printers() -> dict[str, PrinterProfile]:
 
 def materials() -> dict[str, MaterialProfile]:
     return _profiles("materials.json", "materials", MaterialProfile)
+
+
+def supported_slicers(printer: PrinterProfile, material: MaterialProfile) -> tuple[str, ...]:
+    """The slicers both profiles support, in the printer's order of preference."""
+    return tuple(s for s in printer.slicers if s in material.slicers)
 
 
 def pick(profiles: dict[str, Any], key: str, what: str) -> Any:

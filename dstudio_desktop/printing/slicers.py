@@ -1,9 +1,10 @@
-"""The slicers attached to this machine, and running CuraEngine.
+"""The slicers attached to this machine (CuraEngine, PrusaSlicer: ``prusa``), and running CuraEngine.
 
 CuraEngine runs as a ``jobs.ProcessJob`` (its own process group, so cancel can kill it
 and anything it spawned; output staged beside the target), its ``Progress:`` lines become
 progress reports, and the real print time and filament volume it logs on stderr replace the placeholders
-(``;TIME:6666``, ``;Filament used: 0m``) a stand-alone run writes into the header.
+(``;TIME:6666``, ``;Filament used: 0m``, the ``;MINX:2.14748e+06`` bounds) a stand-alone run
+writes into the header (``gcode_header``).
 """
 
 from __future__ import annotations
@@ -20,22 +21,25 @@ from pathlib import Path
 from typing import Any, Optional
 
 from .. import settings
-from ..atomic import atomic_write
 from ..core.progress import CancelToken, ProgressCallback, no_progress
 from ..errors import DStudioError
 from ..jobs import ProcessJob, ProcessRun, run
+from .gcode_header import HeaderFacts, write_with_header
 from .profiles import MaterialProfile, PrinterProfile
 
 INSTALL_HINT = (
     "install CuraEngine (Debian/Ubuntu: 'sudo apt-get install cura-engine'; './dev setup' also unpacks the "
-    "printer definitions it needs from Debian's cura package) or PrusaSlicer"
+    "printer definitions it needs from Debian's cura package) or PrusaSlicer ('sudo apt-get install prusa-slicer')"
 )
+#: the slicer kinds a user picks from (``--slicer``, the Print dialog), and their display names
+SLICER_NAMES = {"cura": "CuraEngine", "prusa": "PrusaSlicer"}
 FLAVORS = {"Marlin": "RepRap (Marlin/Sprinter)", "RepRap": "RepRap (RepRap)", "UltiGCode": "UltiGCode",
            "Griffin": "Griffin", "Makerbot": "Makerbot"}
 
 
 @dataclass(frozen=True)
 class SlicerInfo:
+    kind: str          # "cura" or "prusa"
     name: str
     executable: str
     version: str
@@ -44,7 +48,7 @@ class SlicerInfo:
     problem: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "executable": self.executable, "version": self.version,
+        return {"kind": self.kind, "name": self.name, "executable": self.executable, "version": self.version,
                 "resources": str(self.resources) if self.resources else None,
                 "usable": self.usable, "problem": self.problem}
 
@@ -53,12 +57,12 @@ def cura_resource_dirs() -> list[Path]:
     return [c for c in settings.cura_resource_candidates() if (c / "definitions" / "fdmprinter.def.json").is_file()]
 
 
-def _version(executable: str) -> str:
+def _version(executable: str, pattern: str = r"version\s+([\w.\-]+)") -> str:
     try:
         out = subprocess.run([executable, "--help"], capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
-    match = re.search(r"version\s+([\w.\-]+)", out.stdout + out.stderr)
+    match = re.search(pattern, out.stdout + out.stderr)
     return match.group(1) if match else "unknown"
 
 
@@ -68,26 +72,34 @@ def find_slicers() -> list[SlicerInfo]:
     if cura:
         dirs = cura_resource_dirs()
         found.append(SlicerInfo(
-            "CuraEngine", cura, _version(cura), dirs[0] if dirs else None, bool(dirs),
+            "cura", "CuraEngine", cura, _version(cura), dirs[0] if dirs else None, bool(dirs),
             "" if dirs else "its printer definitions (fdmprinter.def.json) were not found; "
                             "set DSTUDIO_CURA_RESOURCES or run './dev setup'",
         ))
     for exe in ("prusa-slicer", "PrusaSlicer"):
         path = shutil.which(exe)
         if path:
-            found.append(SlicerInfo("PrusaSlicer", path, "", None, False,
-                                    "detected; slicing through PrusaSlicer is not supported yet"))
+            found.append(SlicerInfo("prusa", "PrusaSlicer", path, _version(path, r"PrusaSlicer-([\d.]+)"), None, True))
             break
     return found
 
 
-def require_slicer() -> SlicerInfo:
+def require_slicer(kind: Optional[str] = None, supported: Optional[tuple[str, ...]] = None) -> SlicerInfo:
+    """The slicer to use: ``kind`` when given, else the first usable one the profiles support."""
+    if kind is not None and kind not in SLICER_NAMES:
+        raise DStudioError(f"unknown slicer {kind!r}: choose one of {', '.join(SLICER_NAMES)}")
     slicers = find_slicers()
-    usable = [s for s in slicers if s.usable]
+    wanted = [s for s in slicers if (kind is None or s.kind == kind) and (supported is None or s.kind in supported)]
+    usable = [s for s in wanted if s.usable]
     if usable:
         return usable[0]
-    if slicers:
-        raise DStudioError(f"{slicers[0].name} at {slicers[0].executable}: {slicers[0].problem}")
+    if wanted:
+        raise DStudioError(f"{wanted[0].name} at {wanted[0].executable}: {wanted[0].problem}")
+    if kind is not None and any(s.kind == kind for s in slicers):
+        raise DStudioError(f"{SLICER_NAMES[kind]} does not support this printer and material; "
+                           f"choose {' or '.join(SLICER_NAMES[k] for k in supported or ())}")
+    if kind is not None:
+        raise DStudioError(f"{SLICER_NAMES[kind]} is not installed here: {INSTALL_HINT}")
     raise DStudioError(f"no slicer found on this machine: {INSTALL_HINT}")
 
 
@@ -214,10 +226,10 @@ def cura_line(line: str) -> Optional[dict[str, Any]]:
 
 
 def cura_job(info: SlicerInfo, printer: PrinterProfile, settings: tuple[dict[str, Any], dict[str, Any]],
-             model_stl: Path, out: Path) -> ProcessJob:
+             model_stl: Path, out: Path, bounds) -> ProcessJob:
     """A job slicing ``model_stl`` into ``out``: CuraEngine writes into a staging folder beside
-    ``out``, and the G-code with its header corrected moves into place only when it succeeded.
-    Its result is a ``CuraRun``."""
+    ``out``, and the G-code with its header corrected (``bounds``: the parts as placed) moves
+    into place only when it succeeded. Its result is a ``CuraRun``."""
     assert info.resources is not None
     env = cura_env(info.resources)
 
@@ -236,8 +248,9 @@ def cura_job(info: SlicerInfo, printer: PrinterProfile, settings: tuple[dict[str
             raise DStudioError("CuraEngine finished without reporting print time and filament volume")
         raw = run.staging / "raw.gcode"
         layers = int(facts.get("layers", 0)) or _layer_count(raw)
-        _write_fixed_gcode(raw, run.staging / "out.gcode", facts["time"], facts["volume"],
-                           printer.filament_diameter_mm)
+        write_with_header(raw, run.staging / "out.gcode", HeaderFacts(
+            printer.gcode_flavor, facts["time"], filament_length_mm(facts["volume"], printer.filament_diameter_mm) / 1000,
+            float(settings[0]["layer_height"]), layers, bounds))
         return CuraRun(facts["time"], facts["volume"], layers, time.monotonic() - run.started)
 
     return ProcessJob("slicing", command, env=env, stdout=None, stderr=cura_line, stage_beside=out,
@@ -246,10 +259,10 @@ def cura_job(info: SlicerInfo, printer: PrinterProfile, settings: tuple[dict[str
 
 
 def run_cura(info: SlicerInfo, printer: PrinterProfile, settings: tuple[dict[str, Any], dict[str, Any]],
-             model_stl: Path, out: Path, progress: ProgressCallback = no_progress,
+             model_stl: Path, out: Path, bounds, progress: ProgressCallback = no_progress,
              cancel: Optional[CancelToken] = None) -> CuraRun:
     """Slice ``model_stl`` into ``out`` (written only on success, header corrected)."""
-    return run(cura_job(info, printer, settings, model_stl, Path(out)), progress, cancel)
+    return run(cura_job(info, printer, settings, model_stl, Path(out), bounds), progress, cancel)
 
 
 def _layer_count(gcode: Path) -> int:
@@ -261,19 +274,3 @@ def _layer_count(gcode: Path) -> int:
 
 def filament_length_mm(volume_mm3: float, diameter_mm: float) -> float:
     return volume_mm3 / (math.pi * (diameter_mm / 2) ** 2)
-
-
-def _write_fixed_gcode(raw: Path, out: Path, time_s: float, volume_mm3: float, diameter_mm: float) -> None:
-    """Copy ``raw`` to ``out`` with the real time and filament in the header; atomically."""
-    metres = filament_length_mm(volume_mm3, diameter_mm) / 1000
-
-    def copy_fixed(dst) -> None:
-        with open(raw, "rb") as src:
-            head = src.read(65536)
-            head = re.sub(rb";TIME:6666\b", f";TIME:{int(round(time_s))}".encode(), head, count=1)
-            head = re.sub(rb";PRINT\.TIME:6666\b", f";PRINT.TIME:{int(round(time_s))}".encode(), head, count=1)
-            head = re.sub(rb";Filament used: 0m\b", f";Filament used: {metres:.5f}m".encode(), head, count=1)
-            dst.write(head)
-            shutil.copyfileobj(src, dst, 1 << 20)
-
-    atomic_write(out, copy_fixed)

@@ -8,7 +8,7 @@ import json
 from typing import Any, Optional
 
 from ..core import Annotation, Asset, Project
-from ..core.records import utc_now
+from ..core.records import PrintJob, utc_now
 from ..core.schema import validate_model
 
 
@@ -126,6 +126,19 @@ class SyncState:
                                                         asset.sha256, asset.file_size, json.dumps(asset.to_json()),
                                                         asset.created_at))
             self.mark_seen(db, "asset", asset.id, updated_at)
+
+    def apply_print_job(self, row: dict[str, Any], updated_at: str) -> None:
+        """A print job from the server (another desktop's, or the print shop's progress on ours):
+        its server columns over what is kept here (the G-code asset, the slicer stay)."""
+        with self.ws.transaction() as db:
+            local = db.execute("SELECT body FROM print_jobs WHERE id = ?", (row["id"],)).fetchone()
+            body = json.loads(local["body"]) if local else {}
+            body.update({k: v for k, v in row.items() if k in PrintJob.model_fields and v is not None})
+            job = validate_model(PrintJob, body, "print job")
+            db.execute("INSERT INTO print_jobs (id, design_project_id, status, body, created_at) VALUES (?,?,?,?,?) "
+                       "ON CONFLICT (id) DO UPDATE SET status = excluded.status, body = excluded.body",
+                       (job.id, job.design_project_id, job.status, json.dumps(job.to_json()), job.created_at))
+            self.mark_seen(db, "print_job", job.id, updated_at)
 
     def local_annotation(self, annotation_id: str) -> Optional[Annotation]:
         row = self._db.execute("SELECT body FROM annotations WHERE id = ?", (annotation_id,)).fetchone()

@@ -456,6 +456,23 @@ class Workspace:
             self._enqueue(db, "print_job", job.id, "insert", job.to_json())
         return job
 
+    def update_print_job(self, job: PrintJob) -> PrintJob:
+        """Record a print job's new state (sent to a printer, printing, done), queued for sync."""
+        with self.transaction() as db:
+            if db.execute("UPDATE print_jobs SET status = ?, body = ? WHERE id = ?",
+                          (job.status, _dumps(job.to_json()), job.id)).rowcount == 0:
+                raise NotFoundError(f"no print job {job.id}")
+            self._enqueue(db, "print_job", job.id, "update", job.to_json())
+        return job
+
+    def get_print_job(self, job_id: str) -> PrintJob:
+        """A print job by id or unique id prefix (6+ characters)."""
+        rows = self._db.execute("SELECT body FROM print_jobs WHERE id LIKE ? ORDER BY created_at",
+                                (job_id + "%",)).fetchall() if len(job_id) >= 6 else []
+        if len(rows) != 1:
+            raise NotFoundError(f"no print job {job_id!r}" if not rows else f"print job {job_id!r} is ambiguous")
+        return validate_model(PrintJob, json.loads(rows[0]["body"]), "print job")
+
     def list_print_jobs(self, project_id: Optional[str] = None) -> list[PrintJob]:
         if project_id is None:
             rows = self._db.execute("SELECT body FROM print_jobs ORDER BY created_at").fetchall()

@@ -31,7 +31,7 @@ OVERLAP = timedelta(seconds=10)   # rows committed late carry an earlier now(): 
 PAGE = 500
 RESUMABLE_FROM = 6 * 1024 * 1024  # Supabase's advice: files above 6 MB go up in resumable chunks
 PULL_TABLES = ("design_studio_projects", "design_studio_versions", "design_studio_assets",
-               "design_studio_annotations", "design_studio_annotation_replies")
+               "design_studio_annotations", "design_studio_annotation_replies", "print_jobs")
 RETRYABLE_SQLSTATES = ("40001", "40P01", "55P03", "57014")  # serialization, deadlock, lock, cancel
 
 
@@ -324,6 +324,14 @@ class SyncEngine:
                         return False  # its annotation comes first (same cycle, earlier table)
                     annotation = mapping.annotation_from_row(row, parent_id=parent.id, project_id=parent.project_id)
                 self.state.apply_annotation(annotation, row["updated_at"])
+                return True
+            if table == "print_jobs":
+                # the print shop's jobs: another desktop's slices, and their progress on a printer
+                if self.state.seen("print_job", row["id"]) == row["updated_at"] or \
+                        self.state.has_pending("print_job", row["id"]) or \
+                        (row.get("design_project_id") and not self.state.project_exists(row["design_project_id"])):
+                    return False
+                self.state.apply_print_job(row, row["updated_at"])
                 return True
         except (DStudioError, ValueError) as err:
             log.warning("skipped %s %s from the server: %s", table, row.get("id"), err)

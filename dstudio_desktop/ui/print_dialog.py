@@ -1,5 +1,7 @@
-"""The Print dialog: settings, printability findings, slicing with progress, estimates, the G-code.
-The check and the slice run as jobs behind ``ui.tasks.run_task``'s progress dialog."""
+"""The Print dialog: settings (the slicer among them), printability findings, slicing with
+progress, estimates, the toolpath preview. The check and the slice run as jobs behind
+``ui.tasks.run_task``'s progress dialog. A part in an implausible unit is asked about in the
+dialog itself (scale it by the likely unit's factor, or keep it)."""
 
 from __future__ import annotations
 
@@ -21,7 +23,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QPlainTextEdit,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -29,14 +30,13 @@ from PySide6.QtWidgets import (
 )
 
 from ..jobs import Job
-from ..printing.profiles import materials, printers
+from ..printing.profiles import materials, printers, supported_slicers
 from ..printing.service import ADHESION, REPAIRS, SliceOptions, SliceReport, prepare, slice_target
-from ..printing.slicers import find_slicers
+from ..printing.slicers import SLICER_NAMES, find_slicers
 from ..sync.runner import open_workspace
 from .tasks import run_task
 
 SEVERITY_MARK = {"error": "✖", "warning": "⚠", "info": "ℹ"}
-GCODE_PREVIEW_LINES = 400
 
 
 class PrintDialog(QDialog):
@@ -72,11 +72,23 @@ class PrintDialog(QDialog):
         self.adhesion.addItems(list(ADHESION))
         self.adhesion.setCurrentText("skirt")
         self.scale_to_fit = QCheckBox("Scale down to fit the printer")
-        for label, widget in (("Printer", self.printer), ("Material", self.material), ("Colour", self.color),
-                              ("Layer height", self.layer_height), ("Infill", self.infill), ("", self.supports),
-                              ("Bed adhesion", self.adhesion), ("", self.scale_to_fit)):
+        self.slicer = QComboBox()
+        self.slicer.setObjectName("slicer")
+        self.usable_slicers = [s for s in find_slicers() if s.usable]
+        for info in self.usable_slicers:
+            self.slicer.addItem(f"{info.name} {info.version}", info.kind)
+        self.scale = QDoubleSpinBox(decimals=4, minimum=0.0001, maximum=10000.0, value=1.0, prefix="× ")
+        self.orient = QCheckBox("Stand each part on its best side (least support)")
+        self.arrange = QCheckBox("Arrange the parts on the bed (else they stay where they are placed)")
+        self.arrange.setVisible(node_id is None)
+        for label, widget in (("Slicer", self.slicer), ("Printer", self.printer), ("Material", self.material),
+                              ("Colour", self.color), ("Layer height", self.layer_height), ("Infill", self.infill),
+                              ("", self.supports), ("Bed adhesion", self.adhesion), ("Scale", self.scale),
+                              ("", self.scale_to_fit), ("", self.orient), ("", self.arrange)):
             form.addRow(label, widget)
         layout.addLayout(form)
+        self.printer.currentIndexChanged.connect(self._profiles_changed)
+        self.material.currentIndexChanged.connect(self._profiles_changed)
 
         repairs = QGroupBox("Repairs (make a new part; the original stays as it is)")
         row = QHBoxLayout(repairs)
@@ -91,20 +103,37 @@ class PrintDialog(QDialog):
         self.findings.setWordWrap(True)
         self.findings.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         layout.addWidget(self.findings)
+        self.units_question = QWidget()
+        self.units_question.setObjectName("units_question")
+        ask = QHBoxLayout(self.units_question)
+        ask.setContentsMargins(0, 0, 0, 0)
+        self.units_text = QLabel()
+        self.units_text.setWordWrap(True)
+        self.units_yes = QPushButton("Scale")
+        self.units_no = QPushButton("Keep as it is")
+        self.units_yes.clicked.connect(self._accept_units)
+        self.units_no.clicked.connect(lambda: self.units_question.setVisible(False))
+        ask.addWidget(self.units_text, 1)
+        ask.addWidget(self.units_yes)
+        ask.addWidget(self.units_no)
+        self.units_question.setVisible(False)
+        self.suggested_scale = 1.0
+        layout.addWidget(self.units_question)
         self.estimates = QLabel("Not sliced yet.")
         self.estimates.setWordWrap(True)
         layout.addWidget(self.estimates)
-        usable = [s for s in find_slicers() if s.usable]
-        self.slicer_label = QLabel(
-            f"Slicer: {usable[0].name} {usable[0].version}" if usable
-            else "No slicer found: install CuraEngine ('sudo apt-get install cura-engine') or PrusaSlicer.")
+        usable = self.usable_slicers
+        self.slicer_label = QLabel("" if usable else
+                                   "No slicer found: install CuraEngine ('sudo apt-get install cura-engine') "
+                                   "or PrusaSlicer ('sudo apt-get install prusa-slicer').")
+        self.slicer_label.setVisible(not usable)
         layout.addWidget(self.slicer_label)
 
         buttons = QDialogButtonBox()
         self.check_button = QPushButton("Check")
         self.slice_button = QPushButton("Slice…")
         self.slice_button.setEnabled(bool(usable))
-        self.gcode_button = QPushButton("Show G-code")
+        self.gcode_button = QPushButton("Preview toolpath")
         self.gcode_button.setEnabled(False)
         for b in (self.check_button, self.slice_button, self.gcode_button):
             buttons.addButton(b, QDialogButtonBox.ActionRole)
@@ -114,6 +143,38 @@ class PrintDialog(QDialog):
         self.slice_button.clicked.connect(self.slice_dialog)
         self.gcode_button.clicked.connect(self.show_gcode)
         layout.addWidget(buttons)
+        self._profiles_changed()
+
+    def _profiles_changed(self, *_) -> None:
+        """Only the slicers both profiles support can be chosen (PrusaSlicer writes no UltiGCode)."""
+        printer, material = printers().get(self.printer.currentData()), materials().get(self.material.currentData())
+        if printer is None or material is None:
+            return
+        supported = supported_slicers(printer, material)
+        model = self.slicer.model()
+        for row in range(self.slicer.count()):
+            item = model.item(row)
+            item.setEnabled(self.slicer.itemData(row) in supported)
+            item.setToolTip("" if item.isEnabled() else
+                            f"{SLICER_NAMES[self.slicer.itemData(row)]} does not support this printer and material")
+        if self.slicer.currentData() not in supported:
+            for row in range(self.slicer.count()):
+                if self.slicer.itemData(row) in supported:
+                    self.slicer.setCurrentIndex(row)
+                    break
+
+    def _ask_about_units(self, findings) -> None:
+        question = next((f for f in findings if f.code == "implausible_units" and f.scale), None)
+        self.units_question.setVisible(question is not None)
+        if question is not None:
+            self.suggested_scale = question.scale
+            self.units_text.setText(f"{question.message.capitalize()} Scale it by {question.scale:g}?")
+            self.units_yes.setText(f"Scale × {question.scale:g}")
+
+    def _accept_units(self) -> None:
+        self.scale.setValue(self.scale.value() * self.suggested_scale)
+        self.units_question.setVisible(False)
+        self.check()
 
     def options(self) -> SliceOptions:
         return SliceOptions(
@@ -122,6 +183,8 @@ class PrintDialog(QDialog):
             supports=self.supports.isChecked(), adhesion=self.adhesion.currentText(),
             color=self.color.text().strip() or None, scale_to_fit=self.scale_to_fit.isChecked(),
             repairs=tuple(name for name, box in self.repairs.items() if box.isChecked()),
+            slicer=self.slicer.currentData(), scale=round(self.scale.value(), 6), orient=self.orient.isChecked(),
+            arrange=self.arrange.isChecked() and self.arrange.isVisible(),
         )
 
     def _show_findings(self, findings) -> None:
@@ -150,6 +213,7 @@ class PrintDialog(QDialog):
     def _checked(self, findings) -> None:
         self._set_busy(False)
         self._show_findings(findings)
+        self._ask_about_units(findings)
 
     def slice_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save G-code", "part.gcode", "G-code (*.gcode)")
@@ -170,10 +234,11 @@ class PrintDialog(QDialog):
         self._set_busy(False)
         self.report = report
         self._show_findings(report.findings)
+        self._ask_about_units(report.findings)
         minutes = report.estimated_time_s / 60
         self.estimates.setText(
             f"<b>{int(minutes // 60)} h {int(minutes % 60)} min</b> · {report.filament_mm / 1000:.2f} m of filament "
-            f"· <b>{report.filament_g:.1f} g</b> {report.material} · {report.layers} layers<br>"
+            f"· <b>{report.filament_g:.1f} g</b> {report.material} · {report.layers} layers · {report.slicer}<br>"
             f"Saved {report.output.name}; recorded as a print job in the project.")
         self.gcode_button.setEnabled(True)
 
@@ -188,21 +253,16 @@ class PrintDialog(QDialog):
         super().reject()
 
     def show_gcode(self) -> None:
+        """The toolpath preview of the G-code just written (its raw text is one tab away)."""
         if self.report is None:
             return
-        viewer = QDialog(self)
-        viewer.setWindowTitle(f"G-code: {self.report.output.name}")
-        text = QPlainTextEdit(viewer)
-        text.setReadOnly(True)
+        from ..errors import DStudioError
+        from .toolpath_preview import ToolpathPreview
+
         try:
-            with open(self.report.output, errors="replace") as fh:
-                lines = [next(fh, "") for _ in range(GCODE_PREVIEW_LINES)]
-        except OSError as err:
-            self._failed(f"{self.report.output}: cannot read: {err.strerror}")
+            viewer = ToolpathPreview(self.report.output, self)
+        except (DStudioError, OSError) as err:
+            self._failed(str(err))
             return
-        text.setPlainText("".join(lines) + f"\n… (first {GCODE_PREVIEW_LINES} lines of {self.report.output})")
-        box = QVBoxLayout(viewer)
-        box.addWidget(text)
-        viewer.resize(700, 500)
         self.gcode_viewer = viewer
         viewer.show()

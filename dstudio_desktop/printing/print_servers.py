@@ -1,0 +1,156 @@
+"""The print servers a user added (OctoPrint now; Moonraker can follow ``octoprint.PrintServer``),
+and sending a print job to one: upload, start, follow, record the actual time.
+
+The list of servers (name, kind, URL) is ``servers.json`` in the user's printing folder; each
+API key is in the system keyring, never in a file. A job that cannot be sent (server
+unreachable, key refused) stays as it was, its G-code asset untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Optional
+
+from ..atomic import atomic_write
+from ..core.progress import CancelToken, ProgressCallback, no_progress
+from ..core.records import PrintJob, utc_now
+from ..errors import DStudioError
+from ..settings import user_printing_dir
+from ..store import Workspace
+from .octoprint import OctoPrint
+
+KEYRING_SERVICE = "dstudio-print-server"
+KINDS = ("octoprint",)
+
+
+@dataclass(frozen=True)
+class ServerEntry:
+    name: str
+    url: str
+    kind: str = "octoprint"
+
+
+def _servers_file() -> Path:
+    return user_printing_dir() / "servers.json"
+
+
+def list_servers() -> list[ServerEntry]:
+    path = _servers_file()
+    if not path.is_file():
+        return []
+    try:
+        return [ServerEntry(**item) for item in json.loads(path.read_text())["servers"]]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise DStudioError(f"{path}: not a valid list of print servers ({err})") from None
+
+
+def _save(servers: list[ServerEntry]) -> None:
+    atomic_write(_servers_file(), json.dumps({"servers": [asdict(s) for s in servers]}, indent=2).encode())
+
+
+def _keyring():
+    import keyring
+    from keyring.errors import KeyringError
+
+    return keyring, KeyringError
+
+
+def add_server(name: str, url: str, api_key: str, kind: str = "octoprint", verify: bool = True) -> str:
+    """Add (or replace) a server; with ``verify``, only once it answers and accepts the key.
+    Returns what the server says it is."""
+    if kind not in KINDS:
+        raise DStudioError(f"unknown print server kind {kind!r}: choose {', '.join(KINDS)}")
+    if not url.startswith(("http://", "https://")):
+        raise DStudioError(f"{url}: a print server's URL starts with http:// or https://")
+    if not api_key.strip():
+        raise DStudioError("the API key is empty")
+    about = "not checked"
+    if verify:
+        with OctoPrint(name, url, api_key.strip()) as server:
+            about = server.check()
+    keyring, KeyringError = _keyring()
+    try:
+        keyring.set_password(KEYRING_SERVICE, name, api_key.strip())
+    except KeyringError as err:
+        raise DStudioError(f"no secure place to keep the API key: {err} (install and unlock a keyring)") from None
+    _save([s for s in list_servers() if s.name != name] + [ServerEntry(name, url.rstrip("/"), kind)])
+    return about
+
+
+def remove_server(name: str) -> None:
+    servers = list_servers()
+    if not any(s.name == name for s in servers):
+        raise DStudioError(f"no print server {name!r}")
+    _save([s for s in servers if s.name != name])
+    keyring, KeyringError = _keyring()
+    try:
+        keyring.delete_password(KEYRING_SERVICE, name)
+    except KeyringError:
+        pass
+
+
+def open_server(name: str) -> OctoPrint:
+    entry = next((s for s in list_servers() if s.name == name), None)
+    if entry is None:
+        known = ", ".join(s.name for s in list_servers()) or "none added yet"
+        raise DStudioError(f"no print server {name!r} (known: {known})")
+    keyring, KeyringError = _keyring()
+    try:
+        key = keyring.get_password(KEYRING_SERVICE, name)
+    except KeyringError as err:
+        raise DStudioError(f"cannot read the API key of {name!r} from the keyring: {err}") from None
+    if not key:
+        raise DStudioError(f"the API key of print server {name!r} is not in the keyring; add the printer again")
+    return OctoPrint(name, entry.url, key)
+
+
+def send_print_job(ws: Workspace, job_id: str, server_name: str, follow: bool = True,
+                   progress: ProgressCallback = no_progress, cancel: Optional[CancelToken] = None,
+                   poll_s: float = 1.0) -> PrintJob:
+    """Send a sliced job's G-code to ``server_name`` and start it; with ``follow``, wait for the
+    print to end and record how long it really took. Cancel stops following (the print goes on)."""
+    job = ws.get_print_job(job_id)
+    if job.design_project_id is not None:
+        ws.require(job.design_project_id, "edit")
+    if job.gcode_asset_id is None:
+        raise DStudioError(f"print job {job.id} has no G-code on this machine")
+    asset = ws.get_asset(job.gcode_asset_id)
+    data = ws.asset_bytes(asset)
+    with open_server(server_name) as server:
+        progress(0.0, f"connecting to {server_name}")
+        server.check()
+        remote = f"{Path(asset.name).stem}-{job.id[:8]}.gcode"
+        with tempfile.TemporaryDirectory(prefix="dstudio-send-") as tmp:
+            path = Path(tmp) / remote
+            path.write_bytes(data)
+            progress(0.0, f"uploading {remote}")
+            remote = server.send(path, remote)
+        started = time.monotonic()
+        job = job.model_copy(update={"status": "printing", "started_at": utc_now(),
+                                     "gcode_url": f"{server.url}/downloads/files/local/{remote}"})
+        ws.update_print_job(job)
+        if not follow:
+            return job
+        while True:
+            if cancel is not None and cancel.cancelled:
+                return job   # following stops; the printer prints on, and the row says so
+            state = server.job()
+            if state.file not in (None, remote) and state.state == "printing":
+                raise DStudioError(f"{server_name} is printing {state.file}, not {remote}")
+            progress(min(state.completion, 1.0), "printing")
+            if state.state in ("done", "failed", "cancelled", "idle") and time.monotonic() - started > 0.5:
+                break
+            time.sleep(poll_s)
+        actual = server.finished_print_time(remote) if state.state == "done" else None
+        if actual is None and state.state == "done":
+            actual = time.monotonic() - started
+        status = {"done": "completed", "cancelled": "cancelled"}.get(state.state, "failed")
+        job = job.model_copy(update={"status": status, "completed_at": utc_now(),
+                                     "actual_time_minutes": actual / 60 if actual is not None else None})
+        ws.update_print_job(job)
+        progress(1.0, status)
+        return job

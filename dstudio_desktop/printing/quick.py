@@ -1,0 +1,142 @@
+"""The quick path for the commonest slice: one binary STL file, no repair, scale, orientation
+or arrangement. The triangles are read and placed with numpy alone and the slicer starts at
+once; the full printability checks (trimesh, seconds on a big part) run beside it, and a file
+sliced before finds its findings in the cache by the file's own hash, so nothing is checked
+again. Anything else goes the full way (``service.slice_target``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from ..atomic import atomic_write
+from ..core.progress import CancelToken, ProgressCallback, check, no_progress
+from ..errors import DStudioError
+from ..jobs import ThreadJob
+from ..jobs import run as run_job
+from ..settings import cache_home
+from .options import SliceOptions, SliceReport
+from .printability import Finding, fits_printer
+from .profiles import materials, pick, printers, supported_slicers
+from .prusa import prusa_config, prusa_job
+from .slicers import cura_job, cura_settings, filament_length_mm, require_slicer
+
+STL_RECORD = np.dtype([("normal", "<f4", (3,)), ("vertices", "<f4", (3, 3)), ("attribute", "<u2")])
+FILE_CHECKS_VERSION = 1
+
+
+def quick_eligible(target: object, options: SliceOptions) -> bool:
+    return (isinstance(target, str) and target.lower().endswith(".stl") and Path(target).is_file()
+            and not options.repairs and not options.orient and not options.arrange and options.scale == 1.0
+            and options.units in (None, "mm") and options.up in (None, "z"))
+
+
+def read_binary_stl(path: Path) -> Optional[tuple[bytes, np.ndarray]]:
+    """(file bytes, records) of a binary STL, or None (ASCII, or not what its header says)."""
+    data = path.read_bytes()
+    if len(data) < 84:
+        return None
+    count = int(np.frombuffer(data, "<u4", 1, 80)[0])
+    if count == 0 or len(data) != 84 + count * STL_RECORD.itemsize:
+        return None
+    return data, np.frombuffer(data, STL_RECORD, count, 84)
+
+
+def _file_key(data: bytes, printer) -> str:
+    digest = hashlib.sha256(f"{FILE_CHECKS_VERSION}:{printer.build_volume_mm}:{printer.name}".encode())
+    digest.update(data)
+    return digest.hexdigest()
+
+
+def _cached(key: str) -> Optional[list[Finding]]:
+    try:
+        return [Finding(**f) for f in json.loads((cache_home() / "printability" / f"file-{key}.json").read_text())]
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _checks(target: str, options: SliceOptions, key: str, token: CancelToken) -> list[Finding]:
+    """The full checks, as ``prepare`` makes them, kept in the cache under the file's key."""
+    from .service import prepare
+
+    findings = prepare(target, options, None, store_repairs=False, cancel=token).findings
+    try:
+        atomic_write(cache_home() / "printability" / f"file-{key}.json",
+                     json.dumps([f.to_json() for f in findings]).encode())
+    except OSError:
+        pass
+    return findings
+
+
+def quick_slice(target: str, out: Path, options: SliceOptions, progress: ProgressCallback = no_progress,
+                cancel: Optional[CancelToken] = None) -> Optional[SliceReport]:
+    """Slice ``target`` the quick way, or return None when it needs the full way."""
+    options.validate()
+    printer = pick(printers(), options.printer, "printer")
+    material = pick(materials(), options.material, "material")
+    slicer = require_slicer(options.slicer, supported_slicers(printer, material))
+    read = read_binary_stl(Path(target))
+    if read is None:
+        return None
+    data, records = read
+    tris = records["vertices"].astype(np.float64)
+    lo, hi = tris.reshape(-1, 3).min(axis=0), tris.reshape(-1, 3).max(axis=0)
+    too_big = fits_printer(hi - lo, printer.build_volume_mm, printer.name)
+    if too_big is not None:
+        if options.scale_to_fit:
+            return None
+        raise DStudioError(f"{target}: {too_big.message}; {too_big.suggestion} ({too_big.cli})")
+    width, depth, _ = printer.build_volume_mm
+    shift = np.array([width / 2 - (lo[0] + hi[0]) / 2, depth / 2 - (lo[1] + hi[1]) / 2, -lo[2]])
+    bounds = (tuple(float(v) for v in lo + shift), tuple(float(v) for v in hi + shift))
+    # CuraEngine adds half the bed to model coordinates (see service.slicer_frame)
+    frame = shift - (np.array([width / 2, depth / 2, 0.0]) if slicer.kind == "cura" else 0.0)
+    placed = np.empty(len(records), STL_RECORD)
+    placed["normal"] = records["normal"]
+    placed["vertices"] = (tris + frame).astype("<f4")
+    placed["attribute"] = 0
+    key = _file_key(data, printer)
+    findings = _cached(key)
+    checks = None if findings is not None else \
+        ThreadJob(lambda p, token: _checks(target, options, key, token), "printability checks").start()
+    check(cancel, "slicing")
+    progress(0.05, "slicing")
+    try:
+        with tempfile.TemporaryDirectory(prefix="dstudio-slice-") as tmp:
+            stl = Path(tmp) / "plate.stl"
+            stl.write_bytes(b"dstudio quick path".ljust(80, b" ") + np.uint32(len(placed)).tobytes() + placed.tobytes())
+            if slicer.kind == "prusa":
+                config = prusa_config(printer, material, options.layer_height, options.infill, options.supports,
+                                      options.adhesion)
+                job = prusa_job(slicer.executable, printer, config, stl, out, bounds)
+            else:
+                settings = cura_settings(printer, material, options.layer_height, options.infill, options.supports,
+                                         options.adhesion)
+                job = cura_job(slicer, printer, settings, stl, out, bounds)
+            result = run_job(job, lambda f, m: progress(0.05 + 0.9 * f, m), cancel)
+        if checks is not None:
+            progress(0.96, "checking the part")
+            findings = checks.result()
+    except BaseException:
+        if checks is not None:
+            checks.cancel()
+            checks.wait()
+        raise
+    grams = getattr(result, "filament_g", None)
+    size = [float(v) for v in hi - lo]
+    return SliceReport(
+        output=out, slicer=f"{slicer.name} {slicer.version}", printer=printer.id, material=material.id,
+        estimated_time_s=result.print_time_s,
+        filament_mm=getattr(result, "filament_mm", 0.0) or filament_length_mm(result.filament_mm3,
+                                                                               printer.filament_diameter_mm),
+        filament_g=grams if grams is not None else result.filament_mm3 / 1000.0 * material.density_g_cm3,
+        layers=result.layers, findings=findings or [], size_mm=size, slice_seconds=result.seconds,
+        slicer_kind=slicer.kind, parts=[{"name": Path(target).stem, "bounds": [list(bounds[0]), list(bounds[1])]}],
+        bounds=[list(bounds[0]), list(bounds[1])],
+    )

@@ -1,0 +1,56 @@
+"""The toolpath preview of a real CuraEngine G-code: the layer slider, one layer alone, the
+feature colours and travel moves, read back from the drawn pixels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import trimesh
+from PySide6.QtCore import Qt
+
+from dstudio_desktop.printing.service import SliceOptions, slice_target
+from dstudio_desktop.printing.slicers import find_slicers
+from dstudio_desktop.ui.toolpath_preview import TRAVEL_COLOUR, ToolpathPreview, feature_colour
+
+pytestmark = [pytest.mark.gui, pytest.mark.skipif(not any(s.kind == "cura" and s.usable for s in find_slicers()),
+                                                  reason="CuraEngine is not set up (run ./dev setup)")]
+
+
+def _count(image: np.ndarray, rgb: tuple[float, ...], tol: int = 40) -> int:
+    want = np.round(np.asarray(rgb[:3]) * 255)
+    return int((np.abs(image[..., :3].astype(int) - want).max(axis=-1) < tol).sum())
+
+
+def test_the_preview_shows_one_layer_of_the_cube_in_feature_colours(home, qtbot, tmp_path: Path) -> None:
+    stl = tmp_path / "cube.stl"
+    trimesh.creation.box((20, 20, 20)).export(stl)
+    gcode = tmp_path / "cube.gcode"
+    slice_target(str(stl), gcode, SliceOptions(slicer="cura", adhesion="none", units="mm"))
+    dialog = ToolpathPreview(gcode)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.layer_label.text().startswith("Layer 100 / 100")
+    qtbot.mouseClick(dialog.only_layer, Qt.LeftButton)
+    dialog.slider.setFocus()
+    for _ in range(5):
+        qtbot.keyClick(dialog.slider, Qt.Key_PageDown)   # 10 layers a page: 100 -> 50
+    assert dialog.layer_label.text().startswith("Layer 50 / 100")
+    dialog.view.view_top()
+    middle = dialog.view.render()
+    walls, infill = _count(middle, feature_colour("wall outer")), _count(middle, feature_colour("fill"))
+    skin, travel = _count(middle, feature_colour("skin")), _count(middle, TRAVEL_COLOUR)
+    assert walls > 500 and infill > 500 and travel > 20, (walls, infill, travel)
+    assert skin < 0.05 * infill   # the middle of a 20% cube is walls and sparse infill, no skin
+    drawn = np.argwhere(np.abs(middle[..., :3].astype(int) - np.round(np.array([0.11, 0.11, 0.13]) * 255)).max(-1) > 30)
+    (top, left), (bottom, right) = drawn.min(axis=0), drawn.max(axis=0)
+    assert 0.85 < (right - left) / (bottom - top) < 1.15   # a square layer, seen from above
+    qtbot.mouseClick(dialog.travel, Qt.LeftButton)
+    assert _count(dialog.view.render(), TRAVEL_COLOUR) < 0.1 * travel
+    qtbot.keyClick(dialog.slider, Qt.Key_Home)          # the first layer: the solid bottom
+    assert dialog.layer_label.text().startswith("Layer 1 / 100")
+    bottom_layer = dialog.view.render()
+    assert _count(bottom_layer, feature_colour("skin")) > 2 * max(_count(bottom_layer, feature_colour("fill")), 1)
+    dialog.close()
