@@ -33,6 +33,9 @@ READS = {"list", "export", "convert", "info", "version list", "version diff", "a
 # not an edit of an existing project: a new project of one's own, the app itself, the
 # account, and the local stand-in for the server's roles
 OTHERS = {"new", "sample", "open", "login", "signup", "logout", "sync", "role", "print-server"}
+# the organisation's cloud jobs and credits: the server decides who may (a job's result landed in
+# a project with `jobs wait --project` goes through the same refusing workspace as an import)
+CLOUD = {"jobs list", "jobs show", "jobs cancel", "jobs wait", "credits"}
 # edits that need a print job first (the sample has none): a reviewer's send is refused in
 # tests/printing/test_octoprint.py
 EDITS_OF_PRINT_JOBS = {"send"}
@@ -49,7 +52,7 @@ def _commands(parser: argparse.ArgumentParser, prefix: str = "") -> set[str]:
 
 
 def test_every_command_is_classified():
-    assert _commands(build_parser()) == set(EDITS) | ANNOTATIONS | READS | OTHERS | EDITS_OF_PRINT_JOBS
+    assert _commands(build_parser()) == set(EDITS) | ANNOTATIONS | READS | OTHERS | EDITS_OF_PRINT_JOBS | CLOUD
 
 
 def _state(home: Path) -> dict:

@@ -120,8 +120,9 @@ class SceneView:
         total = self.triangle_count()
         if total > SCENE_BUDGET:
             share = max(MIN_STAND_IN, int(triangles * SCENE_BUDGET / total))
-            target = share if target is None else min(target, share)
-        return target if target is not None and target < 0.7 * triangles else None
+            if share < 0.7 * triangles:   # a stand-in only where it is much lighter
+                target = share if target is None else min(target, share)
+        return target
 
     def _make_coarse(self, asset_id: str, mesh: MeshData, target: int) -> None:
         # stored before the pending mark goes, so a reader never sees neither

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+import shiboken6
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QDockWidget, QTreeWidget, QTreeWidgetItem, QWidget
@@ -71,11 +72,12 @@ class Outliner(QDockWidget):
         """Rebuild on the next turn of the event loop: an item must not be deleted inside its own signal."""
         if not self._rebuild_pending:
             self._rebuild_pending = True
-            QTimer.singleShot(0, self._rebuild)
+            QTimer.singleShot(0, self, self._rebuild)   # never after the panel itself is gone
 
     def _rebuild(self) -> None:
         self._rebuild_pending = False
-        self.set_project(self.project)
+        if shiboken6.isValid(self.tree):   # the window may have closed in the meantime
+            self.set_project(self.project)
 
     def set_project(self, project: Optional[Project]) -> None:
         self.project = project

@@ -125,14 +125,16 @@ def test_two_windows_see_each_other_select_follow_and_get_notes(window, qtbot, s
         qtbot.waitUntil(lambda: any("reviewer" in t for t in _people(a)), timeout=2000)
         assert b.presence_panel.status.text() == "Live · 1 other here"
 
-        # A selects the shade in A's outliner: B outlines it in A's colour within a second
+        # A selects the shade in A's outliner: B outlines it in A's colour (within 1 s between the
+        # presence clients themselves, tests/sync/test_presence.py; two windows in one process
+        # beside another test worker get 3 s)
         shade = next(n for n, _ in a.project.scene_graph.walk() if n.name.lower().startswith("shade"))
         _click_item(qtbot, a.outliner.tree, a.outliner._items[shade.id])
         assert a.viewport.scene_view.selection == {shade.id}
         peer = b.presence_panel.peers()[0]
         colour = QColor(peer.colour)
         started = time.monotonic()
-        qtbot.waitUntil(lambda: b.viewport.scene_view.node_views[shade.id]._highlight is not None, timeout=1000)
+        qtbot.waitUntil(lambda: b.viewport.scene_view.node_views[shade.id]._highlight is not None, timeout=3000)
         print(f"B outlines A's selection after {time.monotonic() - started:.3f} s")
         rgba = b.viewport.scene_view.node_views[shade.id]._highlight
         assert np.allclose(rgba[:3], (colour.redF(), colour.greenF(), colour.blueF()))
