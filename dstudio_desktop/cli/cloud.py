@@ -1,5 +1,5 @@
-"""Handlers for cloud work: ``dstudio reconstruct ... --cloud``, ``dstudio jobs list|show|cancel|wait``
-and ``dstudio credits``. Each one is a thin shell over ``services.cloud_jobs``."""
+"""Handlers for cloud work: ``dstudio reconstruct ... --cloud``, ``dstudio export ... --cloud PRESET``,
+``dstudio jobs list|show|cancel|wait`` and ``dstudio credits``. Each one is a thin shell over ``services.cloud_jobs``."""
 
 from __future__ import annotations
 
@@ -74,17 +74,36 @@ def _ended(out: Output, ws, cloud, job: dict, project: str | None, output: str |
     return 0 if job["status"] == "completed" else 1
 
 
-def _follow(out: Output, ws, cloud, job_id: str, project: str | None, output: str | None) -> int:
-    """Waits for the job with a progress bar; Ctrl+C cancels the job (its hold comes back)."""
+def _wait(out: Output, cloud, job_id: str) -> dict | None:
+    """The job once it has ended, followed with a progress bar; None when Ctrl+C cancelled it
+    (its hold comes back)."""
     from ..services import cloud_jobs
 
     try:
-        job = _run_cancellable(out, lambda token: cloud_jobs.wait_job(cloud, job_id, out.progress, token))
+        return _run_cancellable(out, lambda token: cloud_jobs.wait_job(cloud, job_id, out.progress, token))
     except Cancelled:
         cloud_jobs.cancel_job(cloud, job_id)
         out.error(f"cancelled job {job_id}; its credits were refunded")
-        return 130
-    return _ended(out, ws, cloud, job, project, output)
+        return None
+
+
+def _follow(out: Output, ws, cloud, job_id: str, project: str | None, output: str | None) -> int:
+    job = _wait(out, cloud, job_id)
+    return 130 if job is None else _ended(out, ws, cloud, job, project, output)
+
+
+def _confirmed(out: Output, args: argparse.Namespace, what: str, quote) -> bool:
+    """The price shown, and accepted by --yes or at the terminal's question."""
+    print(f"{what}: {quote.summary()}", file=sys.stderr)
+    if args.yes:
+        return True
+    if not sys.stdin.isatty():
+        out.error("not confirmed: pass --yes to accept the price without a question")
+        return False
+    if input(f"Spend {quote.credits} credits? [y/N] ").strip().lower() not in ("y", "yes"):
+        out.error("not submitted")
+        return False
+    return True
 
 
 def cmd_reconstruct_cloud(args: argparse.Namespace, out: Output) -> int:
@@ -101,14 +120,8 @@ def cmd_reconstruct_cloud(args: argparse.Namespace, out: Output) -> int:
         quote = cloud_jobs.quote_reconstruction(cloud, photos, args.quality)
         if not quote.sufficient:
             raise cloud_jobs.ShortBalance(quote.credits, quote.balance)
-        print(f"cloud reconstruction of {len(photos.photos)} photos: {quote.summary()}", file=sys.stderr)
-        if not args.yes:
-            if not sys.stdin.isatty():
-                out.error("not confirmed: pass --yes to accept the price without a question")
-                return 2
-            if input(f"Spend {quote.credits} credits? [y/N] ").strip().lower() not in ("y", "yes"):
-                out.error("not submitted")
-                return 1
+        if not _confirmed(out, args, f"cloud reconstruction of {len(photos.photos)} photos", quote):
+            return 1 if args.yes or sys.stdin.isatty() else 2
         job = _run_cancellable(out, lambda token: cloud_jobs.submit_reconstruction(
             cloud, photos, args.quality, project_id=project_id, quote=quote, progress=out.progress, cancel=token))
         print(f"submitted job {job['id']} ({job['credits_estimated']} credits held)", file=sys.stderr)
@@ -116,6 +129,57 @@ def cmd_reconstruct_cloud(args: argparse.Namespace, out: Output) -> int:
             out.result({"job": job}, job["id"])
             return 0
         return _follow(out, ws, cloud, job["id"], args.project, str(output))
+
+
+def export_outputs(output: Path, files: list[dict]) -> list[tuple[dict, Path]]:
+    """Where each file of a cloud export goes: the first (the full model) at ``output``, levels
+    of detail beside it as NAME-lod1.glb, NAME-lod2.glb..."""
+    placed = []
+    for i, f in enumerate(files):
+        level = f.get("level")
+        placed.append((f, output if i == 0 else output.with_name(f"{output.stem}-{level or i}{output.suffix}")))
+    return placed
+
+
+def cmd_export_cloud(args: argparse.Namespace, out: Output) -> int:
+    """``dstudio export PROJECT -o OUT.glb --cloud PRESET``: the project's GLB optimised on the
+    server (gltfpack) at the quoted price, written to OUT (and its levels of detail beside it)."""
+    from ..services import cloud_jobs
+
+    output = Path(args.output)
+    if output.suffix.lower() != ".glb":
+        out.error(f"{output}: a cloud export writes .glb files; export other formats on this computer (free)")
+        return 2
+    if args.node:
+        out.error("a cloud export optimises the whole project: leave out --node, or export the node here (free)")
+        return 2
+    with _cloud() as (ws, cloud):
+        ws.resolve_project(args.project)   # an unknown project is named before anything is asked
+        quote = cloud_jobs.quote_export(cloud, args.cloud)
+        if not quote.sufficient:
+            raise cloud_jobs.ShortBalance(quote.credits, quote.balance)
+        what = f"cloud export ({args.cloud}: {cloud_jobs.EXPORT_PRESETS[args.cloud]})"
+        if not _confirmed(out, args, what, quote):
+            return 1 if args.yes or sys.stdin.isatty() else 2
+        job = _run_cancellable(out, lambda token: cloud_jobs.submit_export(ws, cloud, args.project, args.cloud,
+                                                                           quote=quote))
+        print(f"submitted job {job['id']} ({job['credits_estimated']} credits held)", file=sys.stderr)
+        if args.no_wait:
+            out.result({"job": job}, job["id"])
+            return 0
+        job = _wait(out, cloud, job["id"])
+        if job is None:
+            return 130
+        lines = [f"job {job['id']}: {cloud_jobs.describe(job)}"]
+        written = []
+        if job["status"] == "completed":
+            for f, path in export_outputs(output, job["outputs"]["files"]):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(cloud.client.download("assets", f["path"]))
+                written.append(str(path))
+                lines.append(f"wrote {path}")
+        out.result({"job": job, "files": written}, "\n".join(lines))
+        return 0 if job["status"] == "completed" else 1
 
 
 def cmd_jobs(args: argparse.Namespace, out: Output) -> int:

@@ -61,6 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("project", help="project name or id")
     p.add_argument("-o", "--output", required=True, help="output file; the format comes from its extension")
     p.add_argument("--node", help="export only this node (id or name) and its children")
+    p.add_argument("--cloud", metavar="PRESET", choices=["normal", "web", "lod"],
+                   help="optimise on the server for credits (prices shown first): normal = compressed and "
+                        "quantised GLB, web = also simplified to half, lod = three levels of detail")
+    p.add_argument("--yes", action="store_true", help="with --cloud: accept the price without a question")
+    p.add_argument("--no-wait", action="store_true", help="with --cloud: submit and print the job's id")
     p = add("convert", projects.cmd_convert, "convert a model file to another format")
     p.add_argument("input")
     p.add_argument("output")

@@ -64,3 +64,45 @@ def test_three_workers_complete_twelve_small_jobs_each_exactly_once(desktop, wor
     assert sorted(e["reference_id"] for e in holds) == sorted(ids)  # one hold each, none twice
     assert desktop.balance() == before - 36
     cloud.close()
+
+
+def test_the_cli_exports_in_the_cloud_after_showing_the_price(cloud_server, desktop, workers, tmp_path):
+    """``dstudio export P -o OUT.glb --cloud web --yes``: the quote printed first, the job run by a
+    real worker, the optimised GLB written to OUT; without --yes and a terminal nothing is sent."""
+    import os
+    import subprocess
+    import sys
+
+    from dstudio_desktop.cli import main as cli_main
+
+    from .conftest import PASSWORD, REPO
+
+    install_sample(desktop.ws)
+    env = {**os.environ, "DSTUDIO_HOME": str(tmp_path / "home"), "XDG_DATA_HOME": str(tmp_path / "keyring"),
+           "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring", "PYTHONPATH": str(REPO)}
+
+    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "dstudio_desktop", *args], input=stdin, capture_output=True,
+                              text=True, env=env, cwd=REPO, timeout=180)
+
+    assert run("login", "--url", cloud_server.url, "--email", desktop.api.user["email"], "--anon-key",
+               cloud_server.anon_key, "--password-stdin", stdin=PASSWORD + "\n").returncode == 0
+    assert run("sync").returncode == 0
+    out = tmp_path / "lamp-web.glb"
+    before = desktop.balance()
+    asked = run("export", "Sample: desk lamp", "-o", str(out), "--cloud", "web")
+    assert asked.returncode == 2 and "credits" in asked.stderr and "--yes" in asked.stderr and not out.exists()
+    refused = run("export", "Sample: desk lamp", "-o", str(tmp_path / "lamp.stl"), "--cloud", "web", "--yes")
+    assert refused.returncode == 2 and "lamp.stl: a cloud export writes .glb files" in refused.stderr
+    worker = workers("--queues", "export", "--once")
+    done = run("export", "Sample: desk lamp", "-o", str(out), "--cloud", "web", "--yes", "--json")
+    assert done.returncode == 0, done.stderr
+    assert worker.wait(120) == 0, worker.text()
+    result = __import__("json").loads(done.stdout)
+    assert result["files"] == [str(out)] and out.read_bytes()[:4] == b"glTF"
+    assert b"EXT_meshopt_compression" in out.read_bytes()[:4096]
+    assert desktop.balance() == before - result["job"]["credits_used"] > before - 100
+    # the presets offered are the server's
+    parser = cli_main.build_parser()
+    export = next(a for a in parser._subparsers._group_actions[0].choices["export"]._actions if a.dest == "cloud")
+    assert list(export.choices) == list(cloud_jobs.EXPORT_PRESETS)
