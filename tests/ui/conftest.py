@@ -44,6 +44,19 @@ def window(qtbot, home: Path, tmp_path: Path):
     assert not leaked, f"widgets left open: {leaked}"
 
 
+@pytest.fixture
+def test_keyring(tmp_path, monkeypatch):
+    """A file keyring outside the workspace, standing in for the desktop's keyring in tests."""
+    import keyring
+    from keyrings.alt.file import PlaintextKeyring
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "keyring"))
+    before = keyring.get_keyring()
+    keyring.set_keyring(PlaintextKeyring())
+    yield
+    keyring.set_keyring(before)
+
+
 def press(qtbot, widget, key, modifiers=None) -> None:
     """A key press as a user makes it: the window active, focus on ``widget``, so window-wide
     shortcuts reach their actions the way they would from the keyboard."""

@@ -10,9 +10,7 @@ import os
 import uuid
 from pathlib import Path
 
-import keyring
 import pytest
-from keyrings.alt.file import PlaintextKeyring
 
 from ..backend.conftest import set_tier, signup
 from ..cloud.conftest import PASSWORD, Worker, small_photos  # noqa: F401 - small_photos is a fixture
@@ -22,13 +20,6 @@ pytestmark = [pytest.mark.gui, pytest.mark.slow]
 SHOTS = Path(os.environ.get("DSTUDIO_SCREENSHOTS", "/tmp/dstudio-screenshots")) / "cloud-jobs"
 
 
-@pytest.fixture
-def test_keyring(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "keyring"))
-    before = keyring.get_keyring()
-    keyring.set_keyring(PlaintextKeyring())
-    yield
-    keyring.set_keyring(before)
 
 
 def _open_dialog(qtbot, win):

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
 )
 
 from .conftest import Dialogs, press
-from .test_sync_status import test_keyring  # noqa: F401 - a file keyring: Sign Out must not touch the real one
 
 pytestmark = pytest.mark.gui
 
@@ -96,7 +95,7 @@ def _actions(window) -> list[QAction]:
     return out
 
 
-def test_every_action_and_button_works(window, qtbot, test_keyring, tmp_path, monkeypatch):  # noqa: F811
+def test_every_action_and_button_works(window, qtbot, test_keyring, tmp_path, monkeypatch):
     sample_id = window.project.id
     person = Dialogs(answer_as_a_person)
     triggered = []
@@ -162,7 +161,7 @@ def test_every_control_has_a_tooltip(window):
     assert missing == [], missing
 
 
-def test_every_shortcut_in_the_help_sheet_works_from_the_viewport(window, qtbot, test_keyring):  # noqa: F811
+def test_every_shortcut_in_the_help_sheet_works_from_the_viewport(window, qtbot, test_keyring):
     from PySide6.QtGui import QKeySequence
 
     from dstudio_desktop.ui.shortcuts import keys_of, shortcut_actions, shortcut_rows

@@ -6,21 +6,12 @@ import uuid
 
 import keyring
 import pytest
-from keyrings.alt.file import PlaintextKeyring
 
 from ..backend.conftest import signup
 
 pytestmark = pytest.mark.gui
 
 
-@pytest.fixture
-def test_keyring(tmp_path, monkeypatch):
-    """A file keyring outside the workspace, standing in for the desktop's keyring in tests."""
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "keyring"))
-    before = keyring.get_keyring()
-    keyring.set_keyring(PlaintextKeyring())
-    yield
-    keyring.set_keyring(before)
 
 
 def test_signing_in_syncs_in_the_background_and_shows_the_balance(window, qtbot, server, test_keyring):
