@@ -44,14 +44,15 @@ def test_malformed_file_fails_with_one_line_and_workspace_unchanged(cli, home: P
     assert cli("new", "victim").returncode == 0
     before = _workspace_fingerprint(home)
     start = time.monotonic()
-    res = cli("import", "victim", str(path), timeout=5)
+    # the whole command, interpreter start included, beside another test worker: a hang is over 10 s
+    res = cli("import", "victim", str(path), timeout=30)
     elapsed = time.monotonic() - start
     assert res.returncode != 0
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1, res.stderr
     assert path.name in lines[0] and lines[0].startswith("dstudio: error: ")
     assert "Traceback" not in res.stderr + res.stdout and "internal error" not in lines[0]
-    assert elapsed < 5
+    assert elapsed < 10
     assert _workspace_fingerprint(home) == before
 
 
