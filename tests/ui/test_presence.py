@@ -174,7 +174,8 @@ def test_two_windows_see_each_other_select_follow_and_get_notes(window, qtbot, s
         qtbot.wait(400)
         assert b.viewport.camera.view == moved
 
-        # A pins a note: it is listed in B's Review panel within 3 s, with no sync started on B
+        # A pins a note: it is listed in B's Review panel with no sync started on B (2-2.5 s on this
+        # machine; the background sync would take 30 s: 8 s here allow for another test worker)
         monkeypatch.setattr(QInputDialog, "getText", lambda *args, **kw: ("Fillet the base edge", True))
         a.annotate_action.setChecked(True)
         w, h = a.viewport.canvas.size
@@ -187,19 +188,19 @@ def test_two_windows_see_each_other_select_follow_and_get_notes(window, qtbot, s
             tree = b.review_dock.list
             return any(tree.topLevelItem(i).text(5) == "Fillet the base edge" for i in range(tree.topLevelItemCount()))
 
-        qtbot.waitUntil(listed, timeout=3000)
+        qtbot.waitUntil(listed, timeout=8000)
         print(f"B lists A's note {time.monotonic() - started:.3f} s after it was pinned")
         assert b.viewport.camera.view == moved  # a note arriving leaves B's view where B put it
         assert len(b.viewport.pins.pins) == 1  # and its pin is drawn
 
-        # B (a reviewer) resolves it from B's Review panel: A's panel shows it resolved within 3 s
+        # B (a reviewer) resolves it from B's Review panel: A's panel shows it resolved, pushed at once
         note = next(b.review_dock.list.topLevelItem(i) for i in range(b.review_dock.list.topLevelItemCount())
                     if b.review_dock.list.topLevelItem(i).text(5) == "Fillet the base edge")
         b.review_dock.list.setCurrentItem(note)
         resolve = next(w for w in b.review_dock.findChildren(QPushButton) if w.text() == "Resolve")
         started = time.monotonic()
         qtbot.mouseClick(resolve, Qt.LeftButton)
-        qtbot.waitUntil(lambda: a.review_dock.list.topLevelItem(0).text(1) == "resolved", timeout=3000)
+        qtbot.waitUntil(lambda: a.review_dock.list.topLevelItem(0).text(1) == "resolved", timeout=8000)
         print(f"A shows B's resolve {time.monotonic() - started:.3f} s after it was clicked")
 
         # A leaves the project (what closing the window or opening another project does): B's list
