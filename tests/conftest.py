@@ -78,28 +78,26 @@ def cli(home: Path):
     return run
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    """The local Supabase-style backend over its own throwaway PostgreSQL, for the whole run."""
+def _backend(tmp_path_factory, storage: str):
     from dstudio_backend.process import start_server
 
-    running = start_server(tmp_path_factory.mktemp("storage"))
+    running = start_server(tmp_path_factory.mktemp(storage))
     try:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """The local Supabase-style backend over its own throwaway PostgreSQL, for the whole run."""
+    yield from _backend(tmp_path_factory, "storage")
 
 
 @pytest.fixture(scope="session")
 def cloud_server(tmp_path_factory):
     """A backend of its own for the cloud job tests, so its `reconstruct` queue holds only their jobs."""
-    from dstudio_backend.process import start_server
-
-    running = start_server(tmp_path_factory.mktemp("cloud-storage"))
-    try:
-        yield running
-    finally:
-        running.stop()
+    yield from _backend(tmp_path_factory, "cloud-storage")
 
 
 @pytest.fixture(scope="session")

@@ -11,10 +11,8 @@ import time
 import uuid
 from pathlib import Path
 
-import keyring
 import numpy as np
 import pytest
-from keyrings.alt.file import PlaintextKeyring
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication, QInputDialog, QPushButton
@@ -29,15 +27,6 @@ pytestmark = pytest.mark.gui
 
 PASSWORD = "correct horse"
 SHOTS = Path("/tmp/helpers/shots/presence")
-
-
-@pytest.fixture
-def empty_keyring(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "keyring"))
-    before = keyring.get_keyring()
-    keyring.set_keyring(PlaintextKeyring())
-    yield
-    keyring.set_keyring(before)
 
 
 def _sign_in(server, email: str):
@@ -85,7 +74,7 @@ def _close(a, b) -> float:
     return max(float(np.max(np.abs(np.subtract(getattr(va, f), getattr(vb, f))))) for f in ("eye", "target", "up"))
 
 
-def test_two_windows_see_each_other_select_follow_and_get_notes(window, qtbot, server, tmp_path, empty_keyring,
+def test_two_windows_see_each_other_select_follow_and_get_notes(window, qtbot, server, tmp_path, test_keyring,
                                                                  monkeypatch):
     ann = signup(server, f"ann-{uuid.uuid4().hex[:6]}@example.com", PASSWORD)
     ben = signup(server, f"ben-{uuid.uuid4().hex[:6]}@example.com", PASSWORD)
@@ -217,7 +206,7 @@ def test_two_windows_see_each_other_select_follow_and_get_notes(window, qtbot, s
         ws_b.close()
 
 
-def test_offline_the_panel_says_so_and_editing_does_not_wait(window, qtbot, empty_keyring):
+def test_offline_the_panel_says_so_and_editing_does_not_wait(window, qtbot, test_keyring):
     from dstudio_backend.cluster import free_port
     from dstudio_desktop.sync.session import Session
 
