@@ -7,7 +7,7 @@ from typing import Optional
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QDialog, QDockWidget, QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox
 
 from ..core import SNAPSHOT_DOCUMENTS, CameraView, Project, SurfacePoint
 from ..core import camera_math as cm
@@ -688,6 +688,9 @@ class MainWindow(QMainWindow):
         settings = QSettings()
         settings.setValue("main_window/geometry", self.saveGeometry())
         settings.setValue("main_window/state", self.saveState())
+        for dialog in self.findChildren(QDialog):  # each cancels its own run: nothing lands in a closed workspace
+            if dialog.isVisible():
+                dialog.reject()
         if self.project is not None:
             self.editor.save()
         self.editor.close()

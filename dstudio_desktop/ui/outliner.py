@@ -102,6 +102,14 @@ class Outliner(QDockWidget):
         self._paint_others()
 
     def _paint_others(self) -> None:
+        # a tint is not the user editing an item: unblocked, each one would rebuild the tree, forever
+        self.tree.blockSignals(True)
+        try:
+            self._tint_others()
+        finally:
+            self.tree.blockSignals(False)
+
+    def _tint_others(self) -> None:
         for node_id, item in self._items.items():
             mark = self._others.get(node_id)
             if mark is None:

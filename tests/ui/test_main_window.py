@@ -208,3 +208,17 @@ def test_a_large_project_opens_on_a_worker_and_the_window_keeps_running(window, 
     centre = window.viewport.canvas.size[0] // 2, window.viewport.canvas.size[1] // 2
     window.pick_at(*centre)
     assert window.selected_nodes() == [dome]
+
+
+def test_an_idle_window_uses_almost_no_cpu(window, qtbot) -> None:
+    """Nothing redraws or rebuilds in a loop while the designer only looks (the outliner once
+    rebuilt itself forever, at 1.6 cores, and starved a reconstruction running beside it).
+    Counted as this process's CPU time, all threads (llvmpipe's too), so other tests' load does not count."""
+    import resource
+
+    qtbot.wait(1500)  # let the first frames, shadow maps and the panels' first refreshes settle
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    qtbot.wait(3000)
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    assert used < 0.45, f"{used:.2f} s of CPU in 3 s of idling"

@@ -76,3 +76,18 @@ def test_cancel_stops_the_worker_and_adds_nothing(window, qtbot, synthetic_photo
     assert _state(window) == before
     assert list((window.ws.home / "reconstructions").iterdir()) == []
     dialog.close()
+
+
+def test_closing_the_window_mid_run_stops_the_worker_and_adds_nothing(window, qtbot, synthetic_photos):
+    """The run's end must never land in a workspace the closed window no longer holds."""
+    before = _state(window)
+    dialog = _dialog(window, qtbot, synthetic_photos)
+    dialog.quality.setCurrentIndex(0)
+    qtbot.mouseClick(dialog.run_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: dialog.progress.value() >= 50, timeout=60000)
+    job = dialog.job
+    window.close()
+    assert job.done and not dialog.isVisible()
+    qtbot.wait(500)  # a late delivery would raise in the event loop here, and fail the test
+    assert _state(window) == before
+    assert list((window.ws.home / "reconstructions").iterdir()) == []
