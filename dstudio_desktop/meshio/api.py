@@ -17,7 +17,7 @@ import numpy as np
 from ..atomic import atomic_write
 from ..core import Transform
 from ..errors import MeshFileError
-from . import gltf_read, gltf_write, trimesh_io
+from . import gltf_read, gltf_write
 from .checks import check_file
 from .formats import UNITS_IN_METRES, axis_conversion, format_for
 from .scenedata import SceneData
@@ -44,6 +44,8 @@ def read_scene(path: str | Path, units: Optional[str] = None, up: Optional[str] 
             if fmt.key in ("glb", "gltf"):
                 scene = gltf_read.read_gltf(path)
             else:
+                from . import trimesh_io  # trimesh and scipy cost a second to import: not for glTF
+
                 scene = trimesh_io.read(path, fmt)
                 scene.units = scene.units if scene.units != "m" or fmt.units == "m" else fmt.units
     except MemoryError:
@@ -78,6 +80,8 @@ def write_scene(scene: SceneData, path: str | Path, units: Optional[str] = None,
     else:
         to_file = np.linalg.inv(axis_conversion(units or fmt.units, up or fmt.up))
         try:
+            from . import trimesh_io
+
             files = trimesh_io.write(scene, fmt, to_file, path.stem, units or fmt.units)
         except ValueError as err:
             raise MeshFileError(path, f"cannot export: {err}") from None

@@ -28,6 +28,9 @@ class MeshData:
     name: str = "mesh"
     tangents: Optional[np.ndarray] = None
     extra: dict = field(default_factory=dict)
+    # (the positions array it was computed from, its bounds): a 2M-triangle part's bounds are
+    # asked for several times before its first frame, each a pass over every vertex
+    _bounds_of: Optional[tuple] = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def is_pointcloud(self) -> bool:
@@ -42,7 +45,11 @@ class MeshData:
         return 0 if self.faces is None else int(len(self.faces))
 
     def bounds(self) -> np.ndarray:
-        return np.array([self.positions.min(axis=0), self.positions.max(axis=0)], dtype=float)
+        cached = self._bounds_of
+        if cached is None or cached[0] is not self.positions:  # a new positions array is measured anew
+            cached = (self.positions, np.array([self.positions.min(axis=0), self.positions.max(axis=0)], dtype=float))
+            self._bounds_of = cached
+        return cached[1].copy()
 
     def validated(self, source: str | Path) -> MeshData:
         """Normalise dtypes and refuse geometry no tool could use, naming ``source``."""

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 import numpy as np
-import trimesh
 
 from ..core.picking import MeshPicker
 from ..meshio import MeshData
@@ -202,6 +201,8 @@ def display_arrays(mesh: MeshData) -> tuple[np.ndarray, np.ndarray]:
     """float32 vertices and uint32 faces for drawing, split at hard edges so they shade crisply
     (not when the vertices carry colours: those stay one per vertex, as the file has them)."""
     if mesh.triangle_count <= SMOOTH_SHADING_LIMIT and mesh.colors is None:
+        import trimesh  # here: a second of imports the first frame of a glTF need not wait for
+
         smooth = trimesh.Trimesh(mesh.positions, mesh.faces, process=False).smooth_shaded
         return np.ascontiguousarray(smooth.vertices, np.float32), np.ascontiguousarray(smooth.faces, np.uint32)
     return np.ascontiguousarray(mesh.positions, np.float32), np.ascontiguousarray(mesh.faces, np.uint32)

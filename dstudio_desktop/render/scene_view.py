@@ -61,6 +61,8 @@ class SceneView:
         self._coarse: dict[str, Optional[DisplayData]] = {}   # made stand-ins; None: none worth having
         self._coarse_pending: set[str] = set()
         self._pickers: dict[str, MeshPicker] = {}
+        self._pickers_wanted: set[str] = set()   # built in the background after the first frame
+        self._background_started = False
         self._pool = ThreadPoolExecutor(max_workers=BACKGROUND_WORKERS, thread_name_prefix="scene-view")
         self._closed = False
         self.camera_view = None
@@ -129,12 +131,16 @@ class SceneView:
         self._coarse[asset_id] = prepare.coarse_display(mesh, target)
         self._coarse_pending.discard(asset_id)
 
-    def prepare_stand_ins(self) -> None:
-        """Start making the stand-ins of large meshes (called once the scene has been drawn, so
-        the work does not compete with the first frame)."""
-        if self._stand_ins_asked:
+    def start_background_work(self) -> None:
+        """Start building the picking structures handed-over parts lack and the stand-ins of
+        large meshes: called once the scene has been drawn, so on two cores neither competes
+        with the first frame."""
+        if self._background_started:
             return
-        self._stand_ins_asked = True
+        self._background_started = True
+        for asset_id in list(self._pickers_wanted):
+            self._submit(self._build_picker, asset_id, self._meshes[asset_id])
+        self._pickers_wanted.clear()
         for view in self.node_views.values():
             if view.filter is not None and self.stand_in_target(view.triangles) is not None:
                 self.coarse_display(view.node.asset_id)
@@ -154,8 +160,10 @@ class SceneView:
             self._display[asset_id] = prepared.display
         if prepared.picker is not None:
             self._pickers[asset_id] = prepared.picker
-        elif prepared.display is not None:
+        elif prepared.display is not None and self._background_started:
             self._submit(self._build_picker, asset_id, prepared.mesh)
+        elif prepared.display is not None:
+            self._pickers_wanted.add(asset_id)
 
     def _build_picker(self, asset_id: str, mesh: MeshData) -> None:
         # a click before this is done builds its own (the same result): keep whichever came first
@@ -206,7 +214,7 @@ class SceneView:
     def reset(self) -> None:
         """Rebuild every view from the model (after a project or version is loaded)."""
         self._close_views()
-        self._stand_ins_asked = False
+        self._background_started = False   # the background work starts again after the next frame
         # the tree's shape only changes by replacing the scene graph, which comes back here
         self._parents: dict[str, Optional[Node]] = {n.id: p for n, p in self.project.scene_graph.walk()}
         for node, _ in self.project.scene_graph.walk():

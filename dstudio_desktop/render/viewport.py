@@ -166,7 +166,7 @@ class Viewport:
         if self.canvas.drafting:
             self.canvas.adapt(self.frame_ms)
         if self.scene_view is not None:
-            self.scene_view.prepare_stand_ins()
+            self.scene_view.start_background_work()
         self.frame_drawn.emit(self.frame_ms)
 
     def set_project(self, project: Optional[Project], mesh_source: Optional[MeshSource] = None,

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
-import trimesh
 
 from ..core import Project, SceneGraph, Transform
 from ..errors import NotFoundError
@@ -87,6 +86,8 @@ def describe(scene: SceneData) -> dict[str, Any]:
 def _watertight(mesh: MeshData) -> bool:
     if mesh.is_pointcloud:
         return False
+    import trimesh  # here: the window imports this module, and trimesh costs a second
+
     merged = trimesh.Trimesh(mesh.positions, mesh.faces, process=False)
     merged.merge_vertices()
     return bool(merged.is_watertight)
