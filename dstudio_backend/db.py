@@ -44,7 +44,8 @@ _SET_USER_CLAIMS = (
     "set_config('role', %(role)s, true), set_config('request.jwt.claims', %(claims)s, true)")
 _SESSION_ENDED = ("PT401", "JWT session has ended")
 # set by storage.queue_deleted_object(): the transaction removed objects whose bytes must go
-_OBJECTS_DELETED = "select current_setting('dstudio.objects_deleted', true) is not null"
+# (once set on a connection the setting reads '' in later transactions, not null)
+_OBJECTS_DELETED = "select current_setting('dstudio.objects_deleted', true) = 'yes'"
 
 
 class SessionEnded(ApiError):
@@ -239,8 +240,8 @@ class Database:
                      read_only: bool = False, watch_deletes: bool = True,
                      check: Callable[[list[tuple]], None] | None = None) -> Ran:
         """Runs ``statements`` in one transaction as the claims' role, as :meth:`as_request`
-        does, in one round trip: begin, the claims (and the session check), the statements and
-        commit go out pipelined and their results come back together. A dead session aborts
+        does, in one round trip: the claims (and the session check) and the statements go out
+        pipelined and their results come back together. A dead session aborts
         the transaction at the claims, so none of the statements runs.
 
         ``watch_deletes`` asks whether the transaction queued object bytes for removal (a
@@ -248,10 +249,15 @@ class Database:
 
         ``check`` sees each statement's first row before the commit; what it raises rolls the
         transaction back (that costs a second round trip, so only requests that need it pass one)."""
+        # Statements pipelined up to one Sync already run as one transaction (PostgreSQL commits
+        # at the Sync, or rolls everything back on an error), so the common case sends no begin
+        # and no commit; a read-only one, or one that waits for the check, opens its own.
+        explicit = read_only or check is not None
         async with self.connection() as conn:
             try:
                 async with conn.pipeline():
-                    await conn.execute("begin read only" if read_only else "begin")
+                    if explicit:
+                        await conn.execute("begin read only" if read_only else "begin", prepare=False)
                     await _set_claims(conn, claims, check_later=True)
                     # psycopg prepares a statement on its fifth use; when an earlier statement of the
                     # pipeline fails while later ones are still being queued, a later one can be
@@ -262,7 +268,7 @@ class Database:
                                for i, (statement, params) in enumerate(statements)]
                     flag = (await conn.execute(_OBJECTS_DELETED, prepare=False)
                             if watch_deletes and not read_only else None)
-                    if check is None:
+                    if read_only:
                         await conn.execute("commit", prepare=False)
                 rows = [await cur.fetchone() for cur in cursors]
                 deleted = bool(flag is not None and (await flag.fetchone())[0])
