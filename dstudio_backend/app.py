@@ -6,6 +6,7 @@ body is read; any error answered in the protocol's JSON shape)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from contextlib import asynccontextmanager
@@ -55,14 +56,18 @@ class Backend:
         self.cache: SchemaCache | None = None
         self.files = storage.ObjectFiles(config.storage_dir)
         self.realtime = realtime.Hub(self, config.realtime_timeout, config.session_timeout)
+        self._purger: asyncio.Task | None = None
 
     async def startup(self) -> None:
         await self.db.open()
         await self.reload_schema()
         await self.files.purge_deleted(self.db)
+        self._purger = asyncio.get_running_loop().create_task(self.files.purge_periodically(self.db))
         self.realtime.start()
 
     async def shutdown(self) -> None:
+        if self._purger is not None:
+            self._purger.cancel()
         await self.realtime.stop()
         await self.db.close()
 
@@ -121,45 +126,54 @@ async def _table(backend: Backend, request: Request, claims: dict, rel: rest.Rel
     select = single.get("select")
     method = request.method
     count_total = None
-    async with backend.db.as_request(claims) as conn:
-        if method in ("GET", "HEAD"):
-            q = rest.parse_query(rel, params)
-            statement, args = rest.build_select(rel, q, select)
-            body, n = await (await conn.execute(statement, args)).fetchone()
-            if prefs.get("count") in ("exact", "planned", "estimated"):
-                count_sql, count_args = rest.build_count(rel, q)
-                count_total = (await (await conn.execute(count_sql, count_args)).fetchone())[0]
+    singular = request.headers.get("accept", "").startswith(rest.SINGULAR)
+
+    def one_row(n: int) -> None:
+        if n != 1:
+            raise ApiError(406, "PGRST116", "JSON object requested, multiple (or no) rows returned",
+                           f"The result contains {n} rows")
+
+    if method in ("GET", "HEAD"):
+        q = rest.parse_query(rel, params)
+        statements = [rest.build_select(rel, q, select)]
+        counted = prefs.get("count") in ("exact", "planned", "estimated")
+        if counted:
+            statements.append(rest.build_count(rel, q))
+        ran = await backend.db.run_as(claims, statements, watch_deletes=False)
+        body, n = ran.rows[0]
+        if counted:
+            count_total = ran.rows[1][0]
+        status = 200
+        if singular:
+            one_row(n)  # a read has nothing to roll back
+    else:
+        payload = await _json_body(request)
+        if method == "POST":
+            statement = rest.build_insert(rel, payload, prefs, single.get("on_conflict"), single.get("columns"), select)
+            status = 201
+        elif method == "PATCH":
+            statement = rest.build_update(rel, payload, rest.parse_query(rel, params), prefs, select)
+            status = 200
+        elif method == "DELETE":
+            statement = rest.build_delete(rel, rest.parse_query(rel, params), prefs, select)
             status = 200
         else:
-            payload = await _json_body(request)
-            if method == "POST":
-                statement, args = rest.build_insert(rel, payload, prefs, single.get("on_conflict"),
-                                                    single.get("columns"), select)
-                status = 201
-            elif method == "PATCH":
-                q = rest.parse_query(rel, params)
-                statement, args = rest.build_update(rel, payload, q, prefs, select)
-                status = 200
-            elif method == "DELETE":
-                q = rest.parse_query(rel, params)
-                statement, args = rest.build_delete(rel, q, prefs, select)
-                status = 200
-            else:
-                raise ApiError(405, "PGRST117", f"{method} is not supported on tables")
-            body, n = await (await conn.execute(statement, args)).fetchone()
-            if prefs.get("return") != "representation":
-                body = None
-                status = 201 if method == "POST" else 204
-            if prefs.get("count") == "exact":
-                count_total = n
-        rows_text = body
-        if request.headers.get("accept", "").startswith(rest.SINGULAR) and body is not None:
-            if n != 1:
-                raise ApiError(406, "PGRST116", "JSON object requested, multiple (or no) rows returned",
-                               f"The result contains {n} rows")
-            rows_text = json.dumps(json.loads(body)[0])
-    if method != "GET" and method != "HEAD":
-        await backend.files.purge_deleted(backend.db)
+            raise ApiError(405, "PGRST117", f"{method} is not supported on tables")
+        represented = prefs.get("return") == "representation"
+        # a singular answer that is not one row rolls the write back
+        check = (lambda rows: one_row(rows[0][1])) if singular and represented else None
+        ran = await backend.db.run_as(claims, [statement], check=check)
+        body, n = ran.rows[0]
+        if not represented:
+            body = None
+            status = 201 if method == "POST" else 204
+        if prefs.get("count") == "exact":
+            count_total = n
+        if ran.objects_deleted:
+            await backend.files.purge_deleted(backend.db)
+    rows_text = body
+    if singular and body is not None:
+        rows_text = json.dumps(json.loads(body)[0])
     headers = {}
     if method in ("GET", "HEAD") or count_total is not None:
         offset = _offset(single.get("offset"))
@@ -190,12 +204,10 @@ async def _rpc(backend: Backend, request: Request, claims: dict, name: str) -> R
     else:
         raise ApiError(405, "PGRST117", f"{request.method} is not supported on functions")
     fn = rest.resolve_function(backend.cache, name, args)
-    statement, params = rest.build_rpc(fn, args)
-    async with backend.db.as_request(claims) as conn:
-        if request.method == "GET":
-            await conn.execute("set transaction read only")
-        (body,) = await (await conn.execute(statement, params)).fetchone()
-    await backend.files.purge_deleted(backend.db)
+    ran = await backend.db.run_as(claims, [rest.build_rpc(fn, args)], read_only=request.method == "GET")
+    (body,) = ran.rows[0]
+    if ran.objects_deleted:
+        await backend.files.purge_deleted(backend.db)
     return Response(body if body is not None else "null", media_type="application/json")
 
 

@@ -98,7 +98,9 @@ def _start(args: argparse.Namespace) -> int:
         details = {"api_url": url, "db_url": dsn, "anon_key": tokens.api_key("anon"),
                    "service_role_key": tokens.api_key("service_role"), "jwt_secret": tokens.secret,
                    "storage_dir": str(storage_dir)}
-        return asyncio.run(_serve(server, details, args.json))
+        # uvicorn's own loop choice (uvloop when installed), as server.run() would make it
+        with asyncio.Runner(loop_factory=server.config.get_loop_factory()) as runner:
+            return runner.run(_serve(server, details, args.json))
     finally:
         if cluster is not None:
             cluster.stop()

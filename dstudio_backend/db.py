@@ -25,7 +25,8 @@ import select
 import time
 import uuid
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from dataclasses import dataclass
+from typing import Any, AsyncIterator, Callable, Sequence
 
 import psycopg
 from psycopg.pq import TransactionStatus
@@ -36,12 +37,15 @@ log = logging.getLogger("dstudio_backend")
 
 _SET_CLAIMS = "select set_config('role', %s, true), set_config('request.jwt.claims', %s, true)"
 # the user is live and so is the session the token belongs to (when it names one); evaluated
-# first, as the server's own user, then the role is set for the rest of the transaction
+# first, as the server's own user, then the role is set for the rest of the transaction.
+# A dead session raises PT401, which aborts the transaction: nothing queued behind it runs.
 _SET_USER_CLAIMS = (
-    "select exists (select 1 from auth.users u where u.id = %(sub)s and u.deleted_at is null "
-    "and (%(sid)s::uuid is null or exists (select 1 from auth.sessions s where s.id = %(sid)s and s.user_id = u.id "
-    "and (s.not_after is null or s.not_after > now())))), "
+    "select private.require_live_session(%(sub)s, %(sid)s), "
     "set_config('role', %(role)s, true), set_config('request.jwt.claims', %(claims)s, true)")
+_SESSION_ENDED = ("PT401", "JWT session has ended")
+# set by storage.queue_deleted_object(): the transaction removed objects whose bytes must go
+# (once set on a connection the setting reads '' in later transactions, not null)
+_OBJECTS_DELETED = "select current_setting('dstudio.objects_deleted', true) = 'yes'"
 
 
 class SessionEnded(ApiError):
@@ -170,6 +174,40 @@ class Pool:
         return {"size": self._size, "idle": len(self._idle), "waiting": len(self._waiters)}
 
 
+@dataclass
+class Ran:
+    rows: list[tuple]        # each statement's first row
+    objects_deleted: bool    # the transaction queued object bytes for removal (storage.deleted_objects)
+
+
+def _ended(exc: psycopg.Error) -> bool:
+    """The error private.require_live_session raises for a dead user or session."""
+    return (exc.sqlstate, exc.diag.message_primary) == _SESSION_ENDED
+
+
+async def _set_claims(conn: psycopg.AsyncConnection, claims: dict[str, Any], check_later: bool = False) -> None:
+    """Sets the role and claims for the transaction; a user's token must belong to a live user
+    and session (401 otherwise). In a pipeline (``check_later``) the check's error comes with
+    the pipeline's results."""
+    if claims.get("role") == "authenticated" and claims.get("sub") is not None:
+        sub = _uuid_or_none(claims.get("sub"))
+        if sub is None:
+            raise SessionEnded()
+        params = {"sub": sub, "sid": _uuid_or_none(claims.get("session_id")), "role": claims["role"],
+                  "claims": json.dumps(claims)}
+        if check_later:
+            await conn.execute(_SET_USER_CLAIMS, params)
+            return
+        try:
+            await conn.execute(_SET_USER_CLAIMS, params)
+        except psycopg.Error as exc:
+            if _ended(exc):
+                raise SessionEnded() from None
+            raise
+    else:
+        await conn.execute(_SET_CLAIMS, (claims["role"], json.dumps(claims)))
+
+
 class Database:
     def __init__(self, dsn: str, max_size: int = 20, connect_timeout: float = 2.0, acquire_timeout: float = 30.0):
         self.dsn = dsn
@@ -195,18 +233,63 @@ class Database:
         token whose user or session is gone is refused (401) before anything runs."""
         async with self.connection() as conn:
             async with conn.transaction():
-                if claims.get("role") == "authenticated" and claims.get("sub") is not None:
-                    sub = _uuid_or_none(claims.get("sub"))
-                    if sub is None:
-                        raise SessionEnded()
-                    cur = await conn.execute(_SET_USER_CLAIMS, {
-                        "sub": sub, "sid": _uuid_or_none(claims.get("session_id")), "role": claims["role"],
-                        "claims": json.dumps(claims)})
-                    if not (await cur.fetchone())[0]:
-                        raise SessionEnded()
-                else:
-                    await conn.execute(_SET_CLAIMS, (claims["role"], json.dumps(claims)))
+                await _set_claims(conn, claims)
                 yield conn
+
+    async def run_as(self, claims: dict[str, Any], statements: Sequence[tuple[Any, Any]], *,
+                     read_only: bool = False, watch_deletes: bool = True,
+                     check: Callable[[list[tuple]], None] | None = None) -> Ran:
+        """Runs ``statements`` in one transaction as the claims' role, as :meth:`as_request`
+        does, in one round trip: the claims (and the session check) and the statements go out
+        pipelined and their results come back together. A dead session aborts
+        the transaction at the claims, so none of the statements runs.
+
+        ``watch_deletes`` asks whether the transaction queued object bytes for removal (a
+        read-only one cannot).
+
+        ``check`` sees each statement's first row before the commit; what it raises rolls the
+        transaction back (that costs a second round trip, so only requests that need it pass one)."""
+        # Statements pipelined up to one Sync already run as one transaction (PostgreSQL commits
+        # at the Sync, or rolls everything back on an error), so the common case sends no begin
+        # and no commit; a read-only one, or one that waits for the check, opens its own.
+        explicit = read_only or check is not None
+        async with self.connection() as conn:
+            try:
+                async with conn.pipeline():
+                    if explicit:
+                        await conn.execute("begin read only" if read_only else "begin", prepare=False)
+                    await _set_claims(conn, claims, check_later=True)
+                    # psycopg prepares a statement on its fifth use; when an earlier statement of the
+                    # pipeline fails while later ones are still being queued, a later one can be
+                    # left marked prepared though the server skipped its Parse ("prepared statement
+                    # _pg3_N does not exist" on that connection ever after). So only the first
+                    # statement after the claims (which fail only for a dead session) is prepared.
+                    cursors = [await conn.execute(statement, params, prepare=False if i else None)
+                               for i, (statement, params) in enumerate(statements)]
+                    flag = (await conn.execute(_OBJECTS_DELETED, prepare=False)
+                            if watch_deletes and not read_only else None)
+                    if read_only:
+                        await conn.execute("commit", prepare=False)
+                rows = [await cur.fetchone() for cur in cursors]
+                deleted = bool(flag is not None and (await flag.fetchone())[0])
+                if check is not None:
+                    check(rows)
+                    await conn.execute("commit")
+                return Ran(rows, deleted)
+            except psycopg.Error as exc:
+                if _ended(exc):
+                    # the first statement queued behind the claims may now be wrongly marked
+                    # prepared (see above): this connection's cache is not to be trusted
+                    await conn.close()
+                    raise SessionEnded() from None
+                raise
+            finally:
+                if not conn.broken and conn.info.transaction_status in (TransactionStatus.INTRANS,
+                                                                        TransactionStatus.INERROR):
+                    try:
+                        await conn.execute("rollback")
+                    except psycopg.Error:
+                        pass  # the pool drops a connection left in a transaction
 
     @asynccontextmanager
     async def as_owner(self) -> AsyncIterator[psycopg.AsyncConnection]:

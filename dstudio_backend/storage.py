@@ -6,7 +6,8 @@ A row in ``storage.objects`` is written as the caller (so RLS on org-scoped path
 database's size and type limits apply) and its bytes go to ``<storage_dir>/<id>/<version>``
 before the row commits, so a committed row always has its bytes. Bytes whose row is gone
 (deleted here, or by a trigger such as an asset row's deletion) are queued in
-``storage.deleted_objects`` by the database and removed after each request.
+``storage.deleted_objects`` by the database and removed after the request whose transaction
+queued them (the database marks that transaction), and within 30 s when they went otherwise.
 
 An upload is judged before its body is read: the bucket's size limit (and, in ``assets``,
 the file format's, as ``check_object_limits`` has them) against the declared length, and a
@@ -23,6 +24,7 @@ import base64
 import functools
 import hashlib
 import json
+import logging
 import math
 import mimetypes
 import os
@@ -51,6 +53,7 @@ except ImportError:  # python-multipart before 0.0.13
     from multipart.multipart import MultipartParser, parse_options_header
 
 CHUNK = 1 << 20
+log = logging.getLogger("dstudio_backend")
 
 
 def _error(status: int, error: str, message: str) -> JSONResponse:
@@ -144,6 +147,16 @@ class ObjectFiles:
             cur = await conn.execute("delete from storage.deleted_objects returning id")
             for (object_id,) in await cur.fetchall():
                 shutil.rmtree(self.root / str(object_id), ignore_errors=True)
+
+    async def purge_periodically(self, db, period: float = 30.0) -> None:
+        """A request purges what its own transaction queued (the database marks it); rows gone
+        any other way (psql, a cascade from the server's own bookkeeping) are caught here."""
+        while True:
+            await asyncio.sleep(period)
+            try:
+                await self.purge_deleted(db)
+            except Exception as exc:  # the database may be down for a while: the next round tries again
+                log.debug("storage: purge failed: %s", exc)
 
 
 # -- what a bucket takes ----------------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import Any
 import jwt
 
 ROLES = ("anon", "authenticated", "service_role")
+VERIFIED_CACHE = 4096   # tokens whose signature was checked once; a client sends the same one for an hour
 
 
 class TokenError(Exception):
@@ -23,6 +24,10 @@ class Tokens:
     def __init__(self, secret: str | None = None, issuer: str = "dstudio-backend"):
         self.secret = secret or secrets.token_urlsafe(48)
         self.issuer = issuer
+        # token -> (its claims, when it expires): every request carries a JWT, and checking
+        # its signature and claims again costs more than the rest of a simple request's Python.
+        # Only what verified is kept; its expiry is still checked on every use.
+        self._verified: dict[str, tuple[dict[str, Any], float]] = {}
 
     def sign(self, claims: dict[str, Any]) -> str:
         return jwt.encode(claims, self.secret, algorithm="HS256")
@@ -63,6 +68,23 @@ class Tokens:
         return claims
 
     def verify(self, token: str) -> dict[str, Any]:
+        """The claims of a token signed with the secret, not expired, with a known role
+        (a copy: the caller may change it)."""
+        known = self._verified.get(token)
+        if known is not None:
+            claims, expires = known
+            if time.time() < expires:
+                return dict(claims)
+            del self._verified[token]
+            raise TokenError("PGRST303", "JWT expired")
+        claims = self._verify(token)
+        if len(self._verified) >= VERIFIED_CACHE:
+            self._verified.clear()  # simpler than an LRU and as good for a few hundred clients
+        # PyJWT read exp as int(exp) and found it in the future (or there is none)
+        self._verified[token] = (dict(claims), int(claims["exp"]) if "exp" in claims else float("inf"))
+        return claims
+
+    def _verify(self, token: str) -> dict[str, Any]:
         try:
             claims = jwt.decode(token, self.secret, algorithms=["HS256"], options={"verify_aud": False})
         except jwt.ExpiredSignatureError as exc:
