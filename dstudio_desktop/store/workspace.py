@@ -438,6 +438,26 @@ class Workspace:
             db.execute("INSERT INTO project_roles (project_id, role) VALUES (?, ?) "
                        "ON CONFLICT (project_id) DO UPDATE SET role = excluded.role", (project_id, role))
 
+    # -- exports ------------------------------------------------------------
+
+    def record_export(self, key: str, fmt: str, file_size: int, started_at: Optional[str] = None) -> str:
+        """A local export of the project in its export history: only queued here (offline first),
+        sent by the next sync. The server fills what is its own (who asked, what it cost: a
+        local export is free). Returns the record's id."""
+        if not isinstance(fmt, str) or not 1 <= len(fmt) <= 16 or not isinstance(file_size, int) or file_size < 0:
+            raise DStudioError(f"an export record needs a format and a size in bytes, not {fmt!r}, {file_size!r}")
+        project_id = self.resolve_project(key)
+        export_id = new_id()
+        with self.transaction() as db:
+            self._require(db, project_id, "edit")  # the server's history is its editors' (row-level security)
+            newest = db.execute("SELECT id FROM versions WHERE project_id = ? ORDER BY version_number DESC LIMIT 1",
+                                (project_id,)).fetchone()
+            self._enqueue(db, "export", export_id, "insert", {
+                "id": export_id, "project_id": project_id, "version_id": newest["id"] if newest else None,
+                "format": fmt.lower(), "quality_preset": "local", "file_size": file_size,
+                "started_at": started_at or utc_now(), "completed_at": utc_now()})
+        return export_id
+
     # -- print jobs ---------------------------------------------------------
 
     def add_print_job(self, job: PrintJob, gcode: Optional[tuple[Asset, bytes]] = None) -> PrintJob:
