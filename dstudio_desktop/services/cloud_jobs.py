@@ -377,7 +377,8 @@ def credits(cloud: Cloud, limit: int = 20) -> dict[str, Any]:
 
 def download_result(cloud: Cloud, job: dict[str, Any], folder: Path) -> tuple[Path, dict[str, Any]]:
     """A completed reconstruction job's mesh written into ``folder`` (checked against its sha256),
-    with the report ``geometry.add_reconstruction`` takes."""
+    with the report ``geometry.add_reconstruction`` takes (naming the worker's asset row, which
+    the landed mesh adopts)."""
     if job.get("status") != "completed":
         raise DStudioError(f"job {job.get('id')} has no result: it is {job.get('status')}")
     outputs = job.get("outputs") or {}
@@ -389,6 +390,12 @@ def download_result(cloud: Cloud, job: dict[str, Any], folder: Path) -> tuple[Pa
         raise DStudioError(f"job {job['id']}: the mesh downloaded does not match its sha256")
     report = dict(outputs.get("summary") or {})
     report.setdefault("quality", (job.get("parameters") or {}).get("quality"))
+    if isinstance(outputs.get("asset_id"), str):
+        # the asset row the worker made: the landed mesh takes it over (one row for the result)
+        rows = cloud.client.select("design_studio_assets", id=f"eq.{outputs['asset_id']}",
+                                   select="id,created_at,metadata")
+        if rows:
+            report["asset"] = rows[0]
     name = Path(str(report.get("images_folder") or "reconstruction")).name or "reconstruction"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}-{job['id'][:8]}.glb"

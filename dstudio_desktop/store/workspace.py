@@ -256,11 +256,17 @@ class Workspace:
 
     @staticmethod
     def _insert_asset(db: sqlite3.Connection, asset: Asset) -> None:
-        db.execute(
-            "INSERT INTO assets (id, project_id, asset_type, name, sha256, file_size, body, created_at) VALUES (?,?,?,?,?,?,?,?)",
+        # an id already here is a row pulled from the server that this asset takes over (a cloud
+        # job's result adopting its worker's row): the same project's, replaced, never another's
+        if db.execute(
+            "INSERT INTO assets (id, project_id, asset_type, name, sha256, file_size, body, created_at) VALUES (?,?,?,?,?,?,?,?) "
+            "ON CONFLICT (id) DO UPDATE SET asset_type = excluded.asset_type, name = excluded.name, "
+            "sha256 = excluded.sha256, file_size = excluded.file_size, body = excluded.body "
+            "WHERE assets.project_id = excluded.project_id",
             (asset.id, asset.project_id, asset.asset_type, asset.name, asset.sha256, asset.file_size,
              _dumps(asset.to_json()), asset.created_at),
-        )
+        ).rowcount == 0:
+            raise DStudioError(f"asset {asset.id} belongs to another project")
         Workspace._enqueue(db, "asset", asset.id, "insert", asset.to_json())
 
     def add_asset(self, asset: Asset, data: bytes) -> Asset:
