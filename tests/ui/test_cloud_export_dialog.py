@@ -115,6 +115,11 @@ def test_cloud_presets_are_priced_first_cancel_refunds_and_the_result_lands(qtbo
     assert dialog.run_button.text() == "Send to the cloud" and dialog.run_button.isEnabled()
     assert exports() == local_rows and balance() == 100  # nothing sent yet
     dialog.grab().save(str(SHOTS / "export_dialog_price.png"))
+    # a cloud export makes .glb files: another extension is one plain line, and nothing is sent
+    _type_path(qtbot, dialog, tmp_path / "out" / "lamp.obj")
+    qtbot.mouseClick(dialog.run_button, Qt.LeftButton)
+    assert "lamp.obj: a cloud export writes .glb files" in dialog.status.text() and balance() == 100
+    _type_path(qtbot, dialog, out)
 
     # no worker yet: the job waits in the queue; Cancel cancels it on the server
     qtbot.mouseClick(dialog.run_button, Qt.LeftButton)
