@@ -1,5 +1,6 @@
 """What each job type does on a worker, given its claimed row: fetch the inputs from Storage,
-run the work, upload the outputs under the organisation's folder and make the asset row.
+run the work, upload the outputs under the organisation's folder and make the asset row (with
+the mesh's thumbnail, drawn without Qt or GL by ``thumbnail``).
 
 ``reconstruct`` runs the local reconstruction's own code path (``jobs.reconstruct.run_worker``:
 ``python -m gpu.worker`` as a child process, so a cancel stops it within seconds even inside
@@ -9,6 +10,7 @@ C++), with the same report. The asset row's id comes from the job's id, so a job
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import shutil
 import subprocess
@@ -24,6 +26,7 @@ from dstudio_desktop.errors import DStudioError
 from dstudio_desktop.jobs.reconstruct import run_worker
 from dstudio_desktop.sync.client import BackendClient, Rejected
 
+log = logging.getLogger("dstudio-worker")
 RESUMABLE_ABOVE = 6 * 1024 * 1024  # bytes: larger outputs go up in TUS chunks
 ASSET_NAMESPACE = uuid.UUID("4f6b7e52-2f1e-4d8e-9a57-6c0a4b1d2c31")
 
@@ -109,6 +112,7 @@ def reconstruct(context: Context) -> Outcome:
     context.progress(0.96, "uploading the mesh and its report")
     mesh = upload(context, glb.read_bytes(), "glb", "model/gltf-binary")
     report_file = upload(context, report_path.read_bytes(), "json", "application/json")
+    thumbnail = _thumbnail(context, glb)
     context.check_lease()  # cancelled while uploading: stop before anything refers to the files
     # charge for the photos the reconstruction could use, never more than the hold
     placed = int(report.get("num_registered") or 0)
@@ -117,11 +121,14 @@ def reconstruct(context: Context) -> Outcome:
                                           "faces", "vertices", "seconds", "images_folder")}
     summary["images_folder"] = photos.name
     outcome = Outcome(outputs={"glb": mesh, "report": report_file, "summary": summary}, credits_used=used)
+    if thumbnail is not None:
+        outcome.outputs["thumbnail"] = thumbnail
     if job.get("project_id"):
         outcome.asset_id = job_asset_id(job["id"])
         row = {"id": outcome.asset_id, "project_id": job["project_id"], "asset_type": "mesh",
                "name": f"{photos.name} (cloud reconstruction)"[:256], "url": mesh["path"],
                "file_size": mesh["size"], "sha256": mesh["sha256"],
+               "thumbnail_url": thumbnail["path"] if thumbnail else None,
                "metadata": {"job_id": job["id"], "report_url": report_file["path"], "source": "cloud reconstruction",
                             "triangle_count": report.get("faces"), "vertex_count": report.get("vertices")}}
         context.client.request("POST", "/rest/v1/design_studio_assets", json=row,
@@ -129,6 +136,19 @@ def reconstruct(context: Context) -> Outcome:
         outcome.outputs["asset_id"] = outcome.asset_id
     context.progress(1.0, "done")
     return outcome
+
+
+def _thumbnail(context: Context, glb: Path) -> Optional[dict[str, Any]]:
+    """The mesh's thumbnail, drawn here without Qt or GL (``thumbnail``), uploaded beside it. A
+    picture that cannot be drawn costs the job nothing: the job completes without one."""
+    from .thumbnail import thumbnail_png
+
+    try:
+        png = thumbnail_png(glb)
+    except Exception as err:  # noqa: BLE001 - a thumbnail is a nicety; the mesh is the job's result
+        log.warning("job %s: no thumbnail (%s: %s)", context.job["id"], type(err).__name__, err)
+        return None
+    return upload(context, png, "png", "image/png")
 
 
 # gltfpack's options per export preset: meshopt compression with its default quantisation, then

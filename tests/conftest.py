@@ -110,3 +110,50 @@ def synthetic_photos(tmp_path_factory) -> Path:
     write_photo_set(folder)
     (folder / "ground_truth.json").rename(folder.parent / "ground_truth.json")
     return folder
+
+
+BLOCKER = '''import os
+with open(os.environ["DSTUDIO_TEST_BLOCKED_LOG"], "a") as log:
+    log.write(__name__ + "\\n")
+raise ImportError("{name} is not installed (blocked by the test)")
+'''
+
+
+def without_gui(folder: Path) -> tuple[dict[str, str], Path]:
+    """An environment in which PySide6 and vispy cannot be imported: stand-in packages first on
+    PYTHONPATH that log the attempt (to the returned file) and raise ImportError."""
+    blocked = folder / "blocked"
+    for name in ("PySide6", "vispy"):
+        (blocked / name).mkdir(parents=True, exist_ok=True)
+        (blocked / name / "__init__.py").write_text(BLOCKER.replace("{name}", name))
+    attempts = folder / "import-attempts.log"
+    attempts.write_text("")
+    return {"PYTHONPATH": f"{blocked}{os.pathsep}{REPO}", "DSTUDIO_TEST_BLOCKED_LOG": str(attempts)}, attempts
+
+
+@pytest.fixture(scope="session")
+def local_draft_run(synthetic_photos, tmp_path_factory, worker_id) -> dict:
+    """The suite's one local draft reconstruction of the 24-view synthetic scene, run as a server
+    runs the pipeline (``python -m gpu.worker``, PySide6 and vispy unimportable). Shared by every
+    xdist worker: the first to need it makes it under a file lock, the others read what it wrote.
+    Returns the paths (``glb``, ``report``) and the run's ``returncode``, ``stdout``, ``stderr``
+    and ``attempts`` (the imports it tried of the blocked packages)."""
+    from filelock import FileLock
+
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if worker_id != "master" else base
+    folder = root / "local-draft-run"
+    done = folder / "run.json"
+    with FileLock(str(root / "local-draft-run.lock")):
+        if not done.exists():
+            folder.mkdir(exist_ok=True)
+            env, attempts = without_gui(folder)
+            glb, report = folder / "scan.glb", folder / "report.json"
+            proc = subprocess.run([sys.executable, "-m", "gpu.worker", str(synthetic_photos), str(glb), "--quality",
+                                   "draft", "--device", "cpu", "--report", str(report)],
+                                  cwd=REPO, env={**os.environ, **env, "DSTUDIO_HOME": str(folder / "home")},
+                                  capture_output=True, text=True, timeout=1200)
+            done.write_text(json.dumps({"glb": str(glb), "report": str(report), "returncode": proc.returncode,
+                                        "stdout": proc.stdout, "stderr": proc.stderr,
+                                        "attempts": attempts.read_text()}))
+    return json.loads(done.read_text())

@@ -131,16 +131,6 @@ def cmd_reconstruct_cloud(args: argparse.Namespace, out: Output) -> int:
         return _follow(out, ws, cloud, job["id"], args.project, str(output))
 
 
-def export_outputs(output: Path, files: list[dict]) -> list[tuple[dict, Path]]:
-    """Where each file of a cloud export goes: the first (the full model) at ``output``, levels
-    of detail beside it as NAME-lod1.glb, NAME-lod2.glb..."""
-    placed = []
-    for i, f in enumerate(files):
-        level = f.get("level")
-        placed.append((f, output if i == 0 else output.with_name(f"{output.stem}-{level or i}{output.suffix}")))
-    return placed
-
-
 def cmd_export_cloud(args: argparse.Namespace, out: Output) -> int:
     """``dstudio export PROJECT -o OUT.glb --cloud PRESET``: the project's GLB optimised on the
     server (gltfpack) at the quoted price, written to OUT (and its levels of detail beside it)."""
@@ -173,11 +163,8 @@ def cmd_export_cloud(args: argparse.Namespace, out: Output) -> int:
         lines = [f"job {job['id']}: {cloud_jobs.describe(job)}"]
         written = []
         if job["status"] == "completed":
-            for f, path in export_outputs(output, job["outputs"]["files"]):
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(cloud.client.download("assets", f["path"]))
-                written.append(str(path))
-                lines.append(f"wrote {path}")
+            written = [str(p) for p in cloud_jobs.write_export(cloud, job, output)]
+            lines += [f"wrote {p}" for p in written]
         out.result({"job": job, "files": written}, "\n".join(lines))
         return 0 if job["status"] == "completed" else 1
 

@@ -46,7 +46,7 @@ def cmd_import(args: argparse.Namespace, out: Output) -> int:
 
 
 def cmd_export(args: argparse.Namespace, out: Output) -> int:
-    from ..services.models import export_project
+    from ..services.models import export_local
 
     if args.cloud:
         from .cloud import cmd_export_cloud
@@ -54,7 +54,7 @@ def cmd_export(args: argparse.Namespace, out: Output) -> int:
         return cmd_export_cloud(args, out)
 
     with _workspace() as ws:
-        written = export_project(ws, args.project, args.output, node_id=args.node, units=args.units, up=args.up)
+        written = export_local(ws, args.project, args.output, node_id=args.node, units=args.units, up=args.up)
     out.result({"files": [str(p) for p in written]}, "\n".join(f"wrote {p}" for p in written))
     return 0
 

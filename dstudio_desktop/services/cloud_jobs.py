@@ -29,7 +29,7 @@ from ..store import Workspace
 from ..store.syncstate import SyncState
 from ..sync.client import BackendClient, Offline, Rejected
 from ..sync.engine import SyncEngine
-from ..sync.runner import engine_for
+from ..sync.runner import engine_for, open_workspace
 from ..sync.session import Session
 from .changes import OpenEditor
 from .geometry import ImportResult, add_reconstruction
@@ -102,7 +102,8 @@ class Quote:
             parts.append(f"{b['images']} photos × {b.get('per_image_credits', 0)}")
         if b.get("target_credits"):
             parts.append(f"{b['target_credits']} for the formats")
-        return (f"{self.credits} credits ({' + '.join(parts)}, at {self.quality} quality "
+        level = "preset" if self.raw.get("job_type") == "export" else "quality"
+        return (f"{self.credits} credits ({' + '.join(parts)}, at {self.quality} {level} "
                 f"{b.get('quality_percent', 100)}%); balance {self.balance}")
 
 
@@ -257,14 +258,60 @@ def submit_export(ws: Workspace, cloud: Cloud, project_key: str, preset: str = "
                    expected_credits=quote.credits)
 
 
-def record_local_export(ws: Workspace, cloud: Cloud, project_key: str, path: str | Path) -> dict[str, Any]:
-    """A local export in the project's export history on the server: free, so 0 credits."""
-    project_id, version_id = _project_version(ws, cloud, project_key)
-    path = Path(path)
-    row = {"project_id": project_id, "version_id": version_id, "format": path.suffix.lower().lstrip("."),
-           "quality_preset": "local", "file_size": path.stat().st_size}
-    return cloud.client.request("POST", "/rest/v1/design_studio_exports", json=row,
-                                headers={"Prefer": "return=representation"}).json()[0]
+def export_outputs(output: Path, files: list[dict[str, Any]]) -> list[tuple[dict[str, Any], Path]]:
+    """Where each file of a cloud export goes: the first (the full model) at ``output``, levels
+    of detail beside it as NAME-lod1.glb, NAME-lod2.glb..."""
+    placed = []
+    for i, f in enumerate(files):
+        level = f.get("level")
+        placed.append((f, output if i == 0 else output.with_name(f"{output.stem}-{level or i}{output.suffix}")))
+    return placed
+
+
+def write_export(cloud: Cloud, job: dict[str, Any], output: str | Path,
+                 cancel: Optional[CancelToken] = None) -> list[Path]:
+    """A completed cloud export's files downloaded to ``output`` (and its levels beside it),
+    each checked against its sha256 and written whole (a temporary file renamed into place)."""
+    from ..atomic import atomic_write
+
+    if job.get("status") != "completed":
+        raise DStudioError(f"job {job.get('id')} has no result: it is {job.get('status')}")
+    written = []
+    for f, path in export_outputs(Path(output), (job.get("outputs") or {}).get("files") or []):
+        check(cancel, "downloading the export")
+        data = cloud.client.download("assets", f["path"])
+        if f.get("sha256") and hashlib.sha256(data).hexdigest() != f["sha256"]:
+            raise DStudioError(f"job {job['id']}: {Path(f['path']).name} does not match its sha256")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, data)
+        written.append(path)
+    if not written:
+        raise DStudioError(f"job {job['id']} completed without a file")
+    return written
+
+
+def export_job(ws_home: Path, cloud: Cloud, project_id: str, preset: str, output: str | Path, quote: Quote,
+               poll: float = 1.0) -> CloudJob:
+    """The cloud export as a ``jobs`` job (what the UI follows): the project's GLB written and sent,
+    the job submitted at ``quote``, followed (cancelling it cancels the row: the hold comes back),
+    and its files written to ``output``. It runs on a thread, so it opens the workspace at
+    ``ws_home`` itself. Its result is ``(row, written paths)``."""
+    def submit(progress: ProgressCallback, token: CancelToken) -> dict[str, Any]:
+        progress(0.1, "writing the model to send")
+        with open_workspace(ws_home) as ws:
+            job = submit_export(ws, cloud, project_id, preset, quote=quote)
+        progress(1.0, f"submitted job {job['id']}")
+        return job
+
+    def finish(row: dict[str, Any], progress: ProgressCallback, token: CancelToken) -> tuple[dict[str, Any], list]:
+        progress(0.0, "downloading the optimised model")
+        written = write_export(cloud, row, output, token)
+        progress(1.0, "done")
+        return row, written
+
+    return CloudJob(submit=submit, fetch=lambda job_id: get_job(cloud, job_id),
+                    cancel_remote=lambda job_id: cancel_job(cloud, job_id), finish=finish,
+                    name="cloud export", poll=poll)
 
 
 def list_jobs(cloud: Cloud, limit: int = 50) -> list[dict[str, Any]]:
@@ -330,7 +377,8 @@ def credits(cloud: Cloud, limit: int = 20) -> dict[str, Any]:
 
 def download_result(cloud: Cloud, job: dict[str, Any], folder: Path) -> tuple[Path, dict[str, Any]]:
     """A completed reconstruction job's mesh written into ``folder`` (checked against its sha256),
-    with the report ``geometry.add_reconstruction`` takes."""
+    with the report ``geometry.add_reconstruction`` takes (naming the worker's asset row, which
+    the landed mesh adopts)."""
     if job.get("status") != "completed":
         raise DStudioError(f"job {job.get('id')} has no result: it is {job.get('status')}")
     outputs = job.get("outputs") or {}
@@ -342,6 +390,12 @@ def download_result(cloud: Cloud, job: dict[str, Any], folder: Path) -> tuple[Pa
         raise DStudioError(f"job {job['id']}: the mesh downloaded does not match its sha256")
     report = dict(outputs.get("summary") or {})
     report.setdefault("quality", (job.get("parameters") or {}).get("quality"))
+    if isinstance(outputs.get("asset_id"), str):
+        # the asset row the worker made: the landed mesh takes it over (one row for the result)
+        rows = cloud.client.select("design_studio_assets", id=f"eq.{outputs['asset_id']}",
+                                   select="id,created_at,metadata")
+        if rows:
+            report["asset"] = rows[0]
     name = Path(str(report.get("images_folder") or "reconstruction")).name or "reconstruction"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}-{job['id'][:8]}.glb"

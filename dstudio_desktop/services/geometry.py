@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from ..core import Asset, Node, Transform, Version, new_id
+from ..core import Asset, Node, SceneGraph, Transform, Version, new_id
 from ..core.commands import AddMaterial, AddNodes, Macro
 from ..core.gizmo_math import translated
 from ..core.progress import CancelToken, ProgressCallback, check, no_progress
@@ -199,14 +199,49 @@ def add_reconstruction(ws: Workspace, project_key: str, glb: str | Path, report:
                        progress: ProgressCallback = no_progress,
                        cancel: Optional[CancelToken] = None) -> tuple[ImportResult, Version]:
     """A finished reconstruction into the project: its mesh as an asset and a node (one step),
-    then a version, with ``picture(result)`` (a render showing the new part) as its thumbnail."""
+    then a version, with ``picture(result)`` (a render showing the new part) as its thumbnail.
+
+    A cloud job's report names the asset row its worker made on the server (``report["asset"]``:
+    its id and created_at); the mesh's asset takes that identity, so the project has one asset
+    row for the result, not the worker's and a second one of its own."""
     from .versions import save_version
 
-    result = import_files(ws, project_key, [glb], progress=progress, cancel=cancel, editor=editor,
-                          label=reconstruction_label(report))
+    adopt = report.get("asset") if isinstance(report.get("asset"), dict) else None
+    if adopt is None:
+        result = import_files(ws, project_key, [glb], progress=progress, cancel=cancel, editor=editor,
+                              label=reconstruction_label(report))
+    else:
+        result = _import_adopting(ws, project_key, Path(glb), adopt, reconstruction_label(report), editor,
+                                  progress, cancel)
     version = save_version(ws, result.project_id, reconstruction_notes(report),
                            picture=picture(result) if picture is not None else None)
     return result, version
+
+
+def _import_adopting(ws: Workspace, project_key: str, glb: Path, adopt: dict[str, Any], label: str,
+                     editor: Optional[OpenEditor], progress: ProgressCallback,
+                     cancel: Optional[CancelToken]) -> ImportResult:
+    """``import_files`` of one mesh whose asset keeps the id (and creation time) of a row the
+    server already has; its metadata keeps what the server's row said beside the mesh's facts."""
+    project_id = ws.resolve_project(project_key)
+    scenes = read_geometry([glb], progress=progress, cancel=cancel)
+    meshes = scenes[0].meshes
+    if len(scenes) != 1 or len(meshes) != 1 or scenes[0].textures:
+        raise DStudioError(f"{glb.name}: a reconstruction's result is one mesh, not {len(meshes)}")
+    old_id, new_asset_id = next(iter(meshes)), str(adopt["id"])
+    meshes[new_asset_id] = meshes.pop(old_id)
+    for node, _ in SceneGraph.model_construct(nodes=scenes[0].nodes).walk():
+        if node.asset_id == old_id:
+            node.asset_id = new_asset_id
+    check(cancel, "import")
+    change = geometry_change(project_id, scenes, label, beside=project_bounds(ws, project_id))
+    change.assets = [(asset.model_copy(update={
+        "created_at": str(adopt.get("created_at") or asset.created_at),
+        "metadata": {**dict(adopt.get("metadata") or {}), **asset.metadata}}), data)
+        for asset, data in change.assets]
+    land(ws, change, editor)
+    progress(1.0, "done")
+    return _result(project_id, scenes, change)
 
 
 def reconstruction_label(report: dict[str, Any]) -> str:

@@ -9,7 +9,8 @@ from typing import Any, Optional
 import numpy as np
 
 from ..core import Project, SceneGraph, Transform
-from ..errors import NotFoundError
+from ..core.records import utc_now
+from ..errors import NotFoundError, PermissionDenied
 from ..meshio import MeshData, SceneData, Texture, write_scene
 from ..meshio.gltf_read import read_gltf_bytes
 from ..store import Workspace
@@ -53,6 +54,21 @@ def export_project(ws: Workspace, key: str, out: str | Path, node_id: Optional[s
                    units: Optional[str] = None, up: Optional[str] = None) -> list[Path]:
     project = ws.load_project(key)
     return write_scene(project_scene(ws, project, node_id), out, units=units, up=up)
+
+
+def export_local(ws: Workspace, key: str, out: str | Path, node_id: Optional[str] = None,
+                 units: Optional[str] = None, up: Optional[str] = None) -> list[Path]:
+    """An export on this computer (free), as the CLI and the app make it: the files written, and
+    the export recorded in the project's history through the sync outbox (sent by the next
+    sync, whenever that is). A reviewer's or viewer's export is written and not recorded: the
+    history is its editors'."""
+    started = utc_now()
+    written = export_project(ws, key, out, node_id=node_id, units=units, up=up)
+    try:
+        ws.record_export(key, Path(out).suffix.lstrip(".") or "glb", sum(p.stat().st_size for p in written), started)
+    except PermissionDenied:
+        pass
+    return written
 
 
 def describe(scene: SceneData) -> dict[str, Any]:

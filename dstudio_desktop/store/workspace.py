@@ -256,11 +256,17 @@ class Workspace:
 
     @staticmethod
     def _insert_asset(db: sqlite3.Connection, asset: Asset) -> None:
-        db.execute(
-            "INSERT INTO assets (id, project_id, asset_type, name, sha256, file_size, body, created_at) VALUES (?,?,?,?,?,?,?,?)",
+        # an id already here is a row pulled from the server that this asset takes over (a cloud
+        # job's result adopting its worker's row): the same project's, replaced, never another's
+        if db.execute(
+            "INSERT INTO assets (id, project_id, asset_type, name, sha256, file_size, body, created_at) VALUES (?,?,?,?,?,?,?,?) "
+            "ON CONFLICT (id) DO UPDATE SET asset_type = excluded.asset_type, name = excluded.name, "
+            "sha256 = excluded.sha256, file_size = excluded.file_size, body = excluded.body "
+            "WHERE assets.project_id = excluded.project_id",
             (asset.id, asset.project_id, asset.asset_type, asset.name, asset.sha256, asset.file_size,
              _dumps(asset.to_json()), asset.created_at),
-        )
+        ).rowcount == 0:
+            raise DStudioError(f"asset {asset.id} belongs to another project")
         Workspace._enqueue(db, "asset", asset.id, "insert", asset.to_json())
 
     def add_asset(self, asset: Asset, data: bytes) -> Asset:
@@ -437,6 +443,26 @@ class Workspace:
         with self.transaction() as db:
             db.execute("INSERT INTO project_roles (project_id, role) VALUES (?, ?) "
                        "ON CONFLICT (project_id) DO UPDATE SET role = excluded.role", (project_id, role))
+
+    # -- exports ------------------------------------------------------------
+
+    def record_export(self, key: str, fmt: str, file_size: int, started_at: Optional[str] = None) -> str:
+        """A local export of the project in its export history: only queued here (offline first),
+        sent by the next sync. The server fills what is its own (who asked, what it cost: a
+        local export is free). Returns the record's id."""
+        if not isinstance(fmt, str) or not 1 <= len(fmt) <= 16 or not isinstance(file_size, int) or file_size < 0:
+            raise DStudioError(f"an export record needs a format and a size in bytes, not {fmt!r}, {file_size!r}")
+        project_id = self.resolve_project(key)
+        export_id = new_id()
+        with self.transaction() as db:
+            self._require(db, project_id, "edit")  # the server's history is its editors' (row-level security)
+            newest = db.execute("SELECT id FROM versions WHERE project_id = ? ORDER BY version_number DESC LIMIT 1",
+                                (project_id,)).fetchone()
+            self._enqueue(db, "export", export_id, "insert", {
+                "id": export_id, "project_id": project_id, "version_id": newest["id"] if newest else None,
+                "format": fmt.lower(), "quality_preset": "local", "file_size": file_size,
+                "started_at": started_at or utc_now(), "completed_at": utc_now()})
+        return export_id
 
     # -- print jobs ---------------------------------------------------------
 

@@ -222,6 +222,8 @@ class SyncEngine:
                 "metadata": {**asset.metadata, "media_type": asset.media_type}, "created_at": asset.created_at})
         elif entity == "print_job":
             mutation.update(entity="print_job", op="upsert", payload=mapping.print_job_payload(payload, org))
+        elif entity == "export":  # a local export in the project's history (the server's row says 0 credits)
+            mutation.update(entity="export", op="insert", payload=mapping.export_payload(payload))
         else:
             log.warning("outbox entity %s is not synced", entity)
             return None

@@ -13,6 +13,9 @@ PRINT_JOB_COLUMNS = ("id", "org_id", "design_project_id", "status", "material", 
                      "support_material", "layer_height", "print_orientation", "gcode_url", "estimated_time_minutes",
                      "actual_time_minutes", "estimated_material_grams", "actual_material_grams", "printer_id",
                      "credits_used", "started_at", "completed_at", "created_at")
+# what a desktop writes of an export record; requested_by, credits_used and output_url are the server's
+EXPORT_COLUMNS = ("id", "project_id", "version_id", "format", "quality_preset", "file_size", "started_at",
+                  "completed_at")
 EXTENSIONS = {"model/gltf-binary": "glb", "image/png": "png", "image/jpeg": "jpg", "text/x-gcode": "gcode",
               "model/stl": "stl", "model/obj": "obj", "model/3mf": "3mf", "application/ply": "ply"}
 
@@ -41,6 +44,10 @@ def annotation_mutation(op: str, payload: dict[str, Any], user_id: str) -> tuple
                                        "resolved", "created_at")}
     out["author_id"] = user_id  # the local profile stood in for the signed-in user
     return "annotation", out
+
+
+def export_payload(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: record[k] for k in EXPORT_COLUMNS if k in record}
 
 
 def print_job_payload(job: dict[str, Any], org_id: str) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from ..services import review
 from ..services.changes import land
 from ..services.geometry import add_reconstruction, geometry_change, import_label, read_geometry
 from ..services.images import workspace_assets
-from ..services.models import export_project, load_mesh
+from ..services.models import load_mesh
 from ..store import Workspace
 from ..sync.runner import open_workspace
 from .outliner import Outliner
@@ -360,20 +360,15 @@ class MainWindow(QMainWindow):
         run_task(self, "Importing models", work, arrived, self.show_error)
 
     def export_dialog(self) -> None:
+        """File → Export…: on this computer (free, any format) or a cloud preset at the server's price."""
         if self.project is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Export", f"{self.project.name}.glb", _file_filter())
-        if not path:
-            return
-        project_id, home = self.project.id, self.ws.home
+        from .export_dialog import ExportDialog
 
-        def work(progress, token):
-            with open_workspace(home) as ws:
-                return export_project(ws, project_id, path)
-
-        run_task(self, "Exporting", work,
-                 lambda files: self.statusBar().showMessage(f"Exported {', '.join(Path(f).name for f in files)}", 5000),
-                 self.show_error)
+        self.export_window = ExportDialog(self)
+        self.export_window.exported.connect(
+            lambda files: self.statusBar().showMessage(f"Exported {', '.join(Path(f).name for f in files)}", 5000))
+        self.export_window.show()
 
     def render_dialog(self) -> None:
         """File → Render Image…: a product shot, drawn without a window by the same renderer."""

@@ -37,6 +37,29 @@ def small_photos(tmp_path_factory) -> Path:
     return folder
 
 
+def f_score(glb: Path, report: dict[str, Any], photos: Path) -> float:
+    """The reconstruction's F-score against the synthetic scene's true surface (gpu.evaluate: 3%
+    of the object's size, after aligning the reported camera centres of the placed photos to the
+    true ones in ground_truth.json beside the photos folder; recall over what two cameras see)."""
+    import json
+
+    import trimesh
+
+    from gpu import evaluate, synthetic
+
+    truth_cams = {c["name"]: np.array(c["centre"]) for c in
+                  json.loads((photos.parent / "ground_truth.json").read_text())["cameras"]}
+    placed = [i for i in report["images"] if i.get("registered")]
+    centres = np.array([i["center"] for i in placed])
+    true_centres = np.array([truth_cams[Path(i["name"]).stem] for i in placed])
+    mesh = trimesh.load(glb, file_type="glb", force="mesh")
+    samples, _ = trimesh.sample.sample_surface(mesh, 40000, seed=1)
+    truth = synthetic.surface_samples(60000)
+    seen = synthetic.views_seeing(truth, synthetic.cameras(len(truth_cams))) >= 2
+    return evaluate.score(np.asarray(samples), truth, centres, true_centres, 0.03 * synthetic.object_size(),
+                          seen).f_score
+
+
 @pytest.fixture(scope="session")
 def blurred_photos(tmp_path_factory) -> Path:
     """Eight photos that upload fine and cannot be reconstructed: smooth gradients, no detail."""

@@ -1,11 +1,12 @@
 """Exports in the cloud: the sample project's GLB optimised by a real ``dstudio-worker`` running
 Debian's gltfpack at the "lod" preset (three levels of detail), recorded in
-design_studio_exports with the credits it cost; a local export is recorded with 0 credits."""
+design_studio_exports with the credits it cost; a local export is recorded with 0 credits
+through the sync outbox."""
 
 from __future__ import annotations
 
 from dstudio_desktop.services import cloud_jobs
-from dstudio_desktop.services.models import export_project
+from dstudio_desktop.services.models import export_local
 from dstudio_desktop.services.sample import install_sample
 from dstudio_desktop.sync.engine import SyncEngine
 
@@ -36,12 +37,20 @@ def test_a_cloud_export_is_optimised_by_gltfpack_and_recorded_with_its_credits(d
     assert [(r["format"], r["quality_preset"], r["credits_used"]) for r in rows] == [("glb", "lod", 8)]
     assert done["credits_used"] == 8 and desktop.balance() == before - 8
 
-    # a local export stays free, and is in the history too
+    # a local export stays free, and is in the history too: queued in the outbox (nothing sent
+    # yet, offline first), sent by the next sync; the server owns who asked and what it cost
     local = tmp_path / "lamp.stl"
-    export_project(desktop.ws, project.id, local)
-    recorded = cloud_jobs.record_local_export(desktop.ws, cloud, project.id, local)
-    assert (recorded["format"], recorded["credits_used"], recorded["file_size"]) == ("stl", 0, local.stat().st_size)
-    assert desktop.balance() == before - 8
+    export_local(desktop.ws, project.id, local)
+    assert [m["entity"] for m in desktop.ws.outbox()] == ["export"]
+    assert len(desktop.api.ok(desktop.api.get("design_studio_exports", project_id=f"eq.{project.id}"))) == 1
+    report = SyncEngine(desktop.ws, cloud.client, desktop.session, persist_session=lambda s: None).run()
+    assert report.state != "error" and report.pushed == 1 and not report.rejected, report.summary()
+    rows = desktop.api.ok(desktop.api.get("design_studio_exports", project_id=f"eq.{project.id}",
+                                          quality_preset="eq.local"))
+    assert [(r["format"], r["credits_used"], r["file_size"], r["requested_by"]) for r in rows] == [
+        ("stl", 0, local.stat().st_size, desktop.session.user_id)]
+    assert rows[0]["version_id"] == desktop.ws.list_versions(project.id)[-1].id
+    assert desktop.ws.outbox() == [] and desktop.balance() == before - 8
     cloud.close()
 
 

@@ -1,7 +1,8 @@
 """The reconstruction worker needs neither Qt nor vispy: a server installs ".[reconstruct]" and
 runs ``python -m gpu.worker``. Here both are made unimportable (stand-in packages first on
 PYTHONPATH that record the attempt and raise ImportError) and a draft reconstruction still
-writes its GLB and a report saying what ran."""
+writes its GLB and a report saying what ran. The run is the suite's shared local draft run
+(``local_draft_run``), which the cloud tests also score against."""
 
 from __future__ import annotations
 
@@ -14,44 +15,32 @@ from pathlib import Path
 import pytest
 import trimesh
 
+from ..conftest import without_gui
+
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 
-BLOCKER = '''import os
-with open(os.environ["DSTUDIO_TEST_BLOCKED_LOG"], "a") as log:
-    log.write(__name__ + "\\n")
-raise ImportError("{name} is not installed (blocked by the test)")
-'''
 
-
-def test_draft_reconstruction_runs_with_pyside6_and_vispy_unimportable(synthetic_photos: Path, tmp_path: Path) -> None:
-    blocked = tmp_path / "blocked"
-    for name in ("PySide6", "vispy"):
-        (blocked / name).mkdir(parents=True)
-        (blocked / name / "__init__.py").write_text(BLOCKER.replace("{name}", name))
-    attempts = tmp_path / "attempts.log"
-    attempts.write_text("")
-    out, report_path = tmp_path / "scan.glb", tmp_path / "report.json"
-    env = {**os.environ, "PYTHONPATH": str(blocked), "DSTUDIO_TEST_BLOCKED_LOG": str(attempts),
-           "DSTUDIO_HOME": str(tmp_path / "home")}
-    # the stand-ins really shadow the installed packages in this environment
-    probe = subprocess.run([sys.executable, "-c", "import PySide6"], env=env, capture_output=True, text=True)
+def test_the_stand_ins_really_shadow_the_installed_packages(tmp_path: Path) -> None:
+    env, attempts = without_gui(tmp_path)
+    probe = subprocess.run([sys.executable, "-c", "import PySide6"], env={**os.environ, **env}, capture_output=True,
+                           text=True)
     assert probe.returncode != 0 and "blocked by the test" in probe.stderr
-    attempts.write_text("")
+    assert attempts.read_text() == "PySide6\n"
 
-    proc = subprocess.run([sys.executable, "-m", "gpu.worker", str(synthetic_photos), str(out), "--quality", "draft",
-                           "--device", "cpu", "--report", str(report_path)],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
 
-    events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    assert proc.returncode == 0, f"{events[-1:]}\n{proc.stderr[-3000:]}"
-    assert attempts.read_text() == "", "the worker tried to import: " + attempts.read_text()
+@pytest.mark.timeout(900)  # the shared run is made in this test's setup when it is the first to need it
+def test_draft_reconstruction_runs_with_pyside6_and_vispy_unimportable(local_draft_run: dict) -> None:
+    run = local_draft_run
+    events = [json.loads(line) for line in run["stdout"].splitlines() if line.startswith("{")]
+    assert run["returncode"] == 0, f"{events[-1:]}\n{run['stderr'][-3000:]}"
+    assert run["attempts"] == "", "the worker tried to import: " + run["attempts"]
     assert events[-1]["event"] == "done"
     assert any(e["event"] == "progress" for e in events)
 
-    mesh = trimesh.load(out, force="mesh")
+    mesh = trimesh.load(run["glb"], force="mesh")
     assert len(mesh.faces) > 100
-    report = json.loads(report_path.read_text())
+    report = json.loads(Path(run["report"]).read_text())
     assert report == events[-1]["report"]
     assert report["quality"] == "draft" and report["device"] == "cpu"
     assert report["dense_method"] == "plane sweep (torch, cpu)"
