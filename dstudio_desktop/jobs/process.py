@@ -222,7 +222,12 @@ class ProcessJob(Job):
                 if token.cancelled:
                     terminate_group(proc, self.grace)
                     raise Cancelled(self.name)
-                time.sleep(0.05)
+                # the stderr reader ends when the child closes its stderr, as it does when it
+                # exits: waiting on it notices the end at once rather than at the next tick
+                if readers[0].is_alive():
+                    readers[0].join(0.05)
+                else:
+                    time.sleep(0.05)
             _kill_group(proc)  # nothing the child started outlives it (and holds its pipes open)
             _join(readers)
             with lock:

@@ -93,11 +93,8 @@ def remove_server(name: str) -> None:
         pass
 
 
-def open_server(name: str) -> OctoPrint:
-    entry = next((s for s in list_servers() if s.name == name), None)
-    if entry is None:
-        known = ", ".join(s.name for s in list_servers()) or "none added yet"
-        raise DStudioError(f"no print server {name!r} (known: {known})")
+def stored_key(name: str) -> str:
+    """The API key of print server ``name`` from the keyring (a clear error when it is not there)."""
     keyring, KeyringError = _keyring()
     try:
         key = keyring.get_password(KEYRING_SERVICE, name)
@@ -105,7 +102,25 @@ def open_server(name: str) -> OctoPrint:
         raise DStudioError(f"cannot read the API key of {name!r} from the keyring: {err}") from None
     if not key:
         raise DStudioError(f"the API key of print server {name!r} is not in the keyring; add the printer again")
-    return OctoPrint(name, entry.url, key)
+    return key
+
+
+def open_server(name: str) -> OctoPrint:
+    entry = next((s for s in list_servers() if s.name == name), None)
+    if entry is None:
+        known = ", ".join(s.name for s in list_servers()) or "none added yet"
+        raise DStudioError(f"no print server {name!r} (known: {known})")
+    return OctoPrint(name, entry.url, stored_key(name))
+
+
+def check_server(name: str, url: str, api_key: str) -> str:
+    """What the server at ``url`` says it is, once it answers and accepts ``api_key`` (nothing saved)."""
+    if not url.startswith(("http://", "https://")):
+        raise DStudioError(f"{url}: a print server's URL starts with http:// or https://")
+    if not api_key.strip():
+        raise DStudioError("the API key is empty")
+    with OctoPrint(name or "printer", url, api_key.strip()) as server:
+        return server.check()
 
 
 def send_print_job(ws: Workspace, job_id: str, server_name: str, follow: bool = True,

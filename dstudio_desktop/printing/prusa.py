@@ -59,9 +59,13 @@ def write_config(config: dict[str, Any], path: Path) -> None:
     path.write_text("".join(f"{key} = {value}\n" for key, value in config.items()))
 
 
-def prusa_command(executable: str, config_ini: Path, datadir: Path, model_stl: Path, out: Path) -> list[str]:
+def prusa_command(executable: str, config_ini: Path, datadir: Path, model_stl: Path, out: Path,
+                  center: Optional[tuple[float, float]] = None) -> list[str]:
+    """The command line; with ``center``, PrusaSlicer itself places the part (its bounding box
+    centred there, standing on the bed), so an unplaced file needs no placed copy."""
+    place = ["--center", f"{center[0]:.6f},{center[1]:.6f}"] if center is not None else []
     return [executable, "--datadir", str(datadir), "--loglevel", "1", "--load", str(config_ini),
-            "--export-gcode", "--dont-arrange", "-o", str(out), str(model_stl)]
+            "--export-gcode", "--dont-arrange", *place, "-o", str(out), str(model_stl)]
 
 
 _PROGRESS = re.compile(r"^(\d{1,3}) => (.+)$")
@@ -113,14 +117,15 @@ class PrusaRun:
 
 
 def prusa_job(executable: str, printer: PrinterProfile, config: dict[str, Any], model_stl: Path, out: Path,
-              bounds) -> ProcessJob:
-    """A job slicing ``model_stl`` into ``out`` (moved into place only when it succeeded)."""
+              bounds, center: Optional[tuple[float, float]] = None) -> ProcessJob:
+    """A job slicing ``model_stl`` into ``out`` (moved into place only when it succeeded);
+    ``center``: see ``prusa_command``."""
 
     def command(staging: Optional[Path]) -> list[str]:
         assert staging is not None
         write_config(config, staging / "config.ini")
         return prusa_command(executable, staging / "config.ini", staging / "datadir", model_stl,
-                             staging / "raw.gcode")
+                             staging / "raw.gcode", center)
 
     def finish(run: ProcessRun) -> PrusaRun:
         assert run.staging is not None

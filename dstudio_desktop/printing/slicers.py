@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from .. import settings
+from ..atomic import atomic_write
 from ..core.progress import CancelToken, ProgressCallback, no_progress
 from ..errors import DStudioError
 from ..jobs import ProcessJob, ProcessRun, run
@@ -58,12 +59,40 @@ def cura_resource_dirs() -> list[Path]:
 
 
 def _version(executable: str, pattern: str = r"version\s+([\w.\-]+)") -> str:
+    """The slicer's version from its ``--help``, remembered per executable file: asking costs
+    a process start (half a second for PrusaSlicer), paid again only when the binary changes."""
+    try:
+        stat = os.stat(executable)
+        key = f"{os.path.realpath(executable)}:{stat.st_size}:{stat.st_mtime_ns}"
+    except OSError:
+        return "unknown"
+    known = _known_versions()
+    if key in known:
+        return known[key]
     try:
         out = subprocess.run([executable, "--help"], capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
     match = re.search(pattern, out.stdout + out.stderr)
-    return match.group(1) if match else "unknown"
+    version = match.group(1) if match else "unknown"
+    try:
+        atomic_write(_versions_file(), json.dumps({**known, key: version}).encode())
+    except OSError:
+        pass   # an unwritable cache only means asking again next time
+    return version
+
+
+def _versions_file() -> Path:
+    return settings.cache_home() / "slicer-versions.json"
+
+
+def _known_versions() -> dict[str, str]:
+    try:
+        known = json.loads(_versions_file().read_text())
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in known.items() if isinstance(k, str) and isinstance(v, str)} \
+        if isinstance(known, dict) else {}
 
 
 def find_slicers() -> list[SlicerInfo]:

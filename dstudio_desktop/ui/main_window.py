@@ -393,6 +393,14 @@ class MainWindow(QMainWindow):
         dialog.show()
         self.print_window = dialog
 
+    def preview_gcode_dialog(self) -> None:
+        """A G-code file (from any slicer) in the toolpath preview."""
+        from .toolpath_preview import open_gcode_preview
+
+        path, _ = QFileDialog.getOpenFileName(self, "Preview G-code", "", "G-code (*.gcode *.gco *.g);;All files (*)")
+        if path:
+            open_gcode_preview(self, path, lambda viewer: setattr(self, "gcode_window", viewer), self.show_error)
+
     def reconstruct_dialog(self, folder: str = "") -> None:
         """Photos to a mesh, added to this project as an asset, a node and a new version."""
         if self.project is None:
@@ -607,6 +615,8 @@ class MainWindow(QMainWindow):
                      "A picture of the design: a camera, a size up to 4K, supersampling, transparency")
         self._action(file_menu, "&Print…", self.print_dialog, QKeySequence.Print,
                      "Check the selected part (or everything) and slice it for a 3D printer")
+        self._action(file_menu, "Preview &G-code…", self.preview_gcode_dialog,
+                     tip="Open a G-code file in the toolpath preview, layer by layer")
         self._action(file_menu, "Reconstruct from &Photos…", lambda _=False: self.reconstruct_dialog(),
                      tip="Make a mesh from a folder of photos of an object")
         file_menu.addSeparator()

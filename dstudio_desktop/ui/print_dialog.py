@@ -29,7 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..errors import DStudioError
 from ..jobs import Job
+from ..printing.print_servers import list_servers, send_print_job
 from ..printing.profiles import materials, printers, supported_slicers
 from ..printing.service import ADHESION, REPAIRS, SliceOptions, SliceReport, prepare, slice_target
 from ..printing.slicers import SLICER_NAMES, find_slicers
@@ -129,6 +131,8 @@ class PrintDialog(QDialog):
         self.slicer_label.setVisible(not usable)
         layout.addWidget(self.slicer_label)
 
+        layout.addWidget(self._send_row())
+
         buttons = QDialogButtonBox()
         self.check_button = QPushButton("Check")
         self.slice_button = QPushButton("Slice…")
@@ -144,6 +148,99 @@ class PrintDialog(QDialog):
         self.gcode_button.clicked.connect(self.show_gcode)
         layout.addWidget(buttons)
         self._profiles_changed()
+
+    def _send_row(self) -> QGroupBox:
+        """Send the sliced job to a print server: pick it, or add one in the Printers dialog."""
+        box = QGroupBox("Send to a printer")
+        column = QVBoxLayout(box)
+        row = QHBoxLayout()
+        self.server = QComboBox()
+        self.server.setObjectName("print_server")
+        self.server.setToolTip("The print server (OctoPrint) to send the sliced job to")
+        self.servers_button = QPushButton("Printers…")
+        self.servers_button.setToolTip("Add, test, edit or remove print servers")
+        self.send_button = QPushButton("Send")
+        self.send_button.setToolTip("Upload the G-code, start the print and follow it to the end")
+        self.send_button.setEnabled(False)
+        row.addWidget(self.server, 1)
+        row.addWidget(self.servers_button)
+        row.addWidget(self.send_button)
+        column.addLayout(row)
+        self.send_status = QLabel("")
+        self.send_status.setObjectName("send_status")
+        self.send_status.setWordWrap(True)
+        self.send_status.setTextFormat(Qt.PlainText)
+        self.send_status.setMinimumHeight(self.send_status.fontMetrics().lineSpacing() * 3)
+        column.addWidget(self.send_status)
+        self.servers_button.clicked.connect(self.printers_dialog)
+        self.send_button.clicked.connect(self.send)
+        self.server.currentIndexChanged.connect(self._send_possible)
+        self._load_servers()
+        return box
+
+    def _load_servers(self) -> None:
+        current = self.server.currentData()
+        self.server.clear()
+        try:
+            servers = list_servers()
+        except DStudioError as err:
+            self._send_error(str(err))
+            servers = []
+        for entry in servers:
+            self.server.addItem(f"{entry.name}  ({entry.url})", entry.name)
+        if not servers:
+            self.server.addItem("No printers yet: add one with Printers…", None)
+        index = self.server.findData(current)
+        self.server.setCurrentIndex(max(index, 0))
+        self._send_possible()
+
+    def _send_possible(self, *_) -> None:
+        self.send_button.setEnabled(not self.busy and self.server.currentData() is not None and
+                                    self.report is not None and self.report.print_job_id is not None)
+
+    def printers_dialog(self) -> None:
+        from .print_servers_dialog import PrintServersDialog
+
+        if getattr(self, "servers_window", None) is None:
+            self.servers_window = PrintServersDialog(self)
+            self.servers_window.changed.connect(self._load_servers)
+        self.servers_window.show()
+        self.servers_window.raise_()
+
+    def send(self) -> None:
+        """Upload, start and follow the print (Cancel stops following; the printer prints on)."""
+        if self.report is None or self.report.print_job_id is None or self.server.currentData() is None:
+            return
+        home, job_id, server = self.home, self.report.print_job_id, self.server.currentData()
+
+        def work(progress, token):
+            with open_workspace(home) as ws:
+                return send_print_job(ws, job_id, server, follow=True, progress=progress, cancel=token)
+
+        self._set_busy(True)
+        self.send_status.setStyleSheet("")
+        self.send_status.setText(f"Sending to {server}…")
+        self.job = run_task(self, f"Printing on {server}", work, self._sent, self._send_failed)
+
+    def _sent(self, job) -> None:
+        self._set_busy(False)
+        server = self.server.currentData()
+        if job.actual_time_minutes is not None:
+            text = (f"✔ Printed on {server}: {job.status}, took {job.actual_time_minutes:.1f} min "
+                    f"(estimated {job.estimated_time_minutes:.1f}).")
+        elif job.status == "printing":
+            text = f"Sent to {server}; it is printing (no longer followed here: see 'dstudio print-jobs')."
+        else:
+            text = f"The print on {server} ended: {job.status}."
+        self.send_status.setText(text)
+
+    def _send_failed(self, message: str) -> None:
+        self._set_busy(False)
+        self._send_error(f"{message} The print job and its G-code are kept.")
+
+    def _send_error(self, message: str) -> None:
+        self.send_status.setStyleSheet("color: #b00;")
+        self.send_status.setText(" ".join(message.split()))
 
     def _profiles_changed(self, *_) -> None:
         """Only the slicers both profiles support can be chosen (PrusaSlicer writes no UltiGCode)."""
@@ -199,6 +296,8 @@ class PrintDialog(QDialog):
         self.busy = busy
         for b in (self.check_button, self.slice_button):
             b.setEnabled(not busy)
+        if hasattr(self, "send_button"):
+            self._send_possible()
 
     def check(self) -> None:
         options, home, target = self.options(), self.home, self.target
@@ -241,6 +340,7 @@ class PrintDialog(QDialog):
             f"· <b>{report.filament_g:.1f} g</b> {report.material} · {report.layers} layers · {report.slicer}<br>"
             f"Saved {report.output.name}; recorded as a print job in the project.")
         self.gcode_button.setEnabled(True)
+        self._send_possible()
 
     def _failed(self, message: str) -> None:
         self._set_busy(False)
@@ -256,7 +356,6 @@ class PrintDialog(QDialog):
         """The toolpath preview of the G-code just written (its raw text is one tab away)."""
         if self.report is None:
             return
-        from ..errors import DStudioError
         from .toolpath_preview import ToolpathPreview
 
         try:

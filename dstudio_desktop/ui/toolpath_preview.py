@@ -9,7 +9,7 @@ is one tab away.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 from PySide6.QtCore import Qt
@@ -107,11 +107,11 @@ class ToolpathView:
 class ToolpathPreview(QDialog):
     """A G-code file's toolpath with a layer slider, the feature legend, and the raw text."""
 
-    def __init__(self, gcode: Path, parent: Optional[QWidget] = None) -> None:
+    def __init__(self, gcode: Path, parent: Optional[QWidget] = None, toolpath: Optional[Toolpath] = None) -> None:
         super().__init__(parent)
         self.setObjectName("toolpath_preview")
         self.setWindowTitle(f"Toolpath: {Path(gcode).name}")
-        self.toolpath = read_toolpath(Path(gcode))
+        self.toolpath = toolpath if toolpath is not None else read_toolpath(Path(gcode))
         self.view = ToolpathView(self.toolpath)
         tabs = QTabWidget()
         drawing = QWidget()
@@ -164,3 +164,31 @@ class ToolpathPreview(QDialog):
         self.view.only_layer = self.only_layer.isChecked()
         self.view.show_travel = self.travel.isChecked()
         self.view.redraw()
+
+
+MAX_GCODE_BYTES = 1 << 30   # a G-code file larger than this is refused rather than read into memory
+
+
+def open_gcode_preview(parent: QWidget, path: str, on_open: Callable[[ToolpathPreview], None],
+                       on_error: Callable[[str], None]) -> None:
+    """Read the G-code file ``path`` off the GUI thread (behind a progress dialog with Cancel)
+    and open its preview over ``parent``; a file that is not G-code is one line to ``on_error``."""
+    from ..errors import DStudioError
+    from .tasks import run_task
+
+    def work(progress, token):
+        try:
+            size = Path(path).stat().st_size
+        except OSError as err:
+            raise DStudioError(f"{path}: cannot read the G-code ({err.strerror})") from None
+        if size > MAX_GCODE_BYTES:
+            raise DStudioError(f"{path}: {size / 1e9:.1f} GB is more G-code than the preview reads (1 GB at most)")
+        progress(0.1, "reading the toolpath")
+        return read_toolpath(Path(path))
+
+    def opened(toolpath: Toolpath) -> None:
+        viewer = ToolpathPreview(Path(path), parent, toolpath)
+        viewer.show()
+        on_open(viewer)
+
+    run_task(parent, "Opening the G-code", work, opened, on_error)

@@ -54,3 +54,38 @@ def test_the_preview_shows_one_layer_of_the_cube_in_feature_colours(home, qtbot,
     bottom_layer = dialog.view.render()
     assert _count(bottom_layer, feature_colour("skin")) > 2 * max(_count(bottom_layer, feature_colour("fill")), 1)
     dialog.close()
+
+
+SMALL_GCODE = """;FLAVOR:Marlin
+;LAYER_COUNT:2
+;LAYER:0
+;TYPE:WALL-OUTER
+G1 Z0.2 F3000
+G1 X10 Y10
+G1 X20 Y10 E1
+G1 X20 Y20 E2
+;LAYER:1
+G1 Z0.4
+G1 X10 Y20 E3
+G1 X10 Y10 E4
+"""
+
+
+def test_file_menu_opens_a_gcode_file_in_the_preview(window, qtbot, tmp_path: Path, monkeypatch) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    gcode = tmp_path / "elsewhere.gcode"
+    gcode.write_text(SMALL_GCODE)
+    # the file chooser is the platform's: it answers with the file a person would pick
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(gcode), "G-code"))
+    file_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&File")
+    action = next(a for a in file_menu.actions() if a.text() == "Preview &G-code…")
+
+    action.trigger()    # the File menu's own action, as choosing it in the menu fires it
+    qtbot.waitUntil(lambda: getattr(window, "gcode_window", None) is not None, timeout=15000)
+    viewer = window.gcode_window
+    qtbot.waitExposed(viewer)
+    assert viewer.windowTitle() == "Toolpath: elsewhere.gcode"
+    assert viewer.layer_label.text().startswith("Layer 2 / 2")
+    assert viewer.toolpath.features[1:] == ["wall outer"]
+    viewer.close()
