@@ -38,6 +38,15 @@ class Surface:
     def transformed(self, scale: float, R: np.ndarray, t: np.ndarray) -> Surface:
         return Surface(scale * self.vertices @ R.T + t, self.faces, self.uvs, self.image, self.colours)
 
+    def colour_at_vertices(self) -> np.ndarray:
+        """sRGB colours (Nx3 in 0..1) at the vertices: the texture's there, or the vertex colours."""
+        if self.image is None:
+            return self.colours
+        from .cleanup import _sample
+
+        h, w = self.image.shape[:2]
+        return _sample(self.image, self.uvs * [w, h])
+
     def samples(self, count: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """(points, sRGB colours) of ``count`` samples spread over the surface by area."""
         rng = np.random.default_rng(seed)

@@ -186,6 +186,8 @@ def reconstruct(images: Path, output: Path, quality: str = "normal", device: str
         def cleanup_stage(report):
             kept, dropped = cleanup.remove_floaters(surface)
             report(0.4, f"removed {dropped} floating piece(s)")
+            if box.ground:
+                kept = cleanup.stand_on_ground(kept, float(box.lo[1]), 0.75 * volume.voxel)
             return cleanup.decimate(kept, q.faces), dropped
 
         surface = stages.run("surface", lambda report: fusion.surface(volume))
