@@ -10,6 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import backend_bench  # noqa: E402
 import import_bench  # noqa: E402
 import package_bench  # noqa: E402
+import recon_surface_bench  # noqa: E402
 import reconstruct_bench  # noqa: E402
 import slice_bench  # noqa: E402
 import sync_bench  # noqa: E402
@@ -27,5 +28,7 @@ if __name__ == "__main__":
     sync_bench.main()
     print()
     reconstruct_bench.main()
+    print()
+    recon_surface_bench.main()
     print()
     package_bench.main()

@@ -22,6 +22,19 @@ def remove_floaters(mesh):
     return trimesh.util.concatenate(kept), len(pieces) - len(kept)
 
 
+def stand_on_ground(mesh, cut: float, tolerance: float):
+    """The fused volume was cut just above the ground (at height ``cut``, so the floor stays out
+    of the object) and closed by a flat cap there: move that cap down to y = 0, so the object
+    stands on the ground as it did in the photos instead of floating a sliver above it. The
+    faces of the bottom row stretch down over the sliver cut away."""
+    vertices = np.array(mesh.vertices)
+    cap = vertices[:, 1] <= cut + tolerance
+    if cap.any():
+        vertices[cap, 1] = 0.0
+        mesh.vertices = vertices
+    return mesh
+
+
 def decimate(mesh, faces: int):
     if len(mesh.faces) <= faces:
         return mesh

@@ -4,8 +4,9 @@ and are timed:
     validate -> structure (SfM) -> dense (plane-sweep depth) -> fusion (TSDF)
     -> surface (marching cubes) -> clean-up (floaters, crop, decimate) -> colour -> export
 
-The result is a GLB (one mesh with a colour per vertex, the ground at y = 0, +Y up) and a
-report. Nothing is written to ``output`` until the very end, and then atomically."""
+The result is a GLB (one mesh, the ground at y = 0, +Y up) and a report. Its colour is a
+base-colour texture baked from the photos on a UV atlas (``texture``), or at ``draft``
+quality a colour per vertex. Nothing is written to ``output`` until the very end, and then atomically."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import numpy as np
 from dstudio_desktop.core.progress import CancelToken, ProgressCallback, no_progress
 from dstudio_desktop.errors import DStudioError
 
-from . import cleanup, dense, fusion, patchmatch, photoset, region, sfm
+from . import cleanup, dense, fusion, patchmatch, photoset, region, sfm, texture
 
 
 @dataclass(frozen=True)
@@ -34,13 +35,14 @@ class Quality:
     window: int           # pixels on the side of the NCC window
     voxels: int           # along the longest side of the object's box
     faces: int            # the decimation target
+    texture: int = 0      # texels on the side of the baked base-colour texture; 0: colour per vertex
 
 
 QUALITIES = {
     "draft": Quality(1000, 4096, 256, 40, 7, 112, 60_000),
-    "normal": Quality(1600, 8192, 400, 64, 7, 160, 200_000),
+    "normal": Quality(1600, 8192, 400, 64, 7, 160, 200_000, texture=1024),
     # finer voxels than this follow the depth noise rather than the surface (measured: 280 scored lower)
-    "high": Quality(3200, 16384, 720, 112, 11, 200, 600_000),
+    "high": Quality(3200, 16384, 720, 112, 11, 200, 600_000, texture=2048),
 }
 
 # each stage's share of the whole run, for one progress bar
@@ -109,6 +111,29 @@ def _linear(srgb: np.ndarray) -> np.ndarray:
     return np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
 
 
+def _glb(mesh, colours: Optional[np.ndarray], baked: Optional[texture.Baked], name: str) -> bytes:
+    """The result as GLB bytes: textured (a material with the baked base-colour texture; its
+    vertices split along the atlas's seams) or with a colour per vertex."""
+    from dstudio_desktop.core import Material, Node, TextureRef
+    from dstudio_desktop.meshio import MeshData
+    from dstudio_desktop.meshio.gltf_write import glb_bytes, mesh_glb
+    from dstudio_desktop.meshio.scenedata import SceneData, Texture
+
+    if baked is None:
+        rgba = np.concatenate([_linear(colours), np.ones((len(colours), 1))], axis=1).astype(np.float32)
+        return mesh_glb(MeshData(positions=np.asarray(mesh.vertices, np.float32),
+                                 faces=np.asarray(mesh.faces, np.uint32), colors=rgba, name=name))
+    data = MeshData(positions=np.asarray(mesh.vertices, np.float32)[baked.vertex_map],
+                    faces=baked.faces.astype(np.uint32), uvs=baked.uvs, name=name)
+    image_id, mesh_id = "00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000000"
+    # photographed colour already holds the light it was shot in: a rough dielectric, no metal
+    material = Material(name=f"{name} (photographed)"[:256], base_color_texture=TextureRef(asset_id=image_id),
+                        metallic_factor=0.0, roughness_factor=0.9)
+    node = Node(name=name[:256], kind="mesh", asset_id=mesh_id, material_id=material.id)
+    return glb_bytes(SceneData(nodes=[node], materials=[material], meshes={mesh_id: data},
+                               textures={image_id: Texture(f"{name} colour", baked.jpeg(), "image/jpeg")}))
+
+
 def reconstruct(images: Path, output: Path, quality: str = "normal", device: str = "auto",
                 report_path: Optional[Path] = None, progress: ProgressCallback = no_progress,
                 cancel: Optional[CancelToken] = None) -> Result:
@@ -161,11 +186,19 @@ def reconstruct(images: Path, output: Path, quality: str = "normal", device: str
         def cleanup_stage(report):
             kept, dropped = cleanup.remove_floaters(surface)
             report(0.4, f"removed {dropped} floating piece(s)")
+            if box.ground:
+                kept = cleanup.stand_on_ground(kept, float(box.lo[1]), 0.75 * volume.voxel)
             return cleanup.decimate(kept, q.faces), dropped
 
         surface = stages.run("surface", lambda report: fusion.surface(volume))
         mesh, floaters = stages.run("cleanup", cleanup_stage)
-        colours = stages.run("colour", lambda report: cleanup.vertex_colours(mesh, views))
+        if q.texture:
+            baked = stages.run("colour", lambda report: texture.bake(mesh, views, q.texture, progress=report,
+                                                                     check=stages.check))
+            colours = None
+        else:
+            baked = None
+            colours = stages.run("colour", lambda report: cleanup.vertex_colours(mesh, views))
 
         # photos carry no scale: make the object's longest side 1 (metre, in the app) rather than
         # whatever the first camera pair's baseline happened to be
@@ -191,6 +224,9 @@ def reconstruct(images: Path, output: Path, quality: str = "normal", device: str
             "scale": "arbitrary: photos carry no scale, so the longest side of the object is 1; set its true size "
                      "in the app",
             "floaters_removed": floaters,
+            "colour": (f"base-colour texture, {q.texture} x {q.texture} texels, from "
+                       f"{len(set(baked.labels[baked.labels >= 0].tolist()))} photos") if baked is not None
+            else "a colour per vertex",
             "vertices": int(len(mesh.vertices)),
             "faces": int(len(mesh.faces)),
             "timings": stages.timings,
@@ -198,13 +234,8 @@ def reconstruct(images: Path, output: Path, quality: str = "normal", device: str
 
         def export_stage(stage_report):
             from dstudio_desktop.atomic import atomic_write
-            from dstudio_desktop.meshio import MeshData
-            from dstudio_desktop.meshio.gltf_write import mesh_glb
 
-            rgba = np.concatenate([_linear(colours), np.ones((len(colours), 1))], axis=1).astype(np.float32)
-            data = MeshData(positions=np.asarray(mesh.vertices, np.float32), faces=np.asarray(mesh.faces, np.uint32),
-                            colors=rgba, name=images.name or "reconstruction")
-            blob = mesh_glb(data)
+            blob = _glb(mesh, colours, baked, images.name or "reconstruction")
             stages.check()  # the last point a cancel is honoured: after it the files appear whole
             atomic_write(output, blob)
             report["timings"] = dict(stages.timings, export=round(time.perf_counter() - export_start, 3))

@@ -59,7 +59,7 @@ def test_the_mesh_matches_the_true_surface(run):
     camera centres to the true ones. Precision is against the whole true surface; recall
     over the part at least two cameras see (no photo shows the underside of the sphere)."""
     mesh = trimesh.load(run["dir"] / "scan.glb", force="mesh")
-    assert mesh.visual.kind == "vertex"   # coloured from the photos
+    assert mesh.visual.kind == "texture"   # a base-colour texture baked from the photos
     samples, _ = trimesh.sample.sample_surface(mesh, 40000, seed=1)
     truth = synthetic.surface_samples(60000)
     seen = synthetic.views_seeing(truth, synthetic.cameras()) >= 2
@@ -74,16 +74,20 @@ def test_the_mesh_matches_the_true_surface(run):
 
 
 def test_normals_point_out_and_colours_match_the_photos(run):
-    """Outward winding (positive volume), and each vertex's colour is the photos' colour of the
-    true surface there: mean error under 0.05 on vertices within 0.5% of the size of it."""
+    """Outward winding (positive volume), and the texture's colour at each vertex is the
+    photos' colour of the true surface there: mean error under 0.05 on vertices within 0.5%
+    of the size of it."""
+    from gpu.appearance import Surface
+
     mesh = trimesh.load(run["dir"] / "scan.glb", force="mesh")
     assert mesh.volume > 0
     centres = np.array([i["center"] for i in run["report"]["images"]])
     s, R, t = evaluate.similarity(centres, np.array([c.centre for c in synthetic.cameras()]))
     points = s * np.asarray(mesh.vertices) @ R.T + t
     expected, distance = synthetic.surface_colour(points)
-    linear = np.asarray(mesh.visual.vertex_colors)[:, :3] / 255.0
-    srgb = np.where(linear <= 0.0031308, linear * 12.92, 1.055 * linear ** (1 / 2.4) - 0.055)
+    surface = Surface.from_trimesh(mesh)
+    assert surface.image is not None
+    srgb = surface.colour_at_vertices()
     close = (distance < 0.005 * synthetic.object_size()) & (points[:, 1] > 0.1)   # not the unseen underside
     assert close.sum() > 1000
     error = np.abs(srgb[close] - expected[close]).mean()
@@ -96,8 +100,16 @@ def test_the_output_frame_stands_the_object_on_the_ground(run):
     """The ground is y = 0 with the cameras above it, as scenes in the app are."""
     mesh = trimesh.load(run["dir"] / "scan.glb", force="mesh")
     centres = np.array([i["center"] for i in run["report"]["images"]])
-    assert mesh.bounds[0][1] > -0.02 * mesh.extents.max()
+    assert abs(mesh.bounds[0][1]) < 1e-6 * mesh.extents.max()   # stands on y = 0, not a sliver above it
     assert (centres[:, 1] > mesh.bounds[1][1] * 0.5).all()
+    # the ground is cut away: nothing reaches past the objects' own footprint (the textured
+    # ground square in the photos is more than twice as wide)
+    s, R, t = evaluate.similarity(centres, np.array([c.centre for c in synthetic.cameras()]))
+    aligned = s * np.asarray(mesh.vertices) @ R.T + t
+    lo = np.minimum(synthetic.SPHERE_C - synthetic.SPHERE_R, synthetic.BOX_LO)
+    hi = np.maximum(synthetic.SPHERE_C + synthetic.SPHERE_R, synthetic.BOX_HI)
+    slack = 0.05 * synthetic.object_size()
+    assert (aligned[:, [0, 2]] > lo[[0, 2]] - slack).all() and (aligned[:, [0, 2]] < hi[[0, 2]] + slack).all()
 
 
 def test_project_gets_the_mesh_as_asset_node_and_version(run):
