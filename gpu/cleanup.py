@@ -26,11 +26,17 @@ def stand_on_ground(mesh, cut: float, tolerance: float):
     """The fused volume was cut just above the ground (at height ``cut``, so the floor stays out
     of the object) and closed by a flat cap there: move that cap down to y = 0, so the object
     stands on the ground as it did in the photos instead of floating a sliver above it. The
-    faces of the bottom row stretch down over the sliver cut away."""
+    band below ``cut + tolerance`` is stretched down, not flattened: wall vertices in it keep
+    their order, so no face folds onto the cap and a closed mesh stays closed."""
     vertices = np.array(mesh.vertices)
-    cap = vertices[:, 1] <= cut + tolerance
-    if cap.any():
-        vertices[cap, 1] = 0.0
+    top = cut + tolerance
+    band = vertices[:, 1] <= top
+    if band.any():
+        low = vertices[band, 1].min()
+        if top - low > 1e-12:
+            vertices[band, 1] = (vertices[band, 1] - low) * (top / (top - low))
+        else:
+            vertices[band, 1] = 0.0
         mesh.vertices = vertices
     return mesh
 
