@@ -76,12 +76,16 @@ def _f_score(glb: Path, report: dict) -> float:
                           seen).f_score
 
 
-def _reconstruct(images: Path, out: Path, report_path: Path, quality: str, home: Path, code: Path) -> float:
+def _reconstruct(images: Path, out: Path, report_path: Path, quality: str, home: Path, code: Path
+                 ) -> tuple[float, str | None]:
+    """Seconds, and the CLI's last error line when it failed."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "dstudio_desktop", "reconstruct", str(images), "-o", str(out),
-                    "--report", str(report_path), "--quality", quality], check=True, stdout=subprocess.DEVNULL,
-                   cwd=code, env={**os.environ, "DSTUDIO_HOME": str(home), "PYTHONPATH": str(code)})
-    return time.perf_counter() - start
+    proc = subprocess.run([sys.executable, "-m", "dstudio_desktop", "reconstruct", str(images), "-o", str(out),
+                           "--report", str(report_path), "--quality", quality], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True, cwd=code,
+                          env={**os.environ, "DSTUDIO_HOME": str(home), "PYTHONPATH": str(code)})
+    failed = None if proc.returncode == 0 else (proc.stderr.strip().splitlines() or ["(no message)"])[-1]
+    return time.perf_counter() - start, failed
 
 
 def pathtraced_set(code: Path = REPO, qualities: tuple[str, ...] = QUALITIES) -> dict:
@@ -93,7 +97,10 @@ def pathtraced_set(code: Path = REPO, qualities: tuple[str, ...] = QUALITIES) ->
         tmp = Path(tmp)
         for quality in qualities:
             out, report_path = tmp / f"{quality}.glb", tmp / f"{quality}.json"
-            wall = _reconstruct(truth.images, out, report_path, quality, tmp / "home", code)
+            wall, failed = _reconstruct(truth.images, out, report_path, quality, tmp / "home", code)
+            if failed:
+                results[quality] = {"wall_s": wall, "failed": failed}
+                continue
             report = json.loads(report_path.read_text())
             results[quality] = {"wall_s": wall, "timings": report["timings"], "points": report["num_points"],
                                 "why": report.get("unregistered_why", {}),
@@ -105,6 +112,9 @@ def pathtraced_set(code: Path = REPO, qualities: tuple[str, ...] = QUALITIES) ->
           + f"{'P@3%':>7s}{'R@3%':>7s}{'seconds':>9s}")
     for quality in qualities:
         r = results[quality]
+        if "failed" in r:
+            print(f"{quality:10s} failed after {r['wall_s']:.0f} s: {r['failed']}")
+            continue
         sc = r["scores"]
         print(f"{quality:10s}{r['registered']:>5d}/{n}{r['points']:8d}"
               + "".join(f"{sc[f]['f']:8.3f}" for f in ("1%", "2%", "3%", "5%"))

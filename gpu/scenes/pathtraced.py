@@ -170,3 +170,68 @@ def score_result(glb: Path, report: dict, truth: Truth, count: int = 60000) -> d
             "alignment_rms": next(iter(found.values())).alignment_rms,
             "scores": {f"{f:.0%}": {"precision": s.precision, "recall": s.recall, "f": s.f_score}
                        for f, s in found.items()}}
+
+
+def _coloured_samples(mesh, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Points on a loaded result mesh and their sRGB colour (0..1): from its texture when it
+    has one, else interpolated from its vertex colours (which the pipeline writes linear)."""
+    import trimesh
+
+    if mesh.visual.kind == "texture":
+        points, _, colours = trimesh.sample.sample_surface(mesh, count, sample_color=True, seed=2)
+        return np.asarray(points), np.asarray(colours)[:, :3] / 255.0
+    points, faces = trimesh.sample.sample_surface(mesh, count, seed=2)
+    bary = trimesh.triangles.points_to_barycentric(mesh.triangles[faces], points)
+    linear = np.asarray(mesh.visual.vertex_colors)[:, :3] / 255.0
+    rgb = np.einsum("ij,ijk->ik", bary, linear[mesh.faces[faces]])
+    return np.asarray(points), np.where(rgb <= 0.0031308, rgb * 12.92, 1.055 * np.clip(rgb, 0, 1) ** (1 / 2.4) - 0.055)
+
+
+def view_of_result(glb: Path, report: dict, truth: Truth, camera: Camera, count: int = 600_000
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The result seen from one of the truth's cameras (after aligning its camera centres to the
+    true ones): its image (sRGB 0..1), the pixels it covers, and the pixels the true product covers."""
+    import trimesh
+
+    from gpu import evaluate
+
+    placed = [i for i in report["images"] if i["registered"]]
+    s, R, t = evaluate.similarity(np.array([i["center"] for i in placed]), truth.centres([i["name"] for i in placed]))
+    mesh = trimesh.load(glb, force="mesh")
+    points, colours = _coloured_samples(mesh, count)
+    image, covered = evaluate.splat(s * points @ R.T + t, colours, camera.K, camera.R, camera.centre, WIDTH, HEIGHT)
+    true_mesh = trimesh.Trimesh(truth.vertices, truth.faces, process=False)
+    true_points, _ = trimesh.sample.sample_surface(true_mesh, count, seed=3)
+    _, product = evaluate.splat(np.asarray(true_points), np.zeros((len(true_points), 3)), camera.K, camera.R,
+                                camera.centre, WIDTH, HEIGHT)
+    return image, covered, product
+
+
+def colour_error(glb: Path, report: dict, truth: Truth) -> float:
+    """Mean absolute sRGB error (0..1) of the result against the held-out photos, over the
+    pixels where both the result and the true product are seen."""
+    from PIL import Image
+
+    errors = []
+    for cam in truth.heldout:
+        image, covered, product = view_of_result(glb, report, truth, cam)
+        photo = np.asarray(Image.open(truth.folder / "heldout" / f"{cam.name}.jpg").convert("RGB"), float) / 255
+        both = covered & product
+        errors.append(np.abs(image[both] - photo[both]).mean())
+    return float(np.mean(errors))
+
+
+def side_by_side(glb: Path, report: dict, truth: Truth, camera: Camera, photo: Path, out: Path) -> None:
+    """A PNG: the photo on the left, the result from the same camera on the right (grey where
+    the result has nothing)."""
+    from PIL import Image
+
+    image, covered, _ = view_of_result(glb, report, truth, camera)
+    image[~covered] = 0.5
+    left = Image.open(photo).convert("RGB")
+    right = Image.fromarray((np.clip(image, 0, 1) * 255).astype(np.uint8))
+    both = Image.new("RGB", (2 * WIDTH, HEIGHT))
+    both.paste(left, (0, 0))
+    both.paste(right, (WIDTH, 0))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    both.save(out)

@@ -104,8 +104,8 @@ def test_a_duplicate_in_a_good_set_is_a_warning(photos, tmp_path):
     for path in photos.iterdir():
         shutil.copy(path, tmp_path / path.name)
     first = sorted(photos.iterdir())[0]
-    _shaken_copy(Image.open(first), 2, 1).save(tmp_path / "again.jpg", quality=85)
+    _shaken_copy(Image.open(first), 2, 1).save(tmp_path / "view_zz_again.jpg", quality=85)
     report = check_photos(tmp_path)
-    assert report.ok and "again.jpg" in report.images
+    assert report.ok and "view_zz_again.jpg" in report.images
     assert [(f.file, f.problem) for f in report.findings if "near-duplicate" in f.problem] == [
-        ("again.jpg", f"a near-duplicate of {first.name} (adds no new view)")]
+        ("view_zz_again.jpg", f"a near-duplicate of {first.name} (adds no new view)")]
