@@ -3,9 +3,11 @@ product set (tests/data/pathtraced: 36 JPEGs at 800x600 rendered by Blender's Cy
 COLMAP's own CLI (Debian's `colmap`) running feature extraction, exhaustive matching and
 mapping on the same images in the same run.
 
-    python benchmarks/reconstruct_bench.py [synthetic] [pathtraced] [--code DIR] [--qualities draft,normal]
+    python benchmarks/reconstruct_bench.py [synthetic] [pathtraced] [global] [--code DIR]
+        [--qualities draft,normal] [--keep DIR]
 
-``--code`` runs the reconstruction from another checkout (the figures before a change).
+``--code`` runs the reconstruction from another checkout (the figures before a change);
+``--keep`` copies each path-traced result (GLB and report) there.
 For the path-traced set it prints photos placed, F-score at 1, 2, 3 and 5% of the object's
 size, seconds, and the photos COLMAP's CLI placed.
 
@@ -88,7 +90,7 @@ def _reconstruct(images: Path, out: Path, report_path: Path, quality: str, home:
     return time.perf_counter() - start, failed
 
 
-def pathtraced_set(code: Path = REPO, qualities: tuple[str, ...] = QUALITIES) -> dict:
+def pathtraced_set(code: Path = REPO, qualities: tuple[str, ...] = QUALITIES, keep: Path | None = None) -> dict:
     from gpu.scenes import pathtraced
 
     truth = pathtraced.load()
@@ -102,6 +104,10 @@ def pathtraced_set(code: Path = REPO, qualities: tuple[str, ...] = QUALITIES) ->
                 results[quality] = {"wall_s": wall, "failed": failed}
                 continue
             report = json.loads(report_path.read_text())
+            if keep is not None:   # the results themselves, to look at
+                keep.mkdir(parents=True, exist_ok=True)
+                shutil.copy(out, keep / out.name)
+                shutil.copy(report_path, keep / report_path.name)
             results[quality] = {"wall_s": wall, "timings": report["timings"], "points": report["num_points"],
                                 "why": report.get("unregistered_why", {}),
                                 **pathtraced.score_result(out, report, truth)}
@@ -137,6 +143,11 @@ def main(argv: list[str] | None = None) -> dict:
         i = argv.index("--code")
         code = Path(argv.pop(i + 1)).resolve()
         argv.pop(i)
+    keep = None
+    if "--keep" in argv:
+        i = argv.index("--keep")
+        keep = Path(argv.pop(i + 1)).resolve()
+        argv.pop(i)
     if "--qualities" in argv:
         i = argv.index("--qualities")
         qualities = tuple(argv.pop(i + 1).split(","))
@@ -146,7 +157,7 @@ def main(argv: list[str] | None = None) -> dict:
     if "synthetic" in sets:
         results["synthetic"] = synthetic_set()
     if "pathtraced" in sets:
-        results["pathtraced"] = pathtraced_set(code, qualities)
+        results["pathtraced"] = pathtraced_set(code, qualities, keep)
     if "global" in sets:
         results["global"] = global_against_incremental()
     return results

@@ -113,7 +113,7 @@ def why_not_placed(name: str, names: dict[int, str], graph: dict[int, dict[int, 
 
 def run(image_dir: Path, names: list[str], work: Path, *, max_image_size: int, max_features: int,
         use_cuda: bool, progress: ProgressCallback, cancel: CancelToken | None,
-        domain_size_pooling: bool = False) -> SparseModel:
+        domain_size_pooling: bool = True) -> SparseModel:
     import pycolmap
 
     work.mkdir(parents=True, exist_ok=True)
@@ -125,7 +125,9 @@ def run(image_dir: Path, names: list[str], work: Path, *, max_image_size: int, m
     extraction.max_image_size = max_image_size
     extraction.sift.max_num_features = max_features
     # pooling the descriptor over several window sizes (Dong & Soatto) matches across the
-    # changes of scale and viewpoint round an object better; CPU SIFT only
+    # changes of scale and viewpoint round an object better; CPU SIFT only. Measured on the
+    # path-traced set at draft: 36 of 36 placed and 1,979 points with it, 32 and 435 without,
+    # for 1.5x the structure stage's time
     extraction.sift.domain_size_pooling = domain_size_pooling and not use_cuda
     reader = pycolmap.ImageReaderOptions()
     reader.camera_model = "SIMPLE_RADIAL"
