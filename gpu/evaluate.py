@@ -79,7 +79,7 @@ def splat(points: np.ndarray, colours: np.ndarray, K: np.ndarray, R: np.ndarray,
           width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
     """A z-buffered image of coloured points (dense samples of a surface, in the camera's world)
     seen by an OpenCV camera: (HxWx3 colours, HxW mask of covered pixels). Each point covers
-    its pixel; a 3x3 closing of the depth then fills the gaps between samples."""
+    its pixel; points hidden behind nearer ones are dropped and the gaps filled from neighbours."""
     cam = (points - centre) @ R.T
     front = cam[:, 2] > 1e-6
     cam, colours = cam[front], np.asarray(colours, float)[front]
@@ -93,10 +93,15 @@ def splat(points: np.ndarray, colours: np.ndarray, K: np.ndarray, R: np.ndarray,
     image = np.zeros((height, width, 3))
     depth[v[order], u[order]] = z[order]
     image[v[order], u[order]] = colours[order]
-    # fill one-pixel holes from the nearest neighbour in depth
-    for dy, dx in ((0, 1), (1, 0), (0, -1), (-1, 0)):
-        shifted_d = np.roll(depth, (dy, dx), axis=(0, 1))
-        shifted_c = np.roll(image, (dy, dx), axis=(0, 1))
-        hole = ~np.isfinite(depth) & np.isfinite(shifted_d)
-        depth[hole], image[hole] = shifted_d[hole], shifted_c[hole]
+    # a far-side point seen through a gap between near samples is hidden: drop points well
+    # behind the nearest depth round them, then fill the holes from their neighbours
+    from scipy.ndimage import minimum_filter
+
+    depth[depth > 1.03 * minimum_filter(depth, size=5)] = np.inf
+    for _ in range(2):
+        for dy, dx in ((0, 1), (1, 0), (0, -1), (-1, 0)):
+            shifted_d = np.roll(depth, (dy, dx), axis=(0, 1))
+            shifted_c = np.roll(image, (dy, dx), axis=(0, 1))
+            hole = ~np.isfinite(depth) & np.isfinite(shifted_d)
+            depth[hole], image[hole] = shifted_d[hole], shifted_c[hole]
     return image, np.isfinite(depth)

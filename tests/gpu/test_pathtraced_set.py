@@ -44,3 +44,31 @@ def test_the_true_surface_stands_on_the_floor_and_is_seen():
         pix = (truth.samples - cam.centre) @ cam.R.T @ cam.K.T
         u, v = pix[:, 0] / pix[:, 2], pix[:, 1] / pix[:, 2]
         assert abs(np.median(u) - pathtraced.WIDTH / 2) < 60 and abs(np.median(v) - pathtraced.HEIGHT / 2) < 80
+
+
+def test_scores_at_each_tolerance_and_a_view_of_points():
+    """The true surface scored against itself (moved by a known similarity, as a reconstruction's
+    own frame would be) is perfect at every tolerance; a shell half a tolerance out scores 0 at
+    1% and 1 at 5%. And a splatted view hides what is behind the nearest surface."""
+    from gpu import evaluate
+
+    truth = pathtraced.load()
+    cams = np.array([c.centre for c in truth.cameras])
+    angle = 0.4
+    R = np.array([[np.cos(angle), 0, np.sin(angle)], [0, 1, 0], [-np.sin(angle), 0, np.cos(angle)]])
+    own = lambda p: (p - 0.2) @ R / 3.0   # noqa: E731 - the inverse of 3 R p + 0.2
+    exact = evaluate.scores(own(truth.samples), truth.samples, own(cams), cams, truth.object_size)
+    assert all(s.f_score > 0.999 for s in exact.values()) and list(exact) == list(evaluate.FRACTIONS)
+    shifted = truth.samples + [0, 0.02 * truth.object_size, 0]
+    off = evaluate.scores(own(shifted), truth.samples, own(cams), cams, truth.object_size)
+    assert off[0.01].precision < 0.5 and off[0.05].f_score > 0.99
+
+    cam = truth.cameras[0]
+    grid = np.stack(np.meshgrid(np.linspace(-0.3, 0.3, 400), np.linspace(0, 0.6, 400)), -1).reshape(-1, 2)
+    near = np.column_stack([np.full(len(grid), 0.5), grid[:, 1], grid[:, 0]])     # a red wall at x = 0.5
+    far = near - [1.0, 0, 0]                                                      # a blue one behind it
+    colours = np.concatenate([np.tile([1.0, 0, 0], (len(near), 1)), np.tile([0, 0, 1.0], (len(far), 1))])
+    image, covered = evaluate.splat(np.concatenate([near, far]), colours, cam.K, cam.R, cam.centre,
+                                    pathtraced.WIDTH, pathtraced.HEIGHT)
+    centre = image[280:320, 380:420]
+    assert covered[280:320, 380:420].all() and (centre[..., 0] == 1).all() and (centre[..., 2] == 0).all()
