@@ -1,6 +1,15 @@
-"""`dstudio reconstruct` on the 24-image synthetic scene (640x480), with COLMAP's own CLI
-(Debian's `colmap`) running feature extraction, exhaustive matching and mapping on the same
-images in the same run.
+"""`dstudio reconstruct` on the 24-image synthetic scene (640x480) and on the path-traced
+product set (tests/data/pathtraced: 36 JPEGs at 800x600 rendered by Blender's Cycles), with
+COLMAP's own CLI (Debian's `colmap`) running feature extraction, exhaustive matching and
+mapping on the same images in the same run.
+
+    python benchmarks/reconstruct_bench.py [synthetic] [pathtraced] [global] [--code DIR]
+        [--qualities draft,normal] [--keep DIR]
+
+``--code`` runs the reconstruction from another checkout (the figures before a change);
+``--keep`` copies each path-traced result (GLB and report) there.
+For the path-traced set it prints photos placed, F-score at 1, 2, 3 and 5% of the object's
+size, seconds, and the photos COLMAP's CLI placed.
 
 Prints the time per stage at each quality, the F-score at 3% of the object's size, and the
 ratio of our structure-from-motion stage (pycolmap, the same algorithms) to COLMAP's CLI.
@@ -24,9 +33,12 @@ import trimesh
 from gpu import evaluate, synthetic
 
 QUALITIES = ("draft", "normal")
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 
 
 def _colmap(images: Path, work: Path) -> dict[str, float] | None:
+    """COLMAP's CLI on ``images``: seconds per step and the photos its largest model placed."""
     exe = shutil.which("colmap")
     if exe is None:
         return None
@@ -43,10 +55,16 @@ def _colmap(images: Path, work: Path) -> dict[str, float] | None:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     for name, cmd in steps.items():
         start = time.perf_counter()
-        subprocess.run([str(c) for c in cmd], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       env=env)
+        # the mapper exits 1 when it finds no initial pair: a result (nothing placed), not a crash
+        subprocess.run([str(c) for c in cmd], check=name != "mapping", stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, env=env)
         times[name] = time.perf_counter() - start
     times["total"] = sum(times.values())
+    import pycolmap
+
+    models = [pycolmap.Reconstruction(d) for d in sorted(sparse.iterdir()) if (d / "images.bin").exists()]
+    times["registered"] = max((m.num_reg_images() for m in models), default=0)
+    times["points"] = max((len(m.points3D) for m in models), default=0)
     return times
 
 
@@ -61,7 +79,147 @@ def _f_score(glb: Path, report: dict) -> float:
                           seen).f_score
 
 
-def main() -> dict:
+def _reconstruct(images: Path, out: Path, report_path: Path, quality: str, home: Path, code: Path
+                 ) -> tuple[float, str | None]:
+    """Seconds, and the CLI's last error line when it failed."""
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "dstudio_desktop", "reconstruct", str(images), "-o", str(out),
+                           "--report", str(report_path), "--quality", quality], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True, cwd=code,
+                          env={**os.environ, "DSTUDIO_HOME": str(home), "PYTHONPATH": str(code)})
+    failed = None if proc.returncode == 0 else (proc.stderr.strip().splitlines() or ["(no message)"])[-1]
+    return time.perf_counter() - start, failed
+
+
+def pathtraced_set(code: Path = REPO, qualities: tuple[str, ...] = QUALITIES, keep: Path | None = None) -> dict:
+    from gpu.scenes import pathtraced
+
+    truth = pathtraced.load()
+    results: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        for quality in qualities:
+            out, report_path = tmp / f"{quality}.glb", tmp / f"{quality}.json"
+            wall, failed = _reconstruct(truth.images, out, report_path, quality, tmp / "home", code)
+            if failed:
+                results[quality] = {"wall_s": wall, "failed": failed}
+                continue
+            report = json.loads(report_path.read_text())
+            if keep is not None:   # the results themselves, to look at
+                keep.mkdir(parents=True, exist_ok=True)
+                shutil.copy(out, keep / out.name)
+                shutil.copy(report_path, keep / report_path.name)
+            results[quality] = {"wall_s": wall, "timings": report["timings"], "points": report["num_points"],
+                                "why": report.get("unregistered_why", {}),
+                                **pathtraced.score_result(out, report, truth)}
+        results["colmap"] = _colmap(truth.images, tmp)
+    n = len(truth.cameras)
+    print(f"Reconstruction of the path-traced product set: {n} JPEGs, 800x600, CPU (2 cores); code {code}")
+    print(f"{'':10s}{'placed':>8s}{'points':>8s}" + "".join(f"{'F@' + f:>8s}" for f in ("1%", "2%", "3%", "5%"))
+          + f"{'P@3%':>7s}{'R@3%':>7s}{'seconds':>9s}")
+    for quality in qualities:
+        r = results[quality]
+        if "failed" in r:
+            print(f"{quality:10s} failed after {r['wall_s']:.0f} s: {r['failed']}")
+            continue
+        sc = r["scores"]
+        print(f"{quality:10s}{r['registered']:>5d}/{n}{r['points']:8d}"
+              + "".join(f"{sc[f]['f']:8.3f}" for f in ("1%", "2%", "3%", "5%"))
+              + f"{sc['3%']['precision']:7.3f}{sc['3%']['recall']:7.3f}{r['wall_s']:9.1f}")
+        for name, why in r["why"].items():
+            print(f"    not placed {name}: {why}")
+    colmap = results["colmap"]
+    if colmap is None:
+        print("COLMAP CLI not found (apt-get install colmap); no peer figure")
+    else:
+        print(f"COLMAP CLI (exhaustive, default SIFT): placed {colmap['registered']}/{n}, {colmap['points']} points, "
+              f"{colmap['total']:.1f} s")
+    return results
+
+
+def main(argv: list[str] | None = None) -> dict:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    code, qualities = REPO, QUALITIES
+    if "--code" in argv:
+        i = argv.index("--code")
+        code = Path(argv.pop(i + 1)).resolve()
+        argv.pop(i)
+    keep = None
+    if "--keep" in argv:
+        i = argv.index("--keep")
+        keep = Path(argv.pop(i + 1)).resolve()
+        argv.pop(i)
+    if "--qualities" in argv:
+        i = argv.index("--qualities")
+        qualities = tuple(argv.pop(i + 1).split(","))
+        argv.pop(i)
+    sets = argv or ["synthetic", "pathtraced"]
+    results = {}
+    if "synthetic" in sets:
+        results["synthetic"] = synthetic_set()
+    if "pathtraced" in sets:
+        results["pathtraced"] = pathtraced_set(code, qualities, keep)
+    if "global" in sets:
+        results["global"] = global_against_incremental()
+    return results
+
+
+def global_against_incremental(count: int = 300, scale: float = 0.5) -> dict:
+    """A set of hundreds (the synthetic scene, ``count`` views at 320x240): features and
+    sequential matching once, then pycolmap's incremental mapping and its global mapping
+    (GLOMAP) on the same database, each timed, each scored by its camera centres."""
+    import pycolmap
+    from PIL import Image
+
+    cams = synthetic.cameras(count, scale)
+    out: dict = {"images": count}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        images = tmp / "photos"
+        images.mkdir()
+        start = time.perf_counter()
+        for cam in cams:
+            Image.fromarray(synthetic.render(cam)).save(images / f"{cam.name}.jpg", quality=92)
+        out["render_s"] = time.perf_counter() - start
+        db = tmp / "db.db"
+        reader = pycolmap.ImageReaderOptions()
+        reader.camera_model = "SIMPLE_RADIAL"
+        start = time.perf_counter()
+        pycolmap.extract_features(db, images, camera_mode=pycolmap.CameraMode.SINGLE, reader_options=reader)
+        out["features_s"] = time.perf_counter() - start
+        pairing = pycolmap.SequentialPairingOptions()
+        pairing.overlap = 15
+        start = time.perf_counter()
+        pycolmap.match_sequential(db, pairing_options=pairing)
+        out["matching_s"] = time.perf_counter() - start
+        true_centres = {f"{c.name}.jpg": c.centre for c in cams}
+        for kind, mapper in (("incremental", pycolmap.incremental_mapping), ("global", pycolmap.global_mapping)):
+            target = tmp / kind
+            target.mkdir()
+            start = time.perf_counter()
+            models = mapper(db, images, target)
+            seconds = time.perf_counter() - start
+            best = max(models.values(), key=lambda m: m.num_reg_images()) if models else None
+            placed = [im for im in best.images.values() if im.has_pose] if best else []
+            rms = float("nan")
+            if len(placed) >= 3:
+                found = np.array([im.projection_center() for im in placed])
+                truth = np.array([true_centres[im.name] for im in placed])
+                s, R, t = evaluate.similarity(found, truth)
+                rms = float(np.sqrt(((s * found @ R.T + t - truth) ** 2).sum(1).mean()))
+            out[kind] = {"seconds": seconds, "registered": len(placed), "centre_rms": rms}
+    print(f"Mapping {count} images (synthetic, {cams[0].K[0, 2] * 2:.0f}x{cams[0].K[1, 2] * 2:.0f}, sequential "
+          f"matching, overlap 15): pycolmap {pycolmap.__version__}")
+    print(f"  render {out['render_s']:.0f} s, features {out['features_s']:.0f} s, matching {out['matching_s']:.0f} s")
+    for kind in ("incremental", "global"):
+        r = out[kind]
+        print(f"  {kind:12s} {r['seconds']:7.1f} s  placed {r['registered']}/{count}  camera-centre rms "
+              f"{r['centre_rms']:.4f} (scene units; object size {synthetic.object_size():.2f})")
+    print(f"  global / incremental time: {out['global']['seconds'] / out['incremental']['seconds']:.2f}x")
+    return out
+
+
+def synthetic_set() -> dict:
     results: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

@@ -215,6 +215,8 @@ def reconstruct(images: Path, output: Path, quality: str = "normal", device: str
             "num_points": int(len(model.points)),
             "mean_reprojection_error": model.mean_reprojection_error,
             "dropped_models": model.dropped_models,
+            "unregistered_why": model.why_unregistered,     # per photo not placed: its matches, its neighbours
+            "second_pass_placed": model.second_pass_placed,
             "findings": [{"file": f.file, "problem": f.problem} for f in checked.findings],
             "device": device,
             "feature_device": "cuda" if colmap_cuda else "cpu",

@@ -51,8 +51,9 @@ def look_at(centre: np.ndarray, target: np.ndarray) -> np.ndarray:
     return np.stack([right, down, forward])
 
 
-def cameras(count: int = 24) -> list[Camera]:
-    K = np.array([[FOCAL, 0, WIDTH / 2], [0, FOCAL, HEIGHT / 2], [0, 0, 1.0]])
+def cameras(count: int = 24, scale: float = 1.0) -> list[Camera]:
+    """``count`` views on two rings; ``scale`` shrinks the images (for sets of hundreds)."""
+    K = np.array([[FOCAL * scale, 0, WIDTH * scale / 2], [0, FOCAL * scale, HEIGHT * scale / 2], [0, 0, 1.0]])
     target = np.array([0.0, 0.3, 0.0])
     out = []
     for i in range(count):
@@ -62,7 +63,7 @@ def cameras(count: int = 24) -> list[Camera]:
         radius = 2.6
         centre = target + radius * np.array([np.cos(elevation) * np.cos(angle), np.sin(elevation),
                                              np.cos(elevation) * np.sin(angle)])
-        out.append(Camera(f"view_{i:02d}", K, look_at(centre, target), centre))
+        out.append(Camera(f"view_{i:02d}" if count <= 100 else f"view_{i:03d}", K, look_at(centre, target), centre))
     return out
 
 
@@ -107,8 +108,9 @@ def _intersect(origins: np.ndarray, dirs: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def render(camera: Camera) -> np.ndarray:
-    """An 8-bit RGB image of the scene from ``camera``."""
-    u, v = np.meshgrid(np.arange(WIDTH) + 0.5, np.arange(HEIGHT) + 0.5)
+    """An 8-bit RGB image of the scene from ``camera`` (its size follows the camera's principal point)."""
+    width, height = round(2 * camera.K[0, 2]), round(2 * camera.K[1, 2])
+    u, v = np.meshgrid(np.arange(width) + 0.5, np.arange(height) + 0.5)
     pixels = np.stack([u.ravel(), v.ravel(), np.ones(u.size)], axis=1)
     dirs = (np.linalg.inv(camera.K) @ pixels.T).T @ camera.R  # camera to world: R^T d
     dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
@@ -121,7 +123,7 @@ def render(camera: Camera) -> np.ndarray:
         mask = kind == k
         shade = 0.35 + 0.65 * np.clip(normal[mask] @ LIGHT, 0, 1)
         colour[mask] = _texture(points[mask], seed) * shade[:, None]
-    return (np.clip(colour, 0, 1) * 255).astype(np.uint8).reshape(HEIGHT, WIDTH, 3)
+    return (np.clip(colour, 0, 1) * 255).astype(np.uint8).reshape(height, width, 3)
 
 
 def surface_colour(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

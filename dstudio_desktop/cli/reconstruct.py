@@ -40,7 +40,9 @@ def cmd_reconstruct(args: argparse.Namespace, out: Output) -> int:
              f"{report['mean_reprojection_error']:.2f} px) on {report['device']} in {report['seconds']:.0f} s"]
     lines += [f"  {stage}: {seconds:.1f} s" for stage, seconds in report["timings"].items()]
     lines += [f"  warning: {f['file']}: {f['problem']}" for f in report["findings"]]
-    lines += [f"  not placed: {i['name']}" for i in report["images"] if not i["registered"]]
+    why = report.get("unregistered_why", {})
+    lines += [f"  not placed: {i['name']}" + (f": {why[i['name']]}" if i["name"] in why else "")
+              for i in report["images"] if not i["registered"]]
     result = {"output": str(output), "report": report}
     if args.project:
         with _workspace() as ws:

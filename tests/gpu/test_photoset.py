@@ -71,3 +71,41 @@ def test_unreadable_and_foreign_files_and_empty_folders(photos, tmp_path):
     assert problems["readme.txt"].startswith("not an image file")
     assert "too small" in problems["tiny.png"]
     assert not report.ok and "0 usable image(s)" in report.refused
+
+
+PATHTRACED = Path(__file__).resolve().parents[1] / "data" / "pathtraced" / "images"
+
+
+def test_a_ring_set_ten_degrees_apart_has_no_near_duplicates():
+    """The path-traced set: 36 views 10 degrees apart round two rings. Neighbours look alike
+    (their difference hashes are close), but parallax makes each a view of its own."""
+    report = check_photos(PATHTRACED)
+    assert report.ok and len(report.images) == 36
+    assert [f for f in report.findings if "near-duplicate" in f.problem] == []
+
+
+def _shaken_copy(image: Image.Image, dx: int, dy: int) -> Image.Image:
+    """The same view again, the camera moved by a hand's shake: shifted a few pixels."""
+    w, h = image.size
+    return image.crop((dx, dy, w - 4 + dx, h - 4 + dy)).resize((w, h), Image.BILINEAR)
+
+
+def test_a_set_of_true_duplicates_is_refused(tmp_path):
+    first = Image.open(sorted(PATHTRACED.iterdir())[0]).convert("RGB")
+    for i in range(10):
+        _shaken_copy(first, i % 3, i % 4).save(tmp_path / f"shot_{i:02d}.jpg", quality=60 + 3 * i)
+    report = check_photos(tmp_path)
+    assert not report.ok and "1 distinct view(s) among 10 usable images" in report.refused
+    duplicates = [f.file for f in report.findings if "near-duplicate of shot_00.jpg" in f.problem]
+    assert duplicates == [f"shot_{i:02d}.jpg" for i in range(1, 10)]
+
+
+def test_a_duplicate_in_a_good_set_is_a_warning(photos, tmp_path):
+    for path in photos.iterdir():
+        shutil.copy(path, tmp_path / path.name)
+    first = sorted(photos.iterdir())[0]
+    _shaken_copy(Image.open(first), 2, 1).save(tmp_path / "view_zz_again.jpg", quality=85)
+    report = check_photos(tmp_path)
+    assert report.ok and "view_zz_again.jpg" in report.images
+    assert [(f.file, f.problem) for f in report.findings if "near-duplicate" in f.problem] == [
+        ("view_zz_again.jpg", f"a near-duplicate of {first.name} (adds no new view)")]
