@@ -49,6 +49,13 @@ FORMATS: dict[str, Format] = {
 MODEL_EXTENSIONS: tuple[str, ...] = tuple(e for f in FORMATS.values() for e in f.extensions)
 
 
+def dialog_filter() -> str:
+    """The model formats as a file dialog's name filter: all of them first, then one per format."""
+    patterns = " ".join(f"*{e}" for e in MODEL_EXTENSIONS)
+    each = ";;".join(f"{f.name} ({' '.join('*' + e for e in f.extensions)})" for f in FORMATS.values())
+    return f"3D models ({patterns});;{each}"
+
+
 def is_model_path(path: Path) -> bool:
     """Whether a command-line target names a model file (it exists, or ends like one) rather than a project."""
     return path.is_file() or path.suffix.lower() in MODEL_EXTENSIONS

@@ -32,18 +32,11 @@ from PySide6.QtWidgets import (
 
 from ..errors import Cancelled, DStudioError
 from ..jobs import Job, ThreadJob
-from ..meshio import FORMATS
-from ..meshio.formats import MODEL_EXTENSIONS
+from ..meshio.formats import dialog_filter
 from ..services import cloud_jobs
 from .tasks import follow
 
 LOCAL = "local"
-
-
-def _file_filter() -> str:
-    patterns = " ".join(f"*{e}" for e in MODEL_EXTENSIONS)
-    each = ";;".join(f"{f.name} ({' '.join('*' + e for e in f.extensions)})" for f in FORMATS.values())
-    return f"3D models ({patterns});;{each}"
 
 
 class ExportDialog(QDialog):
@@ -120,7 +113,7 @@ class ExportDialog(QDialog):
         return [(model.item(i), self.how.itemData(i)) for i in range(1, self.how.count())]
 
     def browse(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export", self.path.text(), _file_filter())
+        path, _ = QFileDialog.getSaveFileName(self, "Export", self.path.text(), dialog_filter())
         if path:
             self.path.setText(path)
 

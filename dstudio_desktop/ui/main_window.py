@@ -13,8 +13,7 @@ from ..core import SNAPSHOT_DOCUMENTS, CameraView, Project, SurfacePoint
 from ..core import camera_math as cm
 from ..core.progress import check
 from ..errors import DStudioError
-from ..meshio import FORMATS
-from ..meshio.formats import MODEL_EXTENSIONS
+from ..meshio.formats import MODEL_EXTENSIONS, dialog_filter
 from ..render.pins import annotation_pins
 from ..render.prepare import PreparedAsset, prepare_asset
 from ..render.viewport import Viewport
@@ -51,12 +50,6 @@ def prepare_assets(ws: Workspace, asset_ids: list[str], progress=None, token=Non
         except DStudioError:
             continue
     return prepared
-
-
-def _file_filter() -> str:
-    patterns = " ".join(f"*{e}" for e in MODEL_EXTENSIONS)
-    each = ";;".join(f"{f.name} ({' '.join('*' + e for e in f.extensions)})" for f in FORMATS.values())
-    return f"3D models ({patterns});;{each}"
 
 
 class MainWindow(QMainWindow):
@@ -317,7 +310,7 @@ class MainWindow(QMainWindow):
     # -- files --------------------------------------------------------------
 
     def import_dialog(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Import models", "", _file_filter())
+        paths, _ = QFileDialog.getOpenFileNames(self, "Import models", "", dialog_filter())
         if paths:
             self.import_paths(paths)
 
