@@ -19,7 +19,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -34,7 +33,7 @@ from ..errors import Cancelled, DStudioError
 from ..jobs import Job, ThreadJob
 from ..meshio.formats import dialog_filter
 from ..services import cloud_jobs
-from .tasks import follow
+from .tasks import follow, run_buttons
 
 LOCAL = "local"
 
@@ -87,18 +86,9 @@ class ExportDialog(QDialog):
         self.status = QLabel("")
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
-        buttons = QDialogButtonBox()
-        self.run_button = QPushButton("Export")
+        buttons, self.run_button, self.cancel_button = run_buttons(self, "Export")
         # wide enough for its longer label: the box does not grow a button whose text changes
         self.run_button.setMinimumWidth(self.run_button.fontMetrics().horizontalAdvance("Send to the cloud") + 32)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        buttons.addButton(self.run_button, QDialogButtonBox.AcceptRole)
-        buttons.addButton(self.cancel_button, QDialogButtonBox.ActionRole)
-        buttons.addButton(QDialogButtonBox.Close)
-        self.run_button.clicked.connect(self.start)
-        self.cancel_button.clicked.connect(self.cancel)
-        buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.resize(600, 260)
         self.ask_prices()

@@ -18,7 +18,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -34,7 +33,7 @@ from PySide6.QtWidgets import (
 from ..errors import Cancelled, DStudioError
 from ..jobs import Job, ThreadJob
 from ..jobs.cloud import CloudJob
-from .tasks import follow
+from .tasks import follow, run_buttons
 
 
 class ReconstructDialog(QDialog):
@@ -105,17 +104,8 @@ class ReconstructDialog(QDialog):
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
 
-        buttons = QDialogButtonBox()
-        self.run_button = QPushButton("Reconstruct")
-        self.run_button.setEnabled(False)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        buttons.addButton(self.run_button, QDialogButtonBox.AcceptRole)
-        buttons.addButton(self.cancel_button, QDialogButtonBox.ActionRole)
-        buttons.addButton(QDialogButtonBox.Close)
-        self.run_button.clicked.connect(self.start)
-        self.cancel_button.clicked.connect(self.cancel)
-        buttons.rejected.connect(self.reject)
+        buttons, self.run_button, self.cancel_button = run_buttons(self, "Reconstruct")
+        self.run_button.setEnabled(False)   # until the photo check passes
         layout.addWidget(buttons)
         self.resize(560, 520)
         self._cloud_available(self.jobs.unavailable() if self.jobs is not None else "no connection to a server")

@@ -9,7 +9,7 @@ import traceback
 from typing import Any, Callable, Optional, Union
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QProgressDialog, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QProgressDialog, QPushButton, QWidget
 
 from ..errors import DStudioError
 from ..jobs import Job, JobState, ThreadJob, Work
@@ -96,3 +96,19 @@ def run_task(parent: QWidget, title: str, work: Union[Job, Work], on_done: Calla
 
     dialog.canceled.connect(job.cancel)
     return follow(parent, job, report, finish, fail)
+
+
+def run_buttons(dialog: QDialog, run_label: str) -> tuple[QDialogButtonBox, QPushButton, QPushButton]:
+    """A dialog's Run, Cancel and Close buttons wired to its ``start()``, ``cancel()`` and
+    ``reject()``; Cancel starts disabled (the dialog enables it while its run goes)."""
+    buttons = QDialogButtonBox()
+    run = QPushButton(run_label)
+    cancel = QPushButton("Cancel")
+    cancel.setEnabled(False)
+    buttons.addButton(run, QDialogButtonBox.AcceptRole)
+    buttons.addButton(cancel, QDialogButtonBox.ActionRole)
+    buttons.addButton(QDialogButtonBox.Close)
+    run.clicked.connect(dialog.start)
+    cancel.clicked.connect(dialog.cancel)
+    buttons.rejected.connect(dialog.reject)
+    return buttons, run, cancel
