@@ -1,7 +1,8 @@
 """The frozen app's entry point (PyInstaller runs this as ``/opt/dstudio/dstudio``).
 
 It is the ``dstudio`` command, and one more thing: long work runs in child processes started
-as ``sys.executable -m MODULE`` (the reconstruction worker, ``jobs/reconstruct.py``). In the
+as ``sys.executable -m MODULE`` (the reconstruction worker, ``jobs/reconstruct.py``; the
+stand-ins' decimation, ``render/decimate.py``). In the
 frozen app ``sys.executable`` is this program, so ``-m`` with one of the modules below runs that
 module as ``python -m`` would. Nothing else is accepted after ``-m``: the app is not a general
 Python interpreter.
@@ -9,7 +10,7 @@ Python interpreter.
 
 import sys
 
-CHILD_MODULES = {"gpu.worker"}
+CHILD_MODULES = {"gpu.worker", "dstudio_desktop.render.decimate"}
 
 
 def _run_child(module: str, args: list[str]) -> None:

@@ -62,7 +62,7 @@ class SceneView:
         self._coarse_pending: set[str] = set()
         self._pickers: dict[str, MeshPicker] = {}
         self._pickers_wanted: set[str] = set()   # built in the background after the first frame
-        self._background_started = False
+        self.background_started = False
         self._pool = ThreadPoolExecutor(max_workers=BACKGROUND_WORKERS, thread_name_prefix="scene-view")
         self._closed = False
         self.camera_view = None
@@ -135,9 +135,9 @@ class SceneView:
         """Start building the picking structures handed-over parts lack and the stand-ins of
         large meshes: called once the scene has been drawn, so on two cores neither competes
         with the first frame."""
-        if self._background_started:
+        if self.background_started:
             return
-        self._background_started = True
+        self.background_started = True
         for asset_id in list(self._pickers_wanted):
             self._submit(self._build_picker, asset_id, self._meshes[asset_id])
         self._pickers_wanted.clear()
@@ -160,7 +160,7 @@ class SceneView:
             self._display[asset_id] = prepared.display
         if prepared.picker is not None:
             self._pickers[asset_id] = prepared.picker
-        elif prepared.display is not None and self._background_started:
+        elif prepared.display is not None and self.background_started:
             self._submit(self._build_picker, asset_id, prepared.mesh)
         elif prepared.display is not None:
             self._pickers_wanted.add(asset_id)
@@ -214,7 +214,7 @@ class SceneView:
     def reset(self) -> None:
         """Rebuild every view from the model (after a project or version is loaded)."""
         self._close_views()
-        self._background_started = False   # the background work starts again after the next frame
+        self.background_started = False   # the background work starts again after the next frame
         # the tree's shape only changes by replacing the scene graph, which comes back here
         self._parents: dict[str, Optional[Node]] = {n.id: p for n, p in self.project.scene_graph.walk()}
         for node, _ in self.project.scene_graph.walk():

@@ -104,6 +104,7 @@ class Viewport:
         self.camera.view_set.connect(self._view_changed)
         self.camera.interacting.connect(self._interacting)
         self._settle_timer = None
+        self._background_timer = None
         self.scene_view: Optional[SceneView] = None
         self.pins = PinLayer(self.view.scene)
         self.frame_ms = 0.0
@@ -165,9 +166,18 @@ class Viewport:
         self.frame_ms = (time.perf_counter() - self._draw_started) * 1000
         if self.canvas.drafting:
             self.canvas.adapt(self.frame_ms)
+        if self.scene_view is not None and not self.scene_view.background_started:
+            # after this paint has been shown (a 0 s timer), not inside it: the frame reaches the
+            # screen before any background job can hold the interpreter
+            from vispy import app
+
+            self._background_timer = app.Timer(0.0, connect=self._start_background, iterations=1,
+                                               app=self.canvas.app, start=True)
+        self.frame_drawn.emit(self.frame_ms)
+
+    def _start_background(self, event=None) -> None:
         if self.scene_view is not None:
             self.scene_view.start_background_work()
-        self.frame_drawn.emit(self.frame_ms)
 
     def set_project(self, project: Optional[Project], mesh_source: Optional[MeshSource] = None,
                     prepared: Optional[dict[str, PreparedAsset]] = None) -> None:
@@ -250,9 +260,10 @@ class Viewport:
         return float(np.linalg.norm(np.subtract(bounds[1], bounds[0]))) if bounds is not None else 1.0
 
     def close(self) -> None:
-        if self._settle_timer is not None:
-            self._settle_timer.stop()
-            self._settle_timer = None
+        for timer in (self._settle_timer, self._background_timer):
+            if timer is not None:
+                timer.stop()
+        self._settle_timer = self._background_timer = None
         # whoever subscribed (a window, the other half of a comparison) may outlive this viewport
         for signal in (self.frame_drawn, self.camera.moved, self.camera.clicked, self.camera.view_set,
                        self.camera.interacting):

@@ -95,6 +95,8 @@ class Workspace:
             except sqlite3.Error as err:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
+                if self._db.execute("PRAGMA user_version").fetchone()[0] == DB_SCHEMA_VERSION:
+                    return  # another opening (a thread, the CLI) upgraded it while this one waited
                 kept = f"; a copy from before is {self.backup_path}" if self.backup_path else ""
                 raise WorkspaceError(f"{self.home}: upgrading the workspace from schema {current} failed, "
                                      f"nothing was changed: {err}{kept}") from None

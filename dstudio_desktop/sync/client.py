@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import base64
 import time
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 from ..errors import DStudioError
 from .session import Session
@@ -30,6 +31,8 @@ class BackendClient:
                  timeout: float = 30.0) -> None:
         self.url = url.rstrip("/")
         self.anon_key = anon_key
+        import httpx  # here: a tenth of a second of imports the window's first frame need not wait for
+
         self.http = httpx.Client(base_url=self.url, timeout=timeout, transport=transport, http2=False)
         self.token: Optional[str] = None
 
@@ -43,6 +46,8 @@ class BackendClient:
         return {**headers, **(extra or {})}
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        import httpx
+
         headers = self._headers(kwargs.pop("headers", None))
         try:
             response = self.http.request(method, path, headers=headers, **kwargs)

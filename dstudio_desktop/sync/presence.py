@@ -24,10 +24,12 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
-import httpx
 from psygnal import Signal
+
+if TYPE_CHECKING:  # imported where it is used: the window opens without it
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -395,6 +397,8 @@ class PresenceClient:
                    "Prefer": "return=representation"}
         values = {"cursor_state": {"camera": self._state.camera} if self._state.camera else {},
                   "selection_state": {"node_ids": self._state.selection}, "is_active": active}
+        import httpx
+
         try:
             async with httpx.AsyncClient(base_url=self.url, timeout=5, transport=self._transport) as http:
                 if insert:

@@ -1,36 +1,88 @@
-"""Starting the desktop app."""
+"""Starting the desktop app.
+
+A model file named on the command line (``dstudio open part.glb``, as a file manager's
+"Open with" runs it) is read, stored as a new project and prepared for drawing on a thread
+started before Qt is even imported, while the window is made; then it is shown. Nothing is
+written for a file that cannot be read."""
 
 from __future__ import annotations
 
 import sys
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-from ..core import Project
-from ..errors import DStudioError
-from ..store import Workspace
-from ..sync.runner import open_workspace
+if TYPE_CHECKING:
+    from ..core import Project
+    from ..render.prepare import PreparedAsset
+    from ..store import Workspace
+
+POLL_MS = 5  # how often the GUI looks whether the model file has been read
+
+
+class ModelReading:
+    """A model file being read and stored as a new project, with its meshes' drawing data."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="open-file")
+        self.future: Future = pool.submit(self._read)
+        pool.shutdown(wait=False)
+
+    def _read(self) -> tuple[str, dict[str, PreparedAsset]]:
+        # numpy, the file and the workspace's own connection: no Qt, no GL, so all of it runs
+        # beside Qt's start-up and the window's making
+        from ..core import Project
+        from ..render.prepare import prepare_asset
+        from ..services.changes import land
+        from ..services.geometry import geometry_change, import_label, read_geometry
+        from ..sync.runner import open_workspace
+
+        scenes = read_geometry([self.path])  # parsed and validated before anything is written
+        project = Project(name=self.path.stem or "Imported model")
+        change = geometry_change(project.id, scenes, import_label([self.path]))
+        with open_workspace() as ws:
+            ws.create_project(project)
+            land(ws, change)
+        # picking structures are built after the first frame, as when a project opens
+        prepared = {asset_id: prepare_asset(mesh, picker=False)
+                    for scene in scenes for asset_id, mesh in scene.meshes.items()}
+        return project.id, prepared
+
+    def project(self, ws: Workspace) -> tuple[Project, dict[str, PreparedAsset]]:
+        """The new project as stored, with its drawing data; raises the file's ``DStudioError``
+        (nothing stored) when it could not be read."""
+        project_id, prepared = self.future.result()
+        return ws.load_project(project_id), prepared
+
+
+def start_reading(target: Optional[str]) -> Optional[ModelReading]:
+    """A reading of ``target`` when it names a model file; None for the sample or a project."""
+    if target is None:
+        return None
+    path = Path(target)
+    return ModelReading(path) if path.is_file() else None
 
 
 def open_target(ws: Workspace, target: Optional[str]) -> Project:
-    """The sample project (no target), a new project made from a model file, or a project by name/id."""
+    """The sample project (no target) or a project by name or id (a model file is a ``ModelReading``)."""
     if target is None:
         from ..services.sample import install_sample
 
         return install_sample(ws)
-    path = Path(target)
-    if path.is_file():
-        from ..services.geometry import import_files
-
-        project = ws.create_project(path.stem or "Imported model")
-        import_files(ws, project.id, [path])
-        return ws.load_project(project.id)
     return ws.load_project(target)
 
 
-def run_app(target: Optional[str] = None) -> int:
+def prepare_window(target: Optional[str] = None):
+    """The application and its main window (not shown yet), and a function that opens what
+    ``target`` names in it; (app, None, None) after a one-line error when that cannot be opened."""
+    reading = start_reading(target)  # first: the file is read while Qt starts
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
     from vispy import app as vispy_app
+
+    from ..errors import DStudioError
+    from ..sync.runner import open_workspace
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("DesignStudio")
@@ -38,20 +90,49 @@ def run_app(target: Optional[str] = None) -> int:
     app.setDesktopFileName("dstudio")  # the desktop entry (packaging/dstudio.desktop) and its icon
     vispy_app.use_app("pyside6")
     from .about_dialog import app_icon
-    from .first_run import show_first_run_hint
     from .main_window import MainWindow
 
     app.setWindowIcon(app_icon())
 
+    def refuse(err: DStudioError, parent=None) -> None:
+        QMessageBox.critical(parent, "Design Studio", str(err))
+        print(f"dstudio: error: {err}", file=sys.stderr)
+
     try:
         ws = open_workspace()
-        project = open_target(ws, target)
+        project = open_target(ws, target) if reading is None else None
     except DStudioError as err:
-        QMessageBox.critical(None, "Design Studio", str(err))
-        print(f"dstudio: error: {err}", file=sys.stderr)
-        return 1
+        refuse(err)
+        return app, None, None
     window = MainWindow(ws)
-    window.open_project(project.id)
+
+    def open_it() -> None:
+        if reading is None:
+            window.open_project(project.id)
+            return
+
+        def look() -> None:
+            if not reading.future.done():
+                QTimer.singleShot(POLL_MS, look)
+                return
+            try:
+                stored, prepared = reading.project(ws)
+            except DStudioError as err:
+                refuse(err, window)
+                return
+            window.show_project(stored, prepared)
+
+        look()
+
+    return app, window, open_it
+
+
+def run_app(target: Optional[str] = None) -> int:
+    app, window, open_it = prepare_window(target)
+    if window is None:
+        return 1
+    from .first_run import show_first_run_hint
+
     if window.remembered_geometry:
         window.show()
     else:  # the first time: the whole screen, the viewport at its heart
@@ -59,5 +140,7 @@ def run_app(target: Optional[str] = None) -> int:
         if screen is not None:
             window.setGeometry(screen.availableGeometry())  # what "maximised" means with no window manager
         window.showMaximized()
+    open_it()
     hint = show_first_run_hint(window.viewport.canvas.native)  # noqa: F841 - owned by the viewport widget
     return app.exec()
+

@@ -33,6 +33,7 @@ STANDARD_VIEWS = ["front", "back", "left", "right", "top", "bottom", "iso"]
 # a project whose meshes take less than this opens at once; a larger one loads on a worker with progress
 INLINE_OPEN_BYTES = 16 * 1024 * 1024
 SIDE_PANEL_WIDTHS = (290, 380)  # pixels, left and right: the panels start this wide, the viewport takes the rest
+SESSION_READ_MS = 2000  # the keyring's sign-in is read after the first frame with a project, or after this
 LAYOUT_DELAY_MS = 50  # dock sizes take only once the shown window has been laid out by the platform
 
 
@@ -101,6 +102,7 @@ class MainWindow(QMainWindow):
         from .sync_status import SyncStatus
 
         self.sync_status = SyncStatus(self)
+        QTimer.singleShot(SESSION_READ_MS, self.sync_status.read_session)  # if no frame with a project comes
         from .presence_panel import PresencePanel
 
         self.presence_panel = PresencePanel(self)  # who else is in the project, live
@@ -159,7 +161,7 @@ class MainWindow(QMainWindow):
         asset_ids = sorted({n.asset_id for n, _ in project.scene_graph.walk() if n.asset_id})
         size = self.ws.assets_size(asset_ids)
         if size <= INLINE_OPEN_BYTES:
-            self._show_project(project, prepare_assets(self.ws, asset_ids))
+            self.show_project(project, prepare_assets(self.ws, asset_ids))
             return
         home = self.ws.home
 
@@ -167,10 +169,12 @@ class MainWindow(QMainWindow):
             with open_workspace(home) as ws:
                 return prepare_assets(ws, asset_ids, progress, token)
 
-        run_task(self, f"Opening {project.name}", work, lambda prepared: self._show_project(project, prepared),
+        run_task(self, f"Opening {project.name}", work, lambda prepared: self.show_project(project, prepared),
                  self.show_error)
 
-    def _show_project(self, project: Project, prepared: dict[str, PreparedAsset]) -> None:
+    def show_project(self, project: Project, prepared: dict[str, PreparedAsset]) -> None:
+        """Show a loaded project whose meshes have been prepared for drawing (by ``open_project``,
+        or by a model file read while the app started)."""
         if self.project is not None:
             if self.editor.dirty:
                 self.editor.save()
@@ -575,6 +579,8 @@ class MainWindow(QMainWindow):
 
     def _frame_drawn(self, ms: float) -> None:
         self.frame_label.setText(f"{ms:.1f} ms/frame")
+        if self.project is not None:  # once the part is on screen (a 0-timer: after this paint is shown)
+            QTimer.singleShot(0, self.sync_status.read_session)
 
     def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
         action = QAction(text, self)

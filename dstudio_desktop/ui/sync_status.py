@@ -34,6 +34,18 @@ class SyncStatus(QObject):
         self.timer = QTimer(self)
         self.timer.setInterval(INTERVAL_MS)
         self.timer.timeout.connect(self.sync_now)
+        self._session_read = False
+        self._show_idle()
+
+    def read_session(self) -> None:
+        """Take up the sign-in kept in the keyring and start syncing with it. The window calls
+        this once its first frame is up: finding the system keyring alone can take a third of a
+        second, which opening a file should not wait for."""
+        if self._session_read:
+            return
+        self._session_read = True
+        if self.session is not None:
+            return  # signed in meanwhile
         try:
             self.session = load_session()
         except DStudioError as err:
@@ -83,6 +95,7 @@ class SyncStatus(QObject):
         from .tasks import run_task
 
         def done(session: Session) -> None:
+            self._session_read = True
             self.session = session
             self.timer.start()
             self.sync_now()
@@ -95,6 +108,7 @@ class SyncStatus(QObject):
         from ..sync.runner import sign_out
 
         sign_out()
+        self._session_read = True  # what the keyring held is gone: nothing to take up later
         self.session, self.last_report = None, None
         self.timer.stop()
         self.window.presence_panel.leave()  # signed out: no longer among the people in the project

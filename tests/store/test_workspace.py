@@ -139,3 +139,28 @@ def test_a_corrupt_database_gives_a_clear_error(home: Path) -> None:
     (home / "workspace.sqlite3").write_bytes(b"not a database" * 100)
     with pytest.raises(WorkspaceError, match="cannot open the workspace database"):
         Workspace()
+
+
+def test_a_new_workspace_opened_by_two_at_once_is_made_once(tmp_path):
+    """The app reads a model file on a thread that opens the workspace while the window opens
+    it too: on a new workspace both find schema 0, and the one that waited for the other's
+    upgrade must take it, not fail on its tables being there ("duplicate column name")."""
+    def open_it(home: Path, start: threading.Barrier, failures: list) -> None:
+        start.wait()
+        try:
+            Workspace(home).close()
+        except Exception as err:  # noqa: BLE001 - the failure is what this test looks for
+            failures.append(err)
+
+    for attempt in range(12):
+        home = tmp_path / f"home{attempt}"
+        start = threading.Barrier(3)
+        failures: list = []
+        threads = [threading.Thread(target=open_it, args=(home, start, failures)) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert failures == []
+        with Workspace(home) as ws:
+            assert ws.create_project("after").name == "after"
