@@ -11,6 +11,8 @@ from typing import Optional
 
 import numpy as np
 
+from .extent import extent
+
 CHUNK = 1024
 
 
@@ -28,7 +30,7 @@ class MeshPicker:
     def __init__(self, positions: np.ndarray, faces: np.ndarray) -> None:
         tri = np.asarray(positions, dtype=np.float64)[np.asarray(faces)]
         centre = tri.mean(axis=1)
-        lo, hi = centre.min(axis=0), centre.max(axis=0)
+        lo, hi = extent(centre)
         q = ((centre - lo) / np.maximum(hi - lo, 1e-30) * 1023).astype(np.uint32)
         order = np.argsort(_spread(q[:, 0]) | (_spread(q[:, 1]) << 1) | (_spread(q[:, 2]) << 2), kind="stable")
         self.face_index = order

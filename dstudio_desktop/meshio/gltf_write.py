@@ -13,6 +13,7 @@ import numpy as np
 import pygltflib as g
 
 from ..core import Material, Node
+from ..core.extent import extent
 from .meshdata import MeshData
 from .scenedata import SceneData
 
@@ -53,8 +54,8 @@ class _Builder:
         view = self._view(memoryview(np.ascontiguousarray(arr)).cast("B"), target)
         acc = g.Accessor(bufferView=view, componentType=ctype, count=len(arr), type=atype)
         if minmax:
-            acc.min = [float(v) for v in arr.min(axis=0)]
-            acc.max = [float(v) for v in arr.max(axis=0)]
+            lo, hi = extent(arr)
+            acc.min, acc.max = [float(v) for v in lo], [float(v) for v in hi]
         self.gltf.accessors.append(acc)
         return len(self.gltf.accessors) - 1
 

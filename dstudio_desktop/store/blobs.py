@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from pathlib import Path
+from typing import Optional
 
 from ..atomic import atomic_write
+
+STALE_PART_S = 3600.0  # a temp file untouched this long has no writer left
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -32,10 +36,18 @@ class BlobStore:
         atomic_write(final, data, tmp_dir=self.tmp)
         return digest
 
-    def clean_partial(self) -> int:
-        """Remove temp files a crashed writer left behind; returns how many."""
+    def clean_partial(self, now: Optional[float] = None) -> int:
+        """Remove temp files a crashed writer left behind; returns how many. A file written to
+        in the last STALE_PART_S is left alone: it is another writer's, under way (the app's
+        reading thread, the CLI beside the app), and deleting it failed that writer's import."""
+        now = time.time() if now is None else now
         count = 0
         for leftover in self.tmp.glob("*.part"):
-            leftover.unlink(missing_ok=True)
+            try:
+                if now - leftover.stat().st_mtime < STALE_PART_S:
+                    continue
+                leftover.unlink()
+            except FileNotFoundError:
+                continue  # its writer finished (renamed it) meanwhile
             count += 1
         return count

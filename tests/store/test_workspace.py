@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -106,8 +108,13 @@ def test_partial_blob_files_are_cleaned_on_open(home: Path) -> None:
         ws.create_project("p")
     leftover = home / "blobs" / "tmp" / "deadbeef.part"
     leftover.write_bytes(b"half")
+    hours_ago = time.time() - 2 * 3600
+    os.utime(leftover, (hours_ago, hours_ago))
+    under_way = home / "blobs" / "tmp" / "cafe.part"  # another writer's, being written now
+    under_way.write_bytes(b"half so far")
     with Workspace():
         assert not leftover.exists()
+        assert under_way.read_bytes() == b"half so far"
 
 
 def test_projects_resolve_by_name_id_or_prefix(home: Path) -> None:
