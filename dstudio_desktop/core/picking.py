@@ -28,18 +28,27 @@ def _spread(v: np.ndarray) -> np.ndarray:
 
 class MeshPicker:
     def __init__(self, positions: np.ndarray, faces: np.ndarray) -> None:
-        tri = np.asarray(positions, dtype=np.float64)[np.asarray(faces)]
-        centre = tri.mean(axis=1)
+        # float32 as the positions are (a chunk is tested in float64): a 2M-triangle part's
+        # structure is 72 MB, where float64 copies of it took 500 MB at their peak
+        positions = np.asarray(positions, dtype=np.float32)
+        faces = np.asarray(faces)
+        centre = (positions[faces[:, 0]] + positions[faces[:, 1]] + positions[faces[:, 2]]) / 3
         lo, hi = extent(centre)
         q = ((centre - lo) / np.maximum(hi - lo, 1e-30) * 1023).astype(np.uint32)
+        del centre
         order = np.argsort(_spread(q[:, 0]) | (_spread(q[:, 1]) << 1) | (_spread(q[:, 2]) << 2), kind="stable")
         self.face_index = order
-        self.tri = tri[order]
+        self.tri = positions[faces[order]]
         n_chunks = (len(order) + CHUNK - 1) // CHUNK
-        pad = n_chunks * CHUNK - len(order)
-        padded = np.concatenate([self.tri, np.repeat(self.tri[-1:], pad, axis=0)]) if pad else self.tri
-        boxes = padded.reshape(n_chunks, CHUNK * 3, 3)
-        self.box_lo, self.box_hi = boxes.min(axis=1), boxes.max(axis=1)
+        self.box_lo = np.empty((n_chunks, 3), np.float64)
+        self.box_hi = np.empty((n_chunks, 3), np.float64)
+        whole = len(order) // CHUNK
+        if whole:
+            boxes = self.tri[:whole * CHUNK].reshape(whole, CHUNK * 3, 3)
+            self.box_lo[:whole], self.box_hi[:whole] = boxes.min(axis=1), boxes.max(axis=1)
+        if whole < n_chunks:  # the last, shorter chunk
+            rest = self.tri[whole * CHUNK:].reshape(-1, 3)
+            self.box_lo[whole], self.box_hi[whole] = rest.min(axis=0), rest.max(axis=0)
 
     def intersect(self, origin: np.ndarray, direction: np.ndarray) -> Optional[tuple[float, int]]:
         """(t, face) of the nearest hit with t > 0 along origin + t * direction, or None."""
@@ -56,7 +65,7 @@ class MeshPicker:
             if best is not None and near[chunk] > best[0]:
                 break
             sl = slice(chunk * CHUNK, min((chunk + 1) * CHUNK, len(self.tri)))
-            t = _ray_triangles(origin, direction, self.tri[sl])
+            t = _ray_triangles(origin, direction, self.tri[sl].astype(np.float64))
             if np.isfinite(t).any():
                 i = int(np.argmin(t))
                 if best is None or t[i] < best[0]:

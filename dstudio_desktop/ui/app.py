@@ -25,6 +25,15 @@ class ModelReading:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        # what the reading needs is imported here, before the thread and before Qt (see
+        # models_before_qt), so the thread imports nothing while Qt is imported
+        from ..render import prepare  # noqa: F401
+        from ..services import changes, geometry  # noqa: F401
+        from ..sync import runner  # noqa: F401
+
+        if path.suffix.lower() not in (".glb", ".gltf"):
+            from ..meshio import trimesh_io  # noqa: F401 - trimesh for every other format
+
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="open-file")
         self.future: Future = pool.submit(self._read)
         pool.shutdown(wait=False)
@@ -56,6 +65,13 @@ class ModelReading:
         return ws.load_project(project_id), prepared
 
 
+def models_before_qt() -> None:
+    """Import the model's pydantic classes before PySide6: PySide6's import hook inspects each
+    module imported after it, which breaks pydantic's lazy attributes part-way through their
+    import ("cannot import name ... from partially initialized module")."""
+    from ..core import Project  # noqa: F401
+
+
 def start_reading(target: Optional[str]) -> Optional[ModelReading]:
     """A reading of ``target`` when it names a model file; None for the sample or a project."""
     if target is None:
@@ -76,6 +92,7 @@ def open_target(ws: Workspace, target: Optional[str]) -> Project:
 def prepare_window(target: Optional[str] = None):
     """The application and its main window (not shown yet), and a function that opens what
     ``target`` names in it; (app, None, None) after a one-line error when that cannot be opened."""
+    models_before_qt()
     reading = start_reading(target)  # first: the file is read while Qt starts
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
