@@ -82,3 +82,20 @@ def test_view_follows_its_model_until_closed(ball) -> None:
     view.close()
     node.visible = True                                    # a closed view no longer listens
     assert not node_view.visual.visible and node_view.visual.parent is None
+
+
+def test_creases_split_the_vertices_that_smooth_surfaces_share() -> None:
+    """Hard edges shade crisply: a cube's 8 corners become 24 (3 faces' own), a cylinder's rim
+    is split from its side but its side stays one smooth band, and a smooth closed torus keeps
+    every vertex shared; the geometry drawn is the same triangles either way."""
+    import trimesh
+
+    from dstudio_desktop.render.prepare import split_at_creases
+
+    for mesh, expected in ((trimesh.creation.box(), 24),
+                           (trimesh.creation.cylinder(radius=1, height=2, sections=32), 130),
+                           (trimesh.creation.torus(major_radius=1, minor_radius=0.3, major_sections=40,
+                                                   minor_sections=16), 640)):
+        vertices, faces = split_at_creases(mesh.vertices.astype(np.float32), mesh.faces.astype(np.uint32))
+        assert len(vertices) == expected
+        assert np.allclose(vertices[faces], mesh.vertices[mesh.faces], atol=1e-6)
