@@ -119,6 +119,7 @@ async def _serve(server, details: dict, as_json: bool) -> int:
             await task
             return 1
         await asyncio.sleep(0.05)
+    workers.settle_memory()
     _print_details(details, as_json)
     await task
     return 0
