@@ -43,7 +43,9 @@ class RunningServer:
 
 
 def start_server(storage_dir: Path, *extra_args: str) -> RunningServer:
-    """Starts ``dstudio-backend start`` with a throwaway cluster and waits until it serves.
+    """Starts ``dstudio-backend start`` with a throwaway cluster and waits until it serves
+    (with every worker serving: as many as ``dstudio-backend`` defaults to, one per core,
+    unless ``--workers`` is among ``extra_args``).
     Its log (stderr) goes to a file, never a pipe nobody reads: a full pipe would stop the
     server in the middle of a request the first time it logs a lot (a database outage)."""
     log = tempfile.TemporaryFile(mode="w+")

@@ -13,12 +13,13 @@ import uuid
 
 import httpx
 import psutil
+import psycopg
 import pytest
 import websockets
 
 from dstudio_backend.process import start_server
 
-from .conftest import signup
+from .conftest import Api, signup
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +30,10 @@ def workers_server(tmp_path_factory):
         yield running
     finally:
         running.stop()
+
+
+def server_api(server) -> Api:
+    return Api(server, server.service_role_key)
 
 
 def _workers(server) -> list[psutil.Process]:
@@ -174,6 +179,13 @@ def test_sockets_on_different_workers_see_each_others_presence_and_broadcast(wor
                 await sock.ws.close()
 
     asyncio.run(scenario())
+    # what the processes share (presence metas carry users' emails) is out of every API role's reach
+    with psycopg.connect(server.db_url) as db:
+        for role in ("anon", "authenticated"):
+            usable = db.execute("select has_schema_privilege(%s, 'dstudio_realtime', 'usage')", (role,)).fetchone()
+            assert usable == (False,), role
+    with server_api(server) as service:
+        assert service.get("presences").status_code == 404  # not in the exposed schema
 
 
 def test_a_killed_worker_s_presences_leave_and_another_worker_starts(workers_server):
