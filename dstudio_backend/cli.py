@@ -8,6 +8,7 @@ import argparse
 import asyncio
 import json
 import shutil
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -102,6 +103,9 @@ def _start(args: argparse.Namespace) -> int:
         if count > 1:
             return workers.serve(config, args.host, port, count, lambda: _print_details(details, args.json))
         server = uvicorn.Server(workers.uvicorn_config(create_app(config), host=args.host, port=port))
+        # uvicorn raises the signal it caught again once it has shut down: SIGTERM's default
+        # action would end the process here and leave the throwaway cluster running
+        signal.signal(signal.SIGTERM, workers.raise_interrupt)
         # uvicorn's own loop choice (uvloop when installed), as server.run() would make it
         with asyncio.Runner(loop_factory=server.config.get_loop_factory()) as runner:
             return runner.run(_serve(server, details, args.json))

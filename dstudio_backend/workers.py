@@ -58,6 +58,7 @@ def _worker(config, sock: socket.socket, ready) -> None:
     import uvicorn
 
     server = uvicorn.Server(uvicorn_config(create_app(config)))
+    parent = os.getppid()
 
     async def serve() -> None:
         task = asyncio.create_task(server.serve(sockets=[sock]))
@@ -72,6 +73,10 @@ def _worker(config, sock: socket.socket, ready) -> None:
             ready.close()
         except OSError:
             pass  # a replacement worker: nobody waits for it
+        while not task.done():
+            if os.getppid() != parent:  # the supervisor was killed: nobody would ever stop this worker
+                server.should_exit = True
+            await asyncio.wait([task], timeout=1.0)
         await task
 
     with asyncio.Runner(loop_factory=server.config.get_loop_factory()) as runner:
@@ -117,7 +122,7 @@ class Supervisor:
 
     def run(self) -> None:
         """Keeps N workers running until SIGINT or SIGTERM."""
-        previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+        previous = signal.signal(signal.SIGTERM, raise_interrupt)
         try:
             while True:
                 multiprocessing.connection.wait([proc.sentinel for proc in self.workers])
@@ -152,7 +157,7 @@ class Supervisor:
         self.sock.close()
 
 
-def _raise_interrupt(signum, frame) -> None:
+def raise_interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
