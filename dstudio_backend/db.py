@@ -79,6 +79,8 @@ class Pool:
         try:
             conn = await psycopg.AsyncConnection.connect(
                 self.dsn, autocommit=True, connect_timeout=max(2, int(self.connect_timeout + 0.999)))
+            # statements are prepared by pipeline.py alone (see there why not by psycopg too)
+            conn.prepare_threshold = None
         except psycopg.OperationalError as exc:
             if self._down_since is None:  # once per outage, not once per request
                 self._down_since = time.monotonic()

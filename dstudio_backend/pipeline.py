@@ -24,8 +24,22 @@ from psycopg.waiting import Wait
 
 MAX_PREPARED = 256      # per connection; beyond it statements are sent unprepared
 
-# connection -> {(query bytes, param types): statement name}
-_prepared: weakref.WeakKeyDictionary[psycopg.AsyncConnection, dict[tuple, bytes]] = weakref.WeakKeyDictionary()
+
+
+class _Names:
+    """A connection's prepared statements. Names are never reused on a connection, so a name
+    forgotten here (after the server lost them) cannot collide with one it still has."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[tuple, bytes] = {}   # (query bytes, param types) -> statement name
+        self.made = 0
+
+    def new(self) -> bytes:
+        self.made += 1
+        return b"_ds%d" % self.made
+
+
+_prepared: weakref.WeakKeyDictionary[psycopg.AsyncConnection, _Names] = weakref.WeakKeyDictionary()
 
 
 def _flush(pgconn: pq.abc.PGconn):
@@ -55,10 +69,29 @@ async def run(conn: psycopg.AsyncConnection, statements: Sequence[tuple[Any, Any
               prepare: Sequence[bool]) -> list[tuple | None]:
     """Runs ``statements`` (query, params) up to one Sync; returns each one's first row
     (None for a statement without rows). The first error raises, as psycopg's own error
-    class; the statements after it did not run."""
+    class; the statements after it did not run.
+
+    The pool's connections never prepare statements of psycopg's own (``prepare_threshold``
+    None): psycopg answers a ROLLBACK by deallocating every prepared statement of the
+    connection, these too. Should the server still lose one, the pipeline failed as a whole
+    (nothing of it committed), so it is sent once more with the names forgotten."""
+    try:
+        return await _run(conn, statements, prepare)
+    except errors.InvalidSqlStatementName:
+        _prepared.pop(conn, None)
+        if conn.info.transaction_status != pq.TransactionStatus.IDLE:
+            await conn.execute("rollback")  # an explicit begin of the failed pipeline
+        return await _run(conn, statements, prepare)
+
+
+async def _run(conn: psycopg.AsyncConnection, statements: Sequence[tuple[Any, Any]],
+               prepare: Sequence[bool]) -> list[tuple | None]:
     pgconn = conn.pgconn
     tx = Transformer(conn)
-    names = _prepared.setdefault(conn, {})
+    known = _prepared.get(conn)
+    if known is None:
+        known = _prepared[conn] = _Names()
+    names = known.by_key
     parsing: dict[int, tuple] = {}     # result group index of a Parse -> its cache key
     loads: list[int] = []              # result group index of each statement
     async with conn.lock:
@@ -71,7 +104,7 @@ async def run(conn: psycopg.AsyncConnection, statements: Sequence[tuple[Any, Any
                 key = (pgq.query, pgq.types)
                 name = names.get(key) if wanted else None
                 if wanted and name is None and len(names) < MAX_PREPARED:
-                    name = b"_ds%d" % len(names)
+                    name = known.new()
                     pgconn.send_prepare(name, pgq.query, param_types=pgq.types)
                     parsing[group] = (key, name)
                     group += 1
