@@ -150,7 +150,7 @@ def main() -> None:
     tables = []
     for workers in counts:
         storage = Path(tempfile.mkdtemp(prefix="dstudio-bench-storage-"))
-        server = start_server(storage, "--workers", str(workers))
+        server = start_server(storage, workers=workers)
         try:
             auth, rest, org, token, user_id = _setup(server)
             load = os.getloadavg()

@@ -24,8 +24,8 @@ from .conftest import Api, signup
 
 @pytest.fixture(scope="module")
 def workers_server(tmp_path_factory):
-    running = start_server(tmp_path_factory.mktemp("workers-storage"), "--workers", "2",
-                           "--realtime-timeout", "2", "--session-timeout", "30")
+    running = start_server(tmp_path_factory.mktemp("workers-storage"), "--realtime-timeout", "2",
+                           "--session-timeout", "30", workers=2)
     try:
         yield running
     finally:
