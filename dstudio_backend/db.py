@@ -279,9 +279,8 @@ class Database:
             queued.append(("commit", None))
         async with self.connection() as conn:
             try:
-                # one write, one read (pipeline.py); the request's own statements are prepared
-                results = await pipeline.run(conn, queued, [first <= i < first + len(statements)
-                                                            for i in range(len(queued))])
+                # one write, one read, every statement prepared (pipeline.py)
+                results = await pipeline.run(conn, queued, [True] * len(queued))
                 rows = results[first:first + len(statements)]
                 deleted = bool(watch_deletes and not read_only and results[first + len(statements)][0])
                 if check is not None:
