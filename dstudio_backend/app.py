@@ -63,7 +63,7 @@ class Backend:
         await self.reload_schema()
         await self.files.purge_deleted(self.db)
         self._purger = asyncio.get_running_loop().create_task(self.files.purge_periodically(self.db))
-        self.realtime.start()
+        await self.realtime.start()
 
     async def shutdown(self) -> None:
         if self._purger is not None:

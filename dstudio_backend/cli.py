@@ -8,11 +8,12 @@ import argparse
 import asyncio
 import json
 import shutil
+import signal
 import sys
 import tempfile
 from pathlib import Path
 
-from . import credits_cli
+from . import credits_cli, workers
 from .cluster import Cluster, ClusterError, free_port
 from .limits import Limits
 from .migrations import apply_migrations
@@ -42,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="close a realtime socket silent this long (default 60, as Phoenix)")
     start.add_argument("--session-timeout", type=float, default=60.0, metavar="SECONDS",
                        help="mark a presence session inactive when its heartbeats stop this long (default 60)")
+    start.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="server processes sharing the port (default: one per core)")
     start.add_argument("--json", action="store_true", help="print the connection details as one JSON line")
     migrate = sub.add_parser("migrate", help="apply the migrations to a database")
     migrate.add_argument("--dsn", required=True)
@@ -90,14 +93,19 @@ def _start(args: argparse.Namespace) -> int:
         if cluster is not None and cluster.throwaway and args.storage_dir is None:
             throwaway_storage = storage_dir  # the bytes of a throwaway database go with it
         limits = Limits(rest_body=args.max_rest_body, signed_url_max_age=args.signed_url_max_age)
-        app = create_app(Config(dsn=dsn, storage_dir=storage_dir, tokens=tokens, jwt_expiry=args.jwt_expiry,
-                                limits=limits, refresh_token_reuse_interval=args.refresh_token_reuse_interval,
-                                realtime_timeout=args.realtime_timeout, session_timeout=args.session_timeout))
-        server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=port, log_level="warning",
-                                               access_log=False, lifespan="on"))
+        config = Config(dsn=dsn, storage_dir=storage_dir, tokens=tokens, jwt_expiry=args.jwt_expiry,
+                        limits=limits, refresh_token_reuse_interval=args.refresh_token_reuse_interval,
+                        realtime_timeout=args.realtime_timeout, session_timeout=args.session_timeout)
         details = {"api_url": url, "db_url": dsn, "anon_key": tokens.api_key("anon"),
                    "service_role_key": tokens.api_key("service_role"), "jwt_secret": tokens.secret,
                    "storage_dir": str(storage_dir)}
+        count = args.workers or workers.default_workers()
+        if count > 1:
+            return workers.serve(config, args.host, port, count, lambda: _print_details(details, args.json))
+        server = uvicorn.Server(workers.uvicorn_config(create_app(config), host=args.host, port=port))
+        # uvicorn raises the signal it caught again once it has shut down: SIGTERM's default
+        # action would end the process here and leave the throwaway cluster running
+        signal.signal(signal.SIGTERM, workers.raise_interrupt)
         # uvicorn's own loop choice (uvloop when installed), as server.run() would make it
         with asyncio.Runner(loop_factory=server.config.get_loop_factory()) as runner:
             return runner.run(_serve(server, details, args.json))
@@ -115,6 +123,13 @@ async def _serve(server, details: dict, as_json: bool) -> int:
             await task
             return 1
         await asyncio.sleep(0.05)
+    workers.settle_memory()
+    _print_details(details, as_json)
+    await task
+    return 0
+
+
+def _print_details(details: dict, as_json: bool) -> None:
     if as_json:
         print(json.dumps(details), flush=True)
     else:
@@ -122,5 +137,3 @@ async def _serve(server, details: dict, as_json: bool) -> int:
         for label, key in (("API URL", "api_url"), ("DB URL", "db_url"), ("anon key", "anon_key"),
                            ("service_role key", "service_role_key"), ("JWT secret", "jwt_secret")):
             print(f"{label:>17}: {details[key]}", flush=True)
-    await task
-    return 0

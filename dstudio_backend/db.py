@@ -31,6 +31,7 @@ from typing import Any, AsyncIterator, Callable, Sequence
 import psycopg
 from psycopg.pq import TransactionStatus
 
+from . import pipeline
 from .errors import ApiError, DatabaseUnavailable
 
 log = logging.getLogger("dstudio_backend")
@@ -78,6 +79,8 @@ class Pool:
         try:
             conn = await psycopg.AsyncConnection.connect(
                 self.dsn, autocommit=True, connect_timeout=max(2, int(self.connect_timeout + 0.999)))
+            # statements are prepared by pipeline.py alone (see there why not by psycopg too)
+            conn.prepare_threshold = None
         except psycopg.OperationalError as exc:
             if self._down_since is None:  # once per outage, not once per request
                 self._down_since = time.monotonic()
@@ -208,6 +211,17 @@ async def _set_claims(conn: psycopg.AsyncConnection, claims: dict[str, Any], che
         await conn.execute(_SET_CLAIMS, (claims["role"], json.dumps(claims)))
 
 
+def _claims_statement(claims: dict[str, Any]) -> tuple[str, Any]:
+    """The statement that sets the role and claims (with the session check for a user's token)."""
+    if claims.get("role") == "authenticated" and claims.get("sub") is not None:
+        sub = _uuid_or_none(claims.get("sub"))
+        if sub is None:
+            raise SessionEnded()
+        return _SET_USER_CLAIMS, {"sub": sub, "sid": _uuid_or_none(claims.get("session_id")),
+                                  "role": claims["role"], "claims": json.dumps(claims)}
+    return _SET_CLAIMS, (claims["role"], json.dumps(claims))
+
+
 class Database:
     def __init__(self, dsn: str, max_size: int = 20, connect_timeout: float = 2.0, acquire_timeout: float = 30.0):
         self.dsn = dsn
@@ -253,34 +267,28 @@ class Database:
         # at the Sync, or rolls everything back on an error), so the common case sends no begin
         # and no commit; a read-only one, or one that waits for the check, opens its own.
         explicit = read_only or check is not None
+        queued: list[tuple[Any, Any]] = []
+        if explicit:
+            queued.append(("begin read only" if read_only else "begin", None))
+        queued.append(_claims_statement(claims))
+        first = len(queued)
+        queued.extend(statements)
+        if watch_deletes and not read_only:
+            queued.append((_OBJECTS_DELETED, None))
+        if read_only:
+            queued.append(("commit", None))
         async with self.connection() as conn:
             try:
-                async with conn.pipeline():
-                    if explicit:
-                        await conn.execute("begin read only" if read_only else "begin", prepare=False)
-                    await _set_claims(conn, claims, check_later=True)
-                    # psycopg prepares a statement on its fifth use; when an earlier statement of the
-                    # pipeline fails while later ones are still being queued, a later one can be
-                    # left marked prepared though the server skipped its Parse ("prepared statement
-                    # _pg3_N does not exist" on that connection ever after). So only the first
-                    # statement after the claims (which fail only for a dead session) is prepared.
-                    cursors = [await conn.execute(statement, params, prepare=False if i else None)
-                               for i, (statement, params) in enumerate(statements)]
-                    flag = (await conn.execute(_OBJECTS_DELETED, prepare=False)
-                            if watch_deletes and not read_only else None)
-                    if read_only:
-                        await conn.execute("commit", prepare=False)
-                rows = [await cur.fetchone() for cur in cursors]
-                deleted = bool(flag is not None and (await flag.fetchone())[0])
+                # one write, one read, every statement prepared (pipeline.py)
+                results = await pipeline.run(conn, queued, [True] * len(queued))
+                rows = results[first:first + len(statements)]
+                deleted = bool(watch_deletes and not read_only and results[first + len(statements)][0])
                 if check is not None:
                     check(rows)
                     await conn.execute("commit")
                 return Ran(rows, deleted)
             except psycopg.Error as exc:
                 if _ended(exc):
-                    # the first statement queued behind the claims may now be wrongly marked
-                    # prepared (see above): this connection's cache is not to be trusted
-                    await conn.close()
                     raise SessionEnded() from None
                 raise
             finally:

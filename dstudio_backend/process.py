@@ -42,10 +42,15 @@ class RunningServer:
                 self.process.wait()
 
 
-def start_server(storage_dir: Path, *extra_args: str) -> RunningServer:
-    """Starts ``dstudio-backend start`` with a throwaway cluster and waits until it serves.
+def start_server(storage_dir: Path, *extra_args: str, workers: int = 1) -> RunningServer:
+    """Starts ``dstudio-backend start`` with a throwaway cluster and waits until it serves
+    (every worker of it). ``workers`` server processes: one unless asked, as a worker costs
+    its start time (seconds on a loaded machine) and tests start many servers; realtime runs
+    through the database either way, and tests/backend/test_workers.py runs two.
     Its log (stderr) goes to a file, never a pipe nobody reads: a full pipe would stop the
     server in the middle of a request the first time it logs a lot (a database outage)."""
+    if "--workers" not in extra_args:
+        extra_args = (*extra_args, "--workers", str(workers))
     log = tempfile.TemporaryFile(mode="w+")
     proc = subprocess.Popen(
         [sys.executable, "-m", "dstudio_backend", "start", "--port", "0", "--json",

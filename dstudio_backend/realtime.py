@@ -16,8 +16,13 @@ The wire, as Realtime speaks it:
   ``config.broadcast.self``).
 
 A tracked presence carries the desktop's session row id as ``session_id``; when that presence
-goes (untrack, leave, a closed or timed-out socket) the row is marked inactive, and a sweep
-marks inactive every row whose heartbeats stopped (a client that died with its socket open)."""
+goes (untrack, leave, a closed or timed-out socket, the death of the server process holding the
+socket) the row is marked inactive, and a sweep marks inactive every row whose heartbeats
+stopped (a client that died with its socket open).
+
+Presence and broadcast reach the sockets of every server process on the database, not only
+this one's (realtime_bus.py: a table and NOTIFY); a channel's state is this process's presences
+and its mirror of the others'."""
 
 from __future__ import annotations
 
@@ -34,6 +39,7 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from .errors import ApiError
+from .realtime_bus import Bus
 from .tokens import TokenError
 
 log = logging.getLogger("dstudio_backend")
@@ -51,6 +57,7 @@ class Joined:
     broadcast_self: bool = False
     role: str = ""                 # the member's role in the channel's organisation, found at join
     meta: dict[str, Any] | None = None  # the tracked presence, with its phx_ref
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))  # this presence on the bus
 
 
 @dataclass(eq=False)  # compared and hashed by identity: a set of open sockets
@@ -72,7 +79,8 @@ class Connection:
 
 
 class Hub:
-    """Every open socket and the channels they joined, on one server process."""
+    """Every open socket and the channels they joined, on one server process, and the
+    presences of the other processes' sockets (kept up to date by the bus)."""
 
     def __init__(self, backend, timeout: float = 60.0, session_timeout: float = 60.0) -> None:
         self.backend = backend
@@ -80,11 +88,15 @@ class Hub:
         self.session_timeout = session_timeout  # a session row without a heartbeat this long is inactive
         self.topics: dict[str, set[Connection]] = {}
         self.connections: set[Connection] = set()
+        # topic -> (node, presence id) -> (key, meta): the other processes' presences
+        self.others: dict[str, dict[tuple[str, str], tuple[str, dict[str, Any]]]] = {}
+        self.bus = Bus(backend.db, str(uuid.uuid4()), self)
         self._sweeper: asyncio.Task | None = None
 
     # -- lifecycle -----------------------------------------------------------------
 
-    def start(self) -> None:
+    async def start(self) -> None:
+        await self.bus.start()
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())
 
     async def stop(self) -> None:
@@ -94,6 +106,7 @@ class Hub:
                 await self._sweeper
             except (asyncio.CancelledError, Exception):
                 pass
+        await self.bus.stop()
 
     async def _sweep_forever(self) -> None:
         period = max(0.2, min(self.timeout, self.session_timeout) / 4)
@@ -109,6 +122,10 @@ class Hub:
                     except (RuntimeError, OSError):
                         pass
             try:
+                # presences of a server process that died (kill -9 of a worker) leave, and
+                # their desktop sessions end, as a closed socket's would
+                for _, _, _, meta in await self.bus.reap():
+                    await self._end_session(str(meta.get("user_id")), meta)
                 async with self.backend.db.as_owner() as db:
                     await db.execute(
                         "update public.design_studio_sessions set is_active = false, updated_at = now() "
@@ -147,7 +164,58 @@ class Hub:
             joined = conn.joined.get(topic)
             if joined is not None and joined.meta is not None:
                 state.setdefault(joined.key, {"metas": []})["metas"].append(joined.meta)
+        for key, meta in self.others.get(topic, {}).values():
+            state.setdefault(key, {"metas": []})["metas"].append(meta)
         return state
+
+    # -- the other processes (realtime_bus.Mirror) ---------------------------------
+
+    def local_presences(self) -> list[tuple[str, str, str, dict[str, Any]]]:
+        return [(topic, joined.id, joined.key, joined.meta) for conn in self.connections
+                for topic, joined in conn.joined.items() if joined.meta is not None]
+
+    async def _diff(self, topic: str, joins: list[tuple[str, dict]], leaves: list[tuple[str, dict]]) -> None:
+        if not (joins or leaves) or topic not in self.topics:
+            return
+        payload: dict[str, dict] = {"joins": {}, "leaves": {}}
+        for side, entries in (("joins", joins), ("leaves", leaves)):
+            for key, meta in entries:
+                payload[side].setdefault(key, {"metas": []})["metas"].append(meta)
+        await self._to_all(topic, "presence_diff", payload)
+
+    async def remote(self, event: dict[str, Any]) -> None:
+        """Another process's track, untrack or broadcast, or processes that went."""
+        kind, topic = event.get("k"), event.get("t")
+        if kind == "track":
+            entry, new = (event["n"], event["p"]), (event["key"], event["meta"])
+            old = self.others.setdefault(topic, {}).get(entry)
+            if old is not None and old[1].get("phx_ref") == new[1].get("phx_ref"):
+                return  # seen already (in the table read at a reconnect)
+            self.others[topic][entry] = new
+            await self._diff(topic, [new], [old] if old else [])
+        elif kind == "untrack":
+            old = self.others.get(topic, {}).pop((event["n"], event["p"]), None)
+            if old is not None:
+                await self._diff(topic, [], [old])
+        elif kind == "broadcast":
+            await self._to_all(topic, "broadcast", event["m"])
+        elif kind == "gone":
+            nodes = set(event["nodes"])
+            for topic, entries in list(self.others.items()):
+                left = [entries.pop(entry) for entry in list(entries) if entry[0] in nodes]
+                await self._diff(topic, [], left)
+
+    async def resync(self, rows: list[tuple[str, str, str, str, dict[str, Any]]]) -> None:
+        """The other processes' presences as the table holds them (at start, or after the
+        database was away): the mirror becomes that, and this process's sockets get the difference."""
+        fresh: dict[str, dict[tuple[str, str], tuple[str, dict[str, Any]]]] = {}
+        for node, pid, topic, key, meta in rows:
+            fresh.setdefault(topic, {})[(node, pid)] = (key, meta)
+        old_all, self.others = self.others, fresh
+        for topic in set(old_all) | set(fresh):
+            old, new = old_all.get(topic, {}), fresh.get(topic, {})
+            same = {e for e in old.keys() & new.keys() if old[e][1].get("phx_ref") == new[e][1].get("phx_ref")}
+            await self._diff(topic, [new[e] for e in new.keys() - same], [old[e] for e in old.keys() - same])
 
     async def _to_all(self, topic: str, event: str, payload: Any, but: Connection | None = None) -> None:
         for conn in list(self.topics.get(topic, ())):
@@ -183,8 +251,10 @@ class Hub:
         if topic in conn.joined:  # a rejoin replaces the old membership
             await self.leave(conn, topic)
         conn.joined[topic] = Joined(join_ref, str(presence.get("key") or uuid.uuid4()), bool(broadcast.get("self")), role)
-        self.topics.setdefault(topic, set()).add(conn)
         await conn.send(topic, "phx_reply", {"status": "ok", "response": {"postgres_changes": []}}, ref, join_ref)
+        # the state is taken as the socket starts getting the channel's diffs (no await between),
+        # so every diff it gets comes after the state and none is missed
+        self.topics.setdefault(topic, set()).add(conn)
         await conn.send(topic, "presence_state", self._state(topic), None, join_ref)
 
     async def track(self, conn: Connection, topic: str, meta: dict[str, Any]) -> None:
@@ -196,6 +266,7 @@ class Hub:
         if old is not None:
             new["phx_ref_prev"] = old["phx_ref"]
         joined.meta = new
+        self.bus.publish({"k": "track", "t": topic, "p": joined.id, "key": joined.key, "meta": new, "old": old})
         leaves = {joined.key: {"metas": [old]}} if old is not None else {}
         await self._to_all(topic, "presence_diff", {"joins": {joined.key: {"metas": [new]}}, "leaves": leaves})
 
@@ -204,8 +275,9 @@ class Hub:
         if joined is None or joined.meta is None:
             return
         old, joined.meta = joined.meta, None
+        self.bus.publish({"k": "untrack", "t": topic, "p": joined.id, "key": joined.key, "old": old})
         await self._to_all(topic, "presence_diff", {"joins": {}, "leaves": {joined.key: {"metas": [old]}}})
-        await self._end_session(conn, old)
+        await self._end_session(str(conn.claims.get("sub")), old)
 
     async def leave(self, conn: Connection, topic: str) -> None:
         await self.untrack(conn, topic)
@@ -220,7 +292,12 @@ class Hub:
         for topic in list(conn.joined):
             await self.leave(conn, topic)
 
-    async def _end_session(self, conn: Connection, meta: dict[str, Any]) -> None:
+    async def broadcast(self, conn: Connection, topic: str, message: dict[str, Any]) -> None:
+        """To the channel's sockets here (the sender too with ``broadcast.self``) and in the other processes."""
+        self.bus.publish({"k": "broadcast", "t": topic, "m": message})
+        await self._to_all(topic, "broadcast", message, but=None if conn.joined[topic].broadcast_self else conn)
+
+    async def _end_session(self, user_id: str, meta: dict[str, Any]) -> None:
         """The presence of a desktop session went: its row says so (its own user's row only)."""
         try:
             session_id = str(uuid.UUID(str(meta.get("session_id"))))
@@ -229,7 +306,7 @@ class Hub:
         try:
             async with self.backend.db.as_owner() as db:
                 await db.execute("update public.design_studio_sessions set is_active = false, updated_at = now() "
-                                 "where id = %s and user_id::text = %s", (session_id, str(conn.claims.get("sub"))))
+                                 "where id = %s and user_id::text = %s", (session_id, user_id))
         except Exception as exc:
             log.debug("realtime: could not end session %s: %s", session_id, exc)
 
@@ -306,8 +383,7 @@ async def _handle(hub: Hub, conn: Connection, topic: str, event: str, payload: d
     elif event == "broadcast":
         message = {"type": "broadcast", "event": str(payload.get("event") or ""),
                    "payload": payload.get("payload") if isinstance(payload.get("payload"), dict) else {}}
-        joined = conn.joined[topic]
-        await hub._to_all(topic, "broadcast", message, but=None if joined.broadcast_self else conn)
+        await hub.broadcast(conn, topic, message)
         if ref is not None:
             await conn.send(topic, "phx_reply", ok, ref, join_ref)
     elif event == "access_token":
