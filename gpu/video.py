@@ -79,6 +79,16 @@ def probe(video: Path) -> str:
             f"between them (at most {MAX_FRAMES}) are the photos")
 
 
+def video_report(path: Path) -> photoset.PhotoReport:
+    """The photo check's report for a video: one line about it, or why it cannot be used."""
+    report = photoset.PhotoReport(str(path))
+    try:
+        report.findings.append(photoset.Finding(Path(path).name, probe(path)))
+    except DStudioError as err:
+        report.refused = str(err)
+    return report
+
+
 def choose(thumbs: list[np.ndarray], sharp: np.ndarray, motion: float) -> list[int]:
     """The frames kept at a motion threshold (see the module's note)."""
     floor = max(photoset.BLUR_ABSOLUTE, photoset.BLUR_RELATIVE * float(np.median(sharp)))

@@ -53,6 +53,22 @@ def test_a_set_above_the_threshold_takes_the_global_path_and_places_every_image(
     rms = float(np.sqrt(((s * found @ R.T + t - truth) ** 2).sum(1).mean()))
     assert rms < 0.02 * synthetic.object_size()
 
+    # Cancel stops global mapping (a child process: its C++ takes no cancellation token) at once
+    import threading
+    import time
+
+    from dstudio_desktop.core.progress import CancelToken
+    from dstudio_desktop.errors import Cancelled
+
+    token = CancelToken()
+    (tmp_path / "again").mkdir()
+    threading.Timer(0.5, token.cancel).start()
+    started = time.monotonic()
+    with pytest.raises(Cancelled):
+        sfm.run_global(tmp_path / "work" / "database.db", tmp_path / "photos", tmp_path / "again", names, token)
+    assert time.monotonic() - started < 3
+    assert not list((tmp_path / "again").glob("model*"))
+
 
 def test_loop_pairs_close_the_loop_and_reach_far():
     names = [f"{i:03d}" for i in range(100)]
