@@ -37,7 +37,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 
-def _colmap(images: Path, work: Path) -> dict[str, float] | None:
+def _colmap(images: Path, work: Path) -> dict | None:
     """COLMAP's CLI on ``images``: seconds per step and the photos its largest model placed."""
     exe = shutil.which("colmap")
     if exe is None:
@@ -55,11 +55,14 @@ def _colmap(images: Path, work: Path) -> dict[str, float] | None:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     for name, cmd in steps.items():
         start = time.perf_counter()
-        # the mapper exits 1 when it finds no initial pair: a result (nothing placed), not a crash
-        subprocess.run([str(c) for c in cmd], check=name != "mapping", stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, env=env)
+        proc = subprocess.run([str(c) for c in cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                              env=env)
         times[name] = time.perf_counter() - start
-    times["total"] = sum(times.values())
+        if proc.returncode != 0:   # say why, rather than a figure of nothing placed
+            lines = [line for line in proc.stderr.splitlines() if line.strip()]
+            times["failed"] = f"{name} exited {proc.returncode}: {lines[-1] if lines else '(no message)'}"
+            break
+    times["total"] = sum(times[name] for name in steps if name in times)
     import pycolmap
 
     models = [pycolmap.Reconstruction(d) for d in sorted(sparse.iterdir()) if (d / "images.bin").exists()]
@@ -133,7 +136,7 @@ def pathtraced_set(code: Path = REPO, qualities: tuple[str, ...] = QUALITIES, ke
         print("COLMAP CLI not found (apt-get install colmap); no peer figure")
     else:
         print(f"COLMAP CLI (exhaustive, default SIFT): placed {colmap['registered']}/{n}, {colmap['points']} points, "
-              f"{colmap['total']:.1f} s")
+              f"{colmap['total']:.1f} s" + (f" ({colmap['failed']})" if "failed" in colmap else ""))
     return results
 
 
@@ -283,8 +286,10 @@ def synthetic_set() -> dict:
         print("COLMAP CLI not found (apt-get install colmap); no peer figure")
     else:
         ours = results["normal"]["timings"]["structure"]
-        print(f"COLMAP CLI: features {colmap['features']:.1f} s, matching {colmap['matching']:.1f} s, "
-              f"mapping {colmap['mapping']:.1f} s, total {colmap['total']:.1f} s")
+        print(f"COLMAP CLI: placed {colmap['registered']}/24, {colmap['points']} points; features "
+              f"{colmap['features']:.1f} s, matching {colmap.get('matching', 0):.1f} s, mapping "
+              f"{colmap.get('mapping', 0):.1f} s, total {colmap['total']:.1f} s"
+              + (f" ({colmap['failed']})" if "failed" in colmap else ""))
         print(f"our structure stage (normal) / COLMAP CLI sparse: {ours / colmap['total']:.2f}x; "
               f"our whole normal run / COLMAP sparse: {results['normal']['wall_s'] / colmap['total']:.2f}x")
     return results

@@ -65,7 +65,7 @@ class SparseModel:
     dropped_models: list[int] = field(default_factory=list)   # sizes of the smaller models not kept
     why_unregistered: dict[str, str] = field(default_factory=dict)
     second_pass_placed: int = 0      # images the second pass added
-    matching: str = "exhaustive"     # or "sequential (loop)"
+    matching: str = "exhaustive"     # or "sequential (loop)", or "sequential" (names with spaces: no loop)
     mapper: str = "incremental"      # or "global"
     cameras: list[dict] = field(default_factory=list)   # per camera model: its photos, size, focal, prior
 
@@ -219,6 +219,11 @@ def match(database: Path, names: list[str], device, cancel: CancelToken | None) 
         if len(names) <= EXHAUSTIVE_UP_TO:
             pycolmap.match_exhaustive(database, device=device, cancellation_token=token)
             return "exhaustive"
+        if any(" " in name for name in names):   # COLMAP's pair list splits on spaces: its own sequential pairs
+            pairing = pycolmap.SequentialPairingOptions()
+            pairing.overlap = SEQUENTIAL_OVERLAP
+            pycolmap.match_sequential(database, pairing_options=pairing, device=device, cancellation_token=token)
+            return "sequential"
         pair_list = database.with_suffix(".pairs.txt")
         pair_list.write_text("".join(f"{a} {b}\n" for a, b in loop_pairs(sorted(names), SEQUENTIAL_OVERLAP)))
         pairing = pycolmap.ImportedPairingOptions()

@@ -31,7 +31,7 @@ def _write(folder: Path, cameras, exif_35mm: int | None = None) -> list[str]:
 
 
 def _sfm(folder: Path, names: list[str], work: Path) -> sfm.SparseModel:
-    return sfm.run(folder, names, work, max_image_size=640, max_features=2048, use_cuda=False,
+    return sfm.run(folder, names, work, max_image_size=320, max_features=1024, use_cuda=False,
                    progress=lambda f, m: None, cancel=None, domain_size_pooling=False)
 
 
@@ -121,3 +121,22 @@ def test_photos_from_two_cameras_get_a_camera_model_each(tmp_path):
         exif[0x0110] = "Third phone"
         im.save(folder / names[0], exif=exif)
     assert len(sfm.camera_groups(folder, names)) == 3
+
+
+def test_names_with_spaces_fall_back_to_colmaps_sequential_pairs(tmp_path, monkeypatch):
+    """COLMAP's pair list splits on spaces, so photos named "IMG 0001.jpg" past the exhaustive
+    threshold are matched by COLMAP's own sequential pairing (no loop) and still matched."""
+    import pycolmap
+
+    monkeypatch.setattr(sfm, "EXHAUSTIVE_UP_TO", 2)
+    folder = tmp_path / "photos"
+    for name in _write(folder, synthetic.cameras(24, 0.5)[:4]):
+        (folder / name).rename(folder / name.replace("_", " "))
+    names = sorted(p.name for p in folder.iterdir())
+    database = tmp_path / "db.db"
+    extraction = pycolmap.FeatureExtractionOptions()
+    extraction.sift.max_num_features = 1024
+    sfm.extract(database, folder, names, pycolmap.ImageReaderOptions(), extraction, pycolmap.Device.cpu, None)
+    assert sfm.match(database, names, pycolmap.Device.cpu, None) == "sequential"
+    ids, graph = sfm.match_graph(database)
+    assert all(graph[i] for i in ids)   # every photo has verified neighbours

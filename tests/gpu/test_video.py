@@ -62,7 +62,7 @@ def test_frames_are_chosen_by_sharpness_and_motion_and_placed(tmp_path):
         assert photoset.view_difference(thumbs[a], thumbs[b]) >= 0.9 * chosen.motion
     names = sorted(p.name for p in chosen.folder.iterdir())
     assert len(names) == len(chosen.frames)
-    model = sfm.run(chosen.folder, names, tmp_path / "work", max_image_size=640, max_features=2048, use_cuda=False,
+    model = sfm.run(chosen.folder, names, tmp_path / "work", max_image_size=320, max_features=1024, use_cuda=False,
                     progress=lambda f, m: None, cancel=None, domain_size_pooling=False)
     assert len(model.views) >= len(names) - 1
 
