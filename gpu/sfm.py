@@ -35,11 +35,12 @@ from dstudio_desktop.errors import DStudioError
 
 EXHAUSTIVE_UP_TO = 150   # images; beyond this every pair costs too much, so neighbours in name order are matched
 SEQUENTIAL_OVERLAP = 15  # neighbours each side in name order, when not exhaustive
-# images; from here global mapping. Measured (benchmarks/reconstruct_bench.py global, synthetic
-# views at 320x240, both placing every view with camera-centre errors of 0.06-0.07% of the
-# object's size, the machine loaded): at 100 global took 1.44x incremental's CPU time (25 s
-# against 17.5 s); at 300, 0.91x its wall time (884 s against 976 s). Between, incremental's
-# repeated bundle adjustments grow faster than global's one, so the two cross near 200.
+# images; from here global mapping. Measured (benchmarks/reconstruct_bench.py global --counts
+# 100,300: synthetic views at 320x240, both mappers placing every view with camera-centre
+# errors of 0.06-0.08% of the object's size; load average 15-25 on 2 cores): at 100, global
+# took 1.44x incremental's CPU time (25 s against 17.5 s; 1.28x wall); at 300, 0.91x (126 s
+# against 138 s; 0.65x wall, 546 s against 833 s). Incremental's repeated bundle adjustments
+# grow faster with the set than global's, so the two cross between, near 200.
 GLOBAL_FROM = 200
 # the second pass: what an image needs to be placed into the model the first pass made
 # (COLMAP's defaults are 30 inliers and a ratio of 0.25, tuned against false registrations in
