@@ -4,7 +4,7 @@ COLMAP's own CLI (Debian's `colmap`) running feature extraction, exhaustive matc
 mapping on the same images in the same run.
 
     python benchmarks/reconstruct_bench.py [synthetic] [pathtraced] [global] [--code DIR]
-        [--qualities draft,normal] [--keep DIR]
+        [--qualities draft,normal] [--keep DIR] [--counts 120,300]
 
 ``--code`` runs the reconstruction from another checkout (the figures before a change);
 ``--keep`` copies each path-traced result (GLB and report) there.
@@ -37,8 +37,14 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 
-def _colmap(images: Path, work: Path) -> dict[str, float] | None:
-    """COLMAP's CLI on ``images``: seconds per step and the photos its largest model placed."""
+def _colmap(images: Path, work: Path) -> dict | None:
+    """COLMAP's CLI on ``images``: seconds per step and the photos its largest model placed.
+
+    Its SIFT gets the help ours has, domain-size pooling, and our draft's 4,096 features: with
+    its defaults (no pooling, up to 8,192) on the path-traced set only 3 of 271 verified pairs
+    reached the mapper's 100 inliers for a first pair, every start grew no further, and the
+    mapper exited 1 ("No good initial image pair found"), and its brute-force CPU matcher took
+    50 minutes on the loaded machine for those features."""
     exe = shutil.which("colmap")
     if exe is None:
         return None
@@ -47,7 +53,8 @@ def _colmap(images: Path, work: Path) -> dict[str, float] | None:
     steps = {
         "features": [exe, "feature_extractor", "--database_path", db, "--image_path", images,
                      "--ImageReader.single_camera", "1", "--ImageReader.camera_model", "SIMPLE_RADIAL",
-                     "--SiftExtraction.use_gpu", "0"],
+                     "--SiftExtraction.use_gpu", "0", "--SiftExtraction.domain_size_pooling", "1",
+                     "--SiftExtraction.max_num_features", "4096"],
         "matching": [exe, "exhaustive_matcher", "--database_path", db, "--SiftMatching.use_gpu", "0"],
         "mapping": [exe, "mapper", "--database_path", db, "--image_path", images, "--output_path", sparse],
     }
@@ -55,11 +62,14 @@ def _colmap(images: Path, work: Path) -> dict[str, float] | None:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     for name, cmd in steps.items():
         start = time.perf_counter()
-        # the mapper exits 1 when it finds no initial pair: a result (nothing placed), not a crash
-        subprocess.run([str(c) for c in cmd], check=name != "mapping", stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, env=env)
+        proc = subprocess.run([str(c) for c in cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                              env=env)
         times[name] = time.perf_counter() - start
-    times["total"] = sum(times.values())
+        if proc.returncode != 0:   # say why, rather than a figure of nothing placed
+            lines = [line for line in proc.stderr.splitlines() if line.strip()]
+            times["failed"] = f"{name} exited {proc.returncode}: {lines[-1] if lines else '(no message)'}"
+            break
+    times["total"] = sum(times[name] for name in steps if name in times)
     import pycolmap
 
     models = [pycolmap.Reconstruction(d) for d in sorted(sparse.iterdir()) if (d / "images.bin").exists()]
@@ -132,8 +142,8 @@ def pathtraced_set(code: Path = REPO, qualities: tuple[str, ...] = QUALITIES, ke
     if colmap is None:
         print("COLMAP CLI not found (apt-get install colmap); no peer figure")
     else:
-        print(f"COLMAP CLI (exhaustive, default SIFT): placed {colmap['registered']}/{n}, {colmap['points']} points, "
-              f"{colmap['total']:.1f} s")
+        print(f"COLMAP CLI (exhaustive, SIFT with domain-size pooling, 4096 features): placed {colmap['registered']}/{n}, {colmap['points']} points, "
+              f"{colmap['total']:.1f} s" + (f" ({colmap['failed']})" if "failed" in colmap else ""))
     return results
 
 
@@ -153,6 +163,11 @@ def main(argv: list[str] | None = None) -> dict:
         i = argv.index("--qualities")
         qualities = tuple(argv.pop(i + 1).split(","))
         argv.pop(i)
+    counts = (300,)
+    if "--counts" in argv:   # the set sizes of the global section
+        i = argv.index("--counts")
+        counts = tuple(int(c) for c in argv.pop(i + 1).split(","))
+        argv.pop(i)
     sets = argv or ["synthetic", "pathtraced"]
     results = {}
     if "synthetic" in sets:
@@ -160,63 +175,89 @@ def main(argv: list[str] | None = None) -> dict:
     if "pathtraced" in sets:
         results["pathtraced"] = pathtraced_set(code, qualities, keep)
     if "global" in sets:
-        results["global"] = global_against_incremental()
+        results["global"] = global_against_incremental(counts)
     return results
 
 
-def global_against_incremental(count: int = 300, scale: float = 0.5) -> dict:
-    """A set of hundreds (the synthetic scene, ``count`` views at 320x240): features and
-    sequential matching once, then pycolmap's incremental mapping and its global mapping
-    (GLOMAP) on the same database, each timed, each scored by its camera centres."""
+def _load() -> str:
+    return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def _map_once(kind: str, db: Path, images: Path, target: Path, true_centres: dict) -> dict:
+    """One mapping of the matched database: seconds (wall and this process's CPU, all threads),
+    images placed in the largest model, and its camera centres' error after a similarity fit."""
+    import pycolmap
+
+    target.mkdir()
+    wall, cpu = time.perf_counter(), time.process_time()
+    if kind == "global":
+        models = pycolmap.global_mapping(db, images, target)
+    else:
+        models = pycolmap.incremental_mapping(db, images, target)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    best = max(models.values(), key=lambda m: m.num_reg_images()) if models else None
+    placed = [im for im in best.images.values() if im.has_pose] if best else []
+    rms = float("nan")
+    if len(placed) >= 3:
+        found = np.array([im.projection_center() for im in placed])
+        truth = np.array([true_centres[im.name] for im in placed])
+        s, R, t = evaluate.similarity(found, truth)
+        rms = float(np.sqrt(((s * found @ R.T + t - truth) ** 2).sum(1).mean()))
+    return {"seconds": wall, "cpu_s": cpu, "registered": len(placed), "centre_rms": rms,
+            "points": len(best.points3D) if best else 0, "load": _load()}
+
+
+def global_against_incremental(counts: tuple[int, ...] = (300,), scale: float = 0.5) -> dict:
+    """Sets of hundreds (the synthetic scene, ``count`` views at 320x240 on two rings): features
+    and matching once, as gpu/sfm.py does them (a camera per camera; loop pairs past
+    EXHAUSTIVE_UP_TO images), then pycolmap's incremental mapping and its global mapping
+    (GLOMAP) on the same database, each timed (wall and CPU), each scored by its camera centres
+    against the true ones. gpu/sfm.py's GLOBAL_FROM comes from these figures."""
     import pycolmap
     from PIL import Image
 
-    cams = synthetic.cameras(count, scale)
-    out: dict = {"images": count}
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        images = tmp / "photos"
-        images.mkdir()
-        start = time.perf_counter()
-        for cam in cams:
-            Image.fromarray(synthetic.render(cam)).save(images / f"{cam.name}.jpg", quality=92)
-        out["render_s"] = time.perf_counter() - start
-        db = tmp / "db.db"
-        reader = pycolmap.ImageReaderOptions()
-        reader.camera_model = "SIMPLE_RADIAL"
-        start = time.perf_counter()
-        pycolmap.extract_features(db, images, camera_mode=pycolmap.CameraMode.SINGLE, reader_options=reader)
-        out["features_s"] = time.perf_counter() - start
-        pairing = pycolmap.SequentialPairingOptions()
-        pairing.overlap = 15
-        start = time.perf_counter()
-        pycolmap.match_sequential(db, pairing_options=pairing)
-        out["matching_s"] = time.perf_counter() - start
-        true_centres = {f"{c.name}.jpg": c.centre for c in cams}
-        for kind, mapper in (("incremental", pycolmap.incremental_mapping), ("global", pycolmap.global_mapping)):
-            target = tmp / kind
-            target.mkdir()
+    from gpu import sfm
+
+    pycolmap.logging.minloglevel = 2
+    results: dict = {}
+    for count in counts:
+        cams = synthetic.cameras(count, scale)
+        out: dict = {"images": count}
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            images = tmp / "photos"
+            images.mkdir()
             start = time.perf_counter()
-            models = mapper(db, images, target)
-            seconds = time.perf_counter() - start
-            best = max(models.values(), key=lambda m: m.num_reg_images()) if models else None
-            placed = [im for im in best.images.values() if im.has_pose] if best else []
-            rms = float("nan")
-            if len(placed) >= 3:
-                found = np.array([im.projection_center() for im in placed])
-                truth = np.array([true_centres[im.name] for im in placed])
-                s, R, t = evaluate.similarity(found, truth)
-                rms = float(np.sqrt(((s * found @ R.T + t - truth) ** 2).sum(1).mean()))
-            out[kind] = {"seconds": seconds, "registered": len(placed), "centre_rms": rms}
-    print(f"Mapping {count} images (synthetic, {cams[0].K[0, 2] * 2:.0f}x{cams[0].K[1, 2] * 2:.0f}, sequential "
-          f"matching, overlap 15): pycolmap {pycolmap.__version__}")
-    print(f"  render {out['render_s']:.0f} s, features {out['features_s']:.0f} s, matching {out['matching_s']:.0f} s")
-    for kind in ("incremental", "global"):
-        r = out[kind]
-        print(f"  {kind:12s} {r['seconds']:7.1f} s  placed {r['registered']}/{count}  camera-centre rms "
-              f"{r['centre_rms']:.4f} (scene units; object size {synthetic.object_size():.2f})")
-    print(f"  global / incremental time: {out['global']['seconds'] / out['incremental']['seconds']:.2f}x")
-    return out
+            for cam in cams:
+                Image.fromarray(synthetic.render(cam)).save(images / f"{cam.name}.jpg", quality=92)
+            out["render_s"] = time.perf_counter() - start
+            names = sorted(p.name for p in images.iterdir())
+            db = tmp / "db.db"
+            start = time.perf_counter()
+            sfm.extract(db, images, names, pycolmap.ImageReaderOptions(), pycolmap.FeatureExtractionOptions(),
+                        pycolmap.Device.cpu, None)
+            out["features_s"] = time.perf_counter() - start
+            start = time.perf_counter()
+            out["matching"] = sfm.match(db, names, pycolmap.Device.cpu, None)
+            out["matching_s"] = time.perf_counter() - start
+            true_centres = {f"{c.name}.jpg": c.centre for c in cams}
+            for kind in ("incremental", "global"):
+                out[kind] = _map_once(kind, db, images, tmp / kind, true_centres)
+        results[count] = out
+        print(f"Mapping {count} images (synthetic, {cams[0].K[0, 2] * 2:.0f}x{cams[0].K[1, 2] * 2:.0f}, "
+              f"{out['matching']} matching): pycolmap {pycolmap.__version__}, CPU (2 cores shared)")
+        print(f"  render {out['render_s']:.0f} s, features {out['features_s']:.0f} s, matching "
+              f"{out['matching_s']:.0f} s")
+        for kind in ("incremental", "global"):
+            r = out[kind]
+            print(f"  {kind:12s} {r['seconds']:7.1f} s wall {r['cpu_s']:7.1f} s CPU  placed {r['registered']}/{count}"
+                  f"  {r['points']} points  camera-centre rms {r['centre_rms']:.4f} (scene units; object size "
+                  f"{synthetic.object_size():.2f})  [{r['load']}]")
+        print(f"  global / incremental: {out['global']['seconds'] / out['incremental']['seconds']:.2f}x wall, "
+              f"{out['global']['cpu_s'] / out['incremental']['cpu_s']:.2f}x CPU; gpu/sfm.py maps "
+              f"{count} images {'globally' if count >= sfm.GLOBAL_FROM else 'incrementally'} "
+              f"(GLOBAL_FROM = {sfm.GLOBAL_FROM})")
+    return results
 
 
 def synthetic_set() -> dict:
@@ -252,8 +293,10 @@ def synthetic_set() -> dict:
         print("COLMAP CLI not found (apt-get install colmap); no peer figure")
     else:
         ours = results["normal"]["timings"]["structure"]
-        print(f"COLMAP CLI: features {colmap['features']:.1f} s, matching {colmap['matching']:.1f} s, "
-              f"mapping {colmap['mapping']:.1f} s, total {colmap['total']:.1f} s")
+        print(f"COLMAP CLI: placed {colmap['registered']}/24, {colmap['points']} points; features "
+              f"{colmap['features']:.1f} s, matching {colmap.get('matching', 0):.1f} s, mapping "
+              f"{colmap.get('mapping', 0):.1f} s, total {colmap['total']:.1f} s"
+              + (f" ({colmap['failed']})" if "failed" in colmap else ""))
         print(f"our structure stage (normal) / COLMAP CLI sparse: {ours / colmap['total']:.2f}x; "
               f"our whole normal run / COLMAP sparse: {results['normal']['wall_s'] / colmap['total']:.2f}x")
     return results

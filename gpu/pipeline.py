@@ -23,7 +23,7 @@ import numpy as np
 from dstudio_desktop.core.progress import CancelToken, ProgressCallback, no_progress
 from dstudio_desktop.errors import DStudioError
 
-from . import cleanup, dense, fusion, patchmatch, photoset, region, sfm, texture
+from . import cleanup, dense, fusion, patchmatch, photoset, region, sfm, texture, video
 
 
 @dataclass(frozen=True)
@@ -148,12 +148,20 @@ def reconstruct(images: Path, output: Path, quality: str = "normal", device: str
     stages = _Stages(progress, cancel)
     started = time.perf_counter()
 
-    checked = stages.run("validate", lambda report: photoset.check_photos(images))
-    if not checked.ok:
-        raise PhotoSetRefused(checked)
-
     work = Path(tempfile.mkdtemp(prefix="dstudio-reconstruct-"))
     try:
+        def validate(report):
+            if not video.is_video(source):
+                return source, None, photoset.check_photos(source)
+            # a video: the frames chosen by sharpness and motion are the photos
+            chosen = video.sample_frames(source, work / "frames", progress=report, cancel=cancel)
+            return chosen.folder, chosen, photoset.check_photos(chosen.folder)
+
+        source = images
+        images, frames, checked = stages.run("validate", validate)
+        if not checked.ok:
+            raise PhotoSetRefused(checked)
+
         model = stages.run("structure", lambda report: sfm.run(
             images, checked.images, work, max_image_size=q.max_image_size, max_features=q.max_features,
             use_cuda=colmap_cuda, progress=report, cancel=cancel))
@@ -209,7 +217,12 @@ def reconstruct(images: Path, output: Path, quality: str = "normal", device: str
             "images": [{"name": name, "registered": name in centres,
                         "center": centres[name].tolist() if name in centres else None}
                        for name in checked.images],
-            "images_folder": str(images),
+            "images_folder": str(source),
+            "video": None if frames is None else {"file": str(source), "frames": frames.total,
+                                                  "kept": frames.frames, "fps": frames.fps},
+            "matching": model.matching,
+            "mapper": model.mapper,
+            "cameras": model.cameras,       # per camera model: its photos, focal length, EXIF prior or not
             "num_images": len(checked.images),
             "num_registered": len(centres),
             "num_points": int(len(model.points)),
@@ -237,7 +250,7 @@ def reconstruct(images: Path, output: Path, quality: str = "normal", device: str
         def export_stage(stage_report):
             from dstudio_desktop.atomic import atomic_write
 
-            blob = _glb(mesh, colours, baked, images.name or "reconstruction")
+            blob = _glb(mesh, colours, baked, (source.stem if frames else images.name) or "reconstruction")
             stages.check()  # the last point a cancel is honoured: after it the files appear whole
             atomic_write(output, blob)
             report["timings"] = dict(stages.timings, export=round(time.perf_counter() - export_start, 3))

@@ -148,7 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="draw N x N samples per pixel and average them (smoother edges)")
     p.add_argument("--transparent", action="store_true", help="leave the background out (a PNG with alpha)")
     p = add("reconstruct", reconstruct.cmd_reconstruct, "reconstruct a coloured mesh from a folder of photos")
-    p.add_argument("images", metavar="IMAGES_DIR", help="a folder of photos of one object from all around")
+    p.add_argument("images", metavar="IMAGES_DIR", help="a folder of photos of one object from all around, or a "
+                   "video (.mp4, .mov, ...) walking round it: its sharp frames with motion between them are used")
     p.add_argument("-o", "--output", required=True, help="the .glb file to write")
     p.add_argument("--quality", choices=["draft", "normal", "high"], default="normal")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",

@@ -64,8 +64,13 @@ class ReconstructDialog(QDialog):
         self.folder.editingFinished.connect(self.check_folder)
         browse = QPushButton("Browse…")
         browse.clicked.connect(self.browse)
+        browse_video = QPushButton("Video…")
+        browse_video.setObjectName("reconstruct_video")
+        browse_video.setToolTip("A video walking round the object: its sharp frames with motion between them are used")
+        browse_video.clicked.connect(self.browse_video)
         row.addWidget(self.folder, 1)
         row.addWidget(browse)
+        row.addWidget(browse_video)
         form = QFormLayout()
         form.addRow("Photos", row)
         self.quality = QComboBox()
@@ -122,9 +127,20 @@ class ReconstructDialog(QDialog):
             self.folder.setText(folder)
             self.check_folder()
 
+    def browse_video(self) -> None:
+        from gpu.video import VIDEO_SUFFIXES
+
+        patterns = " ".join(f"*{s}" for s in sorted(VIDEO_SUFFIXES))
+        path, _ = QFileDialog.getOpenFileName(self, "Video of the object", self.folder.text(),
+                                              f"Videos ({patterns})")
+        if path:
+            self.folder.setText(path)
+            self.check_folder()
+
     def check_folder(self) -> None:
         """The photo-set report, before anything runs: every image is opened, so on a thread."""
         from gpu.photoset import check_photos
+        from gpu.video import is_video, video_report
 
         self.findings.clear()
         self.photos_ok = False
@@ -133,13 +149,22 @@ class ReconstructDialog(QDialog):
         if not text:
             return
         self.status.setText("Checking the photos…")
-        follow(self, ThreadJob(lambda progress, token: check_photos(Path(text)), name="check photos"), None,
+        # a video's check reads its header; its frames are chosen when the run starts
+        check = video_report if is_video(Path(text)) else check_photos
+        follow(self, ThreadJob(lambda progress, token: check(Path(text)), name="check photos"), None,
                lambda report: self._checked(text, report), self._failed)
 
     def _checked(self, folder: str, report) -> None:
         if folder != self.folder.text().strip():
             return  # the folder changed while this one was being checked
         self.findings.clear()
+        if report.ok and not report.images:   # a video: what it is; its frames are chosen when it runs
+            self.findings.addItem(f"✔ {report.findings[0].file}: {report.findings[0].problem}")
+            self.status.setText("Ready.")
+            self.photos_ok = True
+            self.run_button.setEnabled(not self.running)
+            self.update_quote()
+            return
         for f in report.findings:
             self.findings.addItem(f"⚠ {f.file}: {f.problem}")
         if report.ok:
@@ -183,6 +208,9 @@ class ReconstructDialog(QDialog):
         reason = self.jobs.unavailable() if self.jobs is not None else "no connection to a server"
         if reason or not self.photos_ok:
             self._cloud_available(reason)
+            return
+        if Path(self.folder.text().strip()).is_file():
+            self._cloud_available("a video is reconstructed on this computer only")
             return
         try:
             cloud = self.jobs.cloud()

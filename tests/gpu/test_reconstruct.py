@@ -155,9 +155,9 @@ def test_bad_photo_sets_get_a_report_and_a_non_zero_exit(synthetic_photos, tmp_p
     assert not out.exists() and [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
-def test_photos_of_different_sizes_get_a_camera_each(synthetic_photos, tmp_path):
-    """Half the photos scaled down (as from a second camera): each photo gets its own intrinsics
-    and every view is still placed."""
+def test_photos_from_two_cameras_get_a_camera_model_each(synthetic_photos, tmp_path):
+    """Half the photos scaled down (as from a second camera): each camera gets its own
+    intrinsics and every view is still placed."""
     from PIL import Image
 
     folder = tmp_path / "mixed"
@@ -171,6 +171,11 @@ def test_photos_of_different_sizes_get_a_camera_each(synthetic_photos, tmp_path)
     assert proc.returncode == 0, proc.stderr
     report = json.loads(report_path.read_text())
     assert report["num_registered"] == 24 and report["faces"] > 1000
+    # a camera model per camera (by image size here), each with its own focal length in pixels
+    cameras = sorted(report["cameras"], key=lambda c: c["size"])
+    assert [(c["photos"], c["size"]) for c in cameras] == [(12, [560, 420]), (12, [640, 480])]
+    assert cameras[0]["focal"] == pytest.approx(560 * 560 / 640, rel=0.03)
+    assert cameras[1]["focal"] == pytest.approx(synthetic.FOCAL, rel=0.03)
 
 
 def test_no_cuda_here_is_a_clear_message(synthetic_photos, tmp_path):

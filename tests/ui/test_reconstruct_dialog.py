@@ -91,3 +91,33 @@ def test_closing_the_window_mid_run_stops_the_worker_and_adds_nothing(window, qt
     qtbot.wait(500)  # a late delivery would raise in the event loop here, and fail the test
     assert _state(window) == before
     assert list((window.ws.home / "reconstructions").iterdir()) == []
+
+
+def test_a_video_is_checked_by_its_header_and_a_broken_one_is_refused(window, qtbot, tmp_path):
+    """A video typed into the field: one line about it and Reconstruct enabled (its frames are
+    chosen when it runs); a file that is no video: the reason, naming it, and no run."""
+    import imageio_ffmpeg
+    import numpy as np
+
+    clip = tmp_path / "walk round.mp4"
+    writer = imageio_ffmpeg.write_frames(str(clip), (320, 240), fps=10)
+    writer.send(None)
+    for i in range(10):
+        writer.send(np.full((240, 320, 3), 20 * i, np.uint8))
+    writer.close()
+    dialog = _dialog(window, qtbot, clip)
+    first = dialog.findings.item(0).text()
+    assert first.startswith("✔ walk round.mp4: a video, 320x240") and dialog.run_button.isEnabled()
+    shots = Path("/tmp/helpers/shots/recon-scale")
+    shots.mkdir(parents=True, exist_ok=True)
+    dialog.grab().save(str(shots / "dialog_video.png"))
+    broken = tmp_path / "broken.mov"
+    broken.write_bytes(b"not a video at all" * 50)
+    dialog.folder.setText(str(broken))
+    dialog.check_folder()
+    qtbot.waitUntil(lambda: dialog.findings.count() > 0 and dialog.findings.item(0).text().startswith("✖"),
+                    timeout=30000)
+    assert f"{broken}: cannot be read as a video" in dialog.findings.item(0).text()
+    assert not dialog.run_button.isEnabled()
+    dialog.grab().save(str(shots / "dialog_broken_video.png"))
+    dialog.close()
