@@ -107,10 +107,11 @@ class ToolpathView:
 class ToolpathPreview(QDialog):
     """A G-code file's toolpath with a layer slider, the feature legend, and the raw text."""
 
-    def __init__(self, gcode: Path, parent: Optional[QWidget] = None, toolpath: Optional[Toolpath] = None) -> None:
+    def __init__(self, gcode: Path, parent: Optional[QWidget] = None, toolpath: Optional[Toolpath] = None,
+                 name: Optional[str] = None) -> None:
         super().__init__(parent)
         self.setObjectName("toolpath_preview")
-        self.setWindowTitle(f"Toolpath: {Path(gcode).name}")
+        self.setWindowTitle(f"Toolpath: {name or Path(gcode).name}")
         self.toolpath = toolpath if toolpath is not None else read_toolpath(Path(gcode))
         self.view = ToolpathView(self.toolpath)
         tabs = QTabWidget()
