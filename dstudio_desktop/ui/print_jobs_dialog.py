@@ -213,3 +213,17 @@ class PrintJobsDialog(QDialog):
         self.cancelling = None
         self.refresh()
         self._error(message)
+
+
+def show_print_jobs(window) -> PrintJobsDialog:
+    """The main window's File > Print Jobs…: the open project's jobs (every job when none is open)."""
+    project_id = window.project.id if window.project is not None else None
+    dialog = getattr(window, "print_jobs_window", None)
+    if dialog is None or dialog.project_id != project_id:
+        dialog = PrintJobsDialog(window.ws.home, project_id, window)
+        window.print_jobs_window = dialog
+    else:
+        dialog.refresh()
+    dialog.show()
+    dialog.raise_()
+    return dialog

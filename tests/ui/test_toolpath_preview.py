@@ -144,3 +144,31 @@ def test_bad_gcode_from_the_file_menu_is_one_line_naming_the_file(window, qtbot,
             assert getattr(window, "gcode_window", None) is None, name
     finally:
         dialogs.stop()
+
+
+def test_file_menu_print_jobs_previews_a_job_s_gcode(window, qtbot) -> None:
+    """File > Print Jobs… lists the open project's jobs; Preview opens the chosen job's G-code
+    (the workspace's copy of the asset) in the toolpath preview, named as the asset is."""
+    from dstudio_desktop.core import Asset
+    from dstudio_desktop.core.records import PrintJob
+    from dstudio_desktop.store import sha256_bytes
+
+    data = SMALL_GCODE.encode()
+    asset = Asset(project_id=window.project.id, asset_type="gcode", name="bracket.gcode", sha256=sha256_bytes(data),
+                  file_size=len(data), media_type="text/x-gcode")
+    job = PrintJob(design_project_id=window.project.id, material="PLA", infill_percent=20, layer_height=0.2,
+                   gcode_asset_id=asset.id, estimated_time_minutes=3, estimated_material_grams=1, printer_id="ender3")
+    window.ws.add_print_job(job, (asset, data))
+    file_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&File")
+    next(a for a in file_menu.actions() if a.text() == "Print &Jobs…").trigger()
+    jobs = window.print_jobs_window
+    qtbot.waitExposed(jobs)
+    assert jobs.table.rowCount() == 1 and jobs.table.item(0, 0).text() == "bracket.gcode"
+    assert jobs.table.item(0, 1).text() == "sliced" and not jobs.cancel_button.isEnabled()
+    qtbot.mouseClick(jobs.preview_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: getattr(jobs, "preview", None) is not None, timeout=15000)
+    qtbot.waitExposed(jobs.preview)
+    assert jobs.preview.windowTitle() == "Toolpath: bracket.gcode"
+    assert jobs.preview.layer_label.text().startswith("Layer 2 / 2")
+    jobs.preview.close()
+    jobs.close()
