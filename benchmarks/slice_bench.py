@@ -51,9 +51,9 @@ def _raw_command(kind: str, info, printer, material, placed: Path, tmp: Path) ->
     return prusa_command(info.executable, config, tmp / "prusa-datadir", placed, tmp / "raw.gcode"), dict(os.environ)
 
 
-def main(repeats: int = 3) -> dict:
+def main(repeats: int = 3, parts: tuple[str, ...] = tuple(PARTS), kinds: tuple[str, ...] = ("cura", "prusa")) -> dict:
     OUT.mkdir(exist_ok=True)
-    slicers = {s.kind: s for s in find_slicers() if s.usable}
+    slicers = {s.kind: s for s in find_slicers() if s.usable and s.kind in kinds}
     printer, material = printers()["ender3"], materials()["PLA"]
     results: dict = {}
     load_before = os.getloadavg()
@@ -61,7 +61,7 @@ def main(repeats: int = 3) -> dict:
         tmp = Path(tmp)
         env = {**os.environ, "DSTUDIO_HOME": str(tmp / "home"), "XDG_CACHE_HOME": str(tmp / "cache")}
         findings_cache = tmp / "cache" / "dstudio" / "printability"
-        for label, (major, minor) in PARTS.items():
+        for label, (major, minor) in ((k, v) for k, v in PARTS.items() if k in parts):
             torus = trimesh.creation.torus(major_radius=40, minor_radius=10, major_sections=major,
                                            minor_sections=minor)
             part = tmp / f"torus_{label}.stl"
@@ -84,6 +84,8 @@ def main(repeats: int = 3) -> dict:
                                               "dstudio_first_s": first_t, "dstudio_again_s": again_t,
                                               "first_ratio": first_t / raw_t, "again_ratio": again_t / raw_t,
                                               "runs": {"raw": raw, "first": first, "again": again}}
+                print(f"  {info.name} {label}: raw {raw_t:.2f} s, first {first_t:.2f} s ({first_t / raw_t:.2f}x), "
+                      f"again {again_t:.2f} s ({again_t / raw_t:.2f}x); load {os.getloadavg()[0]:.1f}", flush=True)
     load_after = os.getloadavg()
     print(f"Slicing a torus, 100 mm across, 0.2 mm layers, 20% infill (median of {repeats}, interleaved; "
           f"load average {load_before[0]:.1f} before, {load_after[0]:.1f} after, on {os.cpu_count()} cores)")
@@ -99,4 +101,7 @@ def main(repeats: int = 3) -> dict:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3)
+    # slice_bench.py [REPEATS [PARTS [SLICERS]]], e.g. slice_bench.py 3 100k,1M cura,prusa
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3,
+         tuple(sys.argv[2].split(",")) if len(sys.argv) > 2 else tuple(PARTS),
+         tuple(sys.argv[3].split(",")) if len(sys.argv) > 3 else ("cura", "prusa"))
