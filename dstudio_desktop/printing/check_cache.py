@@ -13,17 +13,17 @@ import json
 from typing import Optional
 
 import numpy as np
-import trimesh
 
 from ..atomic import atomic_write
 from ..settings import cache_home
+from .mesh_figures import Part
 from .orient import best_orientation
 from .printability import Finding, check
 
-CHECKS_VERSION = 2   # bump when the checks change what they find
+CHECKS_VERSION = 3   # bump when the checks change what they find
 
 
-def geometry_key(mesh: trimesh.Trimesh, build_volume_mm: Optional[tuple[float, float, float]]) -> str:
+def geometry_key(mesh, build_volume_mm: Optional[tuple[float, float, float]]) -> str:
     digest = hashlib.sha256()
     digest.update(f"{CHECKS_VERSION}:{build_volume_mm}".encode())
     digest.update(np.ascontiguousarray(mesh.vertices, dtype=np.float64).tobytes())
@@ -31,7 +31,7 @@ def geometry_key(mesh: trimesh.Trimesh, build_volume_mm: Optional[tuple[float, f
     return digest.hexdigest()
 
 
-def orientation_finding(mesh: trimesh.Trimesh) -> Optional[Finding]:
+def orientation_finding(mesh) -> Optional[Finding]:
     current, best = best_orientation(mesh)
     if best is current:
         return None
@@ -41,7 +41,15 @@ def orientation_finding(mesh: trimesh.Trimesh) -> Optional[Finding]:
                    "let the slicer orient it automatically", cli="--orient")
 
 
-def cached_findings(mesh: trimesh.Trimesh, build_volume_mm: Optional[tuple[float, float, float]],
+def findings_of(part: Part, build_volume_mm: Optional[tuple[float, float, float]],
+                printer_name: str) -> list[Finding]:
+    """``printability.check`` plus the orientation advice, every figure worked out once."""
+    findings = check(part, build_volume_mm, printer_name)
+    advice = orientation_finding(part)
+    return findings + ([advice] if advice is not None else [])
+
+
+def cached_findings(mesh, build_volume_mm: Optional[tuple[float, float, float]],
                     printer_name: str) -> list[Finding]:
     """``printability.check`` plus the orientation advice, from the cache when this geometry was seen."""
     key = geometry_key(mesh, build_volume_mm)
@@ -50,10 +58,7 @@ def cached_findings(mesh: trimesh.Trimesh, build_volume_mm: Optional[tuple[float
         return [Finding(**f) for f in json.loads(path.read_text())]
     except (OSError, ValueError, TypeError):
         pass
-    findings = check(mesh, build_volume_mm, printer_name)
-    advice = orientation_finding(mesh)
-    if advice is not None:
-        findings.append(advice)
+    findings = findings_of(Part.of(mesh), build_volume_mm, printer_name)
     try:
         text = json.dumps([f.to_json() for f in findings]).encode()
         atomic_write(path, text)

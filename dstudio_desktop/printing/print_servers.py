@@ -123,11 +123,59 @@ def check_server(name: str, url: str, api_key: str) -> str:
         return server.check()
 
 
+def server_of(job: PrintJob) -> Optional[ServerEntry]:
+    """The added print server a job was sent to (by the G-code's address there), if any."""
+    url = job.gcode_url or ""
+    return next((s for s in list_servers() if url.startswith(f"{s.url}/downloads/files/local/")), None)
+
+
+def _remote_name(job: PrintJob) -> str:
+    return (job.gcode_url or "").rsplit("/downloads/files/local/", 1)[-1]
+
+
+def cancel_print_job(ws: Workspace, job_id: str, server_name: Optional[str] = None,
+                     progress: ProgressCallback = no_progress, settle_s: float = 30.0) -> PrintJob:
+    """Cancel a job printing on its print server (the one it was sent to, unless named), and
+    record it as cancelled once the server stopped it. The G-code asset stays as it is.
+
+    Refused, with one line, when the job is not printing, or the server prints another file
+    (a print shop's printer may have moved on): nothing is cancelled then."""
+    job = ws.get_print_job(job_id)
+    if job.design_project_id is not None:
+        ws.require(job.design_project_id, "edit")
+    if job.status != "printing":
+        raise DStudioError(f"print job {job.id[:8]} is {job.status}, not printing: there is nothing to cancel")
+    if server_name is None:
+        entry = server_of(job)
+        if entry is None:
+            raise DStudioError(f"print job {job.id[:8]} was sent to {job.gcode_url or 'no server'}, "
+                               "which is not one of the print servers added here")
+        server_name = entry.name
+    remote = _remote_name(job)
+    with open_server(server_name) as server:
+        progress(0.1, f"asking {server_name} to cancel")
+        state = server.job()
+        if state.state != "printing":
+            raise DStudioError(f"{server_name} is not printing {remote} any more ({state.state}); nothing cancelled")
+        if state.file not in (None, remote):
+            raise DStudioError(f"{server_name} is printing {state.file}, not {remote}; nothing cancelled")
+        server.cancel()
+        # the row says cancelled at once, so a follower that sees the printer idle next keeps it
+        job = ws.update_print_job(job.model_copy(update={"status": "cancelled", "completed_at": utc_now()}))
+        deadline = time.monotonic() + settle_s
+        while server.job().state == "printing" and time.monotonic() < deadline:
+            progress(0.5, f"{server_name} is stopping the print")
+            time.sleep(0.3)
+    progress(1.0, "cancelled")
+    return job
+
+
 def send_print_job(ws: Workspace, job_id: str, server_name: str, follow: bool = True,
                    progress: ProgressCallback = no_progress, cancel: Optional[CancelToken] = None,
                    poll_s: float = 1.0) -> PrintJob:
     """Send a sliced job's G-code to ``server_name`` and start it; with ``follow``, wait for the
-    print to end and record how long it really took. Cancel stops following (the print goes on)."""
+    print to end and record how long it really took. Cancel stops following (the print goes on);
+    a print cancelled meanwhile (``cancel_print_job``) stays recorded as cancelled."""
     job = ws.get_print_job(job_id)
     if job.design_project_id is not None:
         ws.require(job.design_project_id, "edit")
@@ -160,6 +208,9 @@ def send_print_job(ws: Workspace, job_id: str, server_name: str, follow: bool = 
             if state.state in ("done", "failed", "cancelled", "idle") and time.monotonic() - started > 0.5:
                 break
             time.sleep(poll_s)
+        if ws.get_print_job(job.id).status == "cancelled":    # cancelled from here while followed
+            progress(1.0, "cancelled")
+            return ws.get_print_job(job.id)
         actual = server.finished_print_time(remote) if state.state == "done" else None
         if actual is None and state.state == "done":
             actual = time.monotonic() - started

@@ -6,12 +6,11 @@ Works on the part as the printer sees it: millimetres, Z up, one merged mesh.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 import numpy as np
 
-if TYPE_CHECKING:
-    import trimesh
+from .mesh_figures import Part
 
 # A part smaller than this (its longest side) or more than this many times the bed is asked
 # about: it was most likely modelled in another unit (cm, inches, metres read as mm; or um).
@@ -20,7 +19,6 @@ MAX_BED_FACTOR = 10.0
 # the units a file may really have been in, as the scale that turns its numbers into mm
 LIKELY_UNITS = (("centimetres", 10.0), ("inches", 25.4), ("metres", 1000.0),
                 ("tenths of a millimetre", 0.1), ("micrometres", 0.001))
-DEGENERATE_AREA_MM2 = 1e-10
 # The exact self-intersection test costs ~10 s per million triangles here; above this it is skipped, and said so.
 SELF_INTERSECTION_LIMIT = 500_000
 
@@ -37,19 +35,6 @@ class Finding:
 
     def to_json(self) -> dict:
         return asdict(self)
-
-
-def _edge_counts(mesh: trimesh.Trimesh) -> np.ndarray:
-    """How many faces use each distinct edge (1 = border of a hole, 2 = manifold, 3+ = non-manifold)."""
-    edges = mesh.edges_sorted.astype(np.int64)
-    keys = np.sort(edges[:, 0] * len(mesh.vertices) + edges[:, 1])
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-    return np.diff(np.r_[starts, len(keys)])
-
-
-def _signed_volume(mesh: trimesh.Trimesh) -> float:
-    tri = mesh.vertices[mesh.faces]
-    return float(np.einsum("ij,ij->i", tri[:, 0], np.cross(tri[:, 1], tri[:, 2])).sum() / 6.0)
 
 
 def self_intersections(vertices: np.ndarray, faces: np.ndarray, max_candidates: int = 40_000_000) -> int:
@@ -120,14 +105,13 @@ def _edges_cross(edges_of: np.ndarray, tri: np.ndarray, eps: float = 1e-9) -> np
     return out
 
 
-def check(mesh: trimesh.Trimesh, build_volume_mm: Optional[tuple[float, float, float]] = None,
+def check(mesh, build_volume_mm: Optional[tuple[float, float, float]] = None,
           printer_name: str = "the printer") -> list[Finding]:
-    """Every printability finding for ``mesh`` (mm, Z up, vertices merged)."""
-    import trimesh  # here, not at the top: the quick slicing path imports this module before trimesh
+    """Every printability finding for ``mesh`` (a ``Part`` or a trimesh; mm, Z up, vertices merged)."""
+    part = Part.of(mesh)
     findings: list[Finding] = []
-    counts = _edge_counts(mesh)
-    boundary = int((counts == 1).sum())
-    non_manifold = int((counts > 2).sum())
+    edges = part.edges
+    boundary, non_manifold = edges.boundary, edges.non_manifold
     if boundary:
         findings.append(Finding("open_mesh", "warning", f"the mesh is not watertight: {boundary} edges border a hole",
                                 "fill the holes (the holes repair) or close them in the modelling tool", boundary,
@@ -136,24 +120,24 @@ def check(mesh: trimesh.Trimesh, build_volume_mm: Optional[tuple[float, float, f
         findings.append(Finding("non_manifold_edges", "warning", f"{non_manifold} edges are shared by more than two faces",
                                 "separate the touching parts, or merge them into one solid in the modelling tool",
                                 non_manifold))
-    if not mesh.is_winding_consistent:
+    if not edges.winding_consistent:
         findings.append(Finding("inconsistent_winding", "warning", "neighbouring faces are wound in opposite directions",
                                 "fix the normals (the normals repair)", cli="--repair normals"))
-    elif boundary == 0 and non_manifold == 0 and _signed_volume(mesh) < 0:
+    elif boundary == 0 and non_manifold == 0 and part.face.signed_volume < 0:
         findings.append(Finding("inverted_normals", "warning", "the faces point inwards (negative volume)",
                                 "fix the normals (the normals repair)", cli="--repair normals"))
-    degenerate = int((mesh.area_faces < DEGENERATE_AREA_MM2).sum())
+    degenerate = part.face.degenerate
     if degenerate:
         findings.append(Finding("degenerate_faces", "info", f"{degenerate} faces have no area",
                                 "remove them (the degenerate repair); slicers usually ignore them", degenerate,
                                 "--repair degenerate"))
-    shells = int(trimesh.graph.connected_components(mesh.face_adjacency, nodes=np.arange(len(mesh.faces)),
-                                                    min_len=1).__len__())
+    shells = edges.shells
     if shells > 1:
         findings.append(Finding("multiple_shells", "info", f"the part is made of {shells} separate shells",
                                 "fine if intended (several parts on one plate); otherwise join them", shells))
-    crossings = self_intersections(mesh.vertices, mesh.faces) if len(mesh.faces) <= SELF_INTERSECTION_LIMIT else 0
-    if len(mesh.faces) > SELF_INTERSECTION_LIMIT:
+    faces = part.faces
+    crossings = self_intersections(part.vertices, faces) if len(faces) <= SELF_INTERSECTION_LIMIT else 0
+    if len(faces) > SELF_INTERSECTION_LIMIT:
         findings.append(Finding("self_intersections_not_checked", "info",
                                 f"self-intersections were not checked: the part has over {SELF_INTERSECTION_LIMIT:,} triangles",
                                 "check it in the modelling tool if the slice looks wrong"))
@@ -161,7 +145,7 @@ def check(mesh: trimesh.Trimesh, build_volume_mm: Optional[tuple[float, float, f
         findings.append(Finding("self_intersections", "warning", f"{crossings} pairs of faces cut through each other",
                                 "union the intersecting parts in the modelling tool; slicers may fill or drop the overlap",
                                 crossings))
-    size = mesh.extents
+    size = part.extents
     units = implausible_units(size, build_volume_mm)
     if units is not None:
         findings.append(units)

@@ -27,7 +27,7 @@ from .prusa import prusa_config, prusa_job
 from .slicers import cura_job, cura_settings, filament_length_mm, require_slicer
 
 STL_RECORD = np.dtype([("normal", "<f4", (3,)), ("vertices", "<f4", (3, 3)), ("attribute", "<u2")])
-FILE_CHECKS_VERSION = 1
+FILE_CHECKS_VERSION = 2
 
 
 def quick_eligible(target: object, options: SliceOptions) -> bool:
@@ -73,11 +73,15 @@ def _cached(key: str) -> Optional[list[Finding]]:
         return None
 
 
-def _checks(target: str, options: SliceOptions, key: str, token: CancelToken) -> list[Finding]:
-    """The full checks, as ``prepare`` makes them, kept in the cache under the file's key."""
-    from .service import prepare
+def _checks(triangles: np.ndarray, printer, key: str, token: CancelToken) -> list[Finding]:
+    """The full checks of the file's triangles (read once, by the quick path), kept in the
+    cache under the file's key. Numpy and qhull only: no trimesh, no second read of the file."""
+    from .check_cache import findings_of
+    from .mesh_figures import Part, weld
 
-    findings = prepare(target, options, None, store_repairs=False, cancel=token).findings
+    part = Part(*weld(triangles))
+    check(token, "checking")
+    findings = findings_of(part, printer.build_volume_mm, printer.name)
     try:
         atomic_write(cache_home() / "printability" / f"file-{key}.json",
                      json.dumps([f.to_json() for f in findings]).encode())
@@ -130,10 +134,11 @@ def quick_slice(target: str, out: Path, options: SliceOptions, progress: Progres
     try:
         # beside the slicer: the cache of this file's findings, else the checks themselves
         key = _file_key(data, printer)
-        del data, records
         findings = _cached(key)
         if findings is None:
-            checks = ThreadJob(lambda p, token: _checks(target, options, key, token), "printability checks").start()
+            triangles = records["vertices"]
+            checks = ThreadJob(lambda p, token: _checks(triangles, printer, key, token), "printability checks").start()
+        del data, records
         result = run_job(job, no_progress, cancel)
         if checks is not None:
             progress(0.96, "checking the part")

@@ -390,6 +390,11 @@ class MainWindow(QMainWindow):
         dialog.show()
         self.print_window = dialog
 
+    def print_jobs_dialog(self) -> None:
+        from .print_jobs_dialog import show_print_jobs
+
+        show_print_jobs(self)
+
     def preview_gcode_dialog(self) -> None:
         """A G-code file (from any slicer) in the toolpath preview."""
         from .toolpath_preview import open_gcode_preview
@@ -616,6 +621,8 @@ class MainWindow(QMainWindow):
                      "Check the selected part (or everything) and slice it for a 3D printer")
         self._action(file_menu, "Preview &G-code…", self.preview_gcode_dialog,
                      tip="Open a G-code file in the toolpath preview, layer by layer")
+        self._action(file_menu, "Print &Jobs…", self.print_jobs_dialog,
+                     tip="The project's print jobs: preview a job's G-code, cancel one printing")
         self._action(file_menu, "Reconstruct from &Photos…", lambda _=False: self.reconstruct_dialog(),
                      tip="Make a mesh from a folder of photos of an object")
         file_menu.addSeparator()

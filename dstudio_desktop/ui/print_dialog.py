@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QProgressBar,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -30,13 +31,13 @@ from PySide6.QtWidgets import (
 )
 
 from ..errors import DStudioError
-from ..jobs import Job
-from ..printing.print_servers import list_servers, send_print_job
+from ..jobs import Job, ThreadJob
+from ..printing.print_servers import cancel_print_job, list_servers, send_print_job
 from ..printing.profiles import materials, printers, supported_slicers
 from ..printing.service import ADHESION, REPAIRS, SliceOptions, SliceReport, prepare, slice_target
 from ..printing.slicers import SLICER_NAMES, find_slicers
 from ..sync.runner import open_workspace
-from .tasks import run_task
+from .tasks import follow, run_task
 
 SEVERITY_MARK = {"error": "✖", "warning": "⚠", "info": "ℹ"}
 
@@ -54,6 +55,8 @@ class PrintDialog(QDialog):
         self.report: Optional[SliceReport] = None
         self.busy = False
         self.job: Optional[Job] = None   # the check or slice under way
+        self.cancelling: Optional[Job] = None   # a print being cancelled on its server
+        self.sending_to: Optional[str] = None
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(f"<b>{node_name or project_name}</b>" + ("" if node_id else " (all visible parts)")))
 
@@ -166,6 +169,31 @@ class PrintDialog(QDialog):
         row.addWidget(self.servers_button)
         row.addWidget(self.send_button)
         column.addLayout(row)
+        # while a sent job prints: how far it is, and the two ways out of following it
+        self.follow_row = QWidget()
+        follow_row = QHBoxLayout(self.follow_row)
+        follow_row.setContentsMargins(0, 0, 0, 0)
+        self.print_progress = QProgressBar()
+        self.print_progress.setObjectName("print_progress")
+        self.print_progress.setRange(0, 1000)
+        self.print_progress.setToolTip("How far the print on the server is")
+        self.cancel_print_button = QPushButton("Cancel print")
+        self.cancel_print_button.setObjectName("cancel_print")
+        self.cancel_print_button.setToolTip("Stop the print on the printer (the print job and its G-code are kept)")
+        self.stop_following_button = QPushButton("Stop following")
+        self.stop_following_button.setToolTip("Stop following here; the printer prints on")
+        follow_row.addWidget(self.print_progress, 1)
+        follow_row.addWidget(self.cancel_print_button)
+        follow_row.addWidget(self.stop_following_button)
+        self.follow_row.setVisible(False)
+        column.addWidget(self.follow_row)
+        self.cancel_print_button.clicked.connect(self.cancel_print)
+        self.stop_following_button.clicked.connect(self.stop_following)
+        self.jobs_button = QPushButton("Print jobs…")
+        self.jobs_button.setObjectName("print_jobs_button")
+        self.jobs_button.setToolTip("This project's print jobs: preview their G-code, cancel one printing")
+        self.jobs_button.clicked.connect(self.print_jobs_dialog)
+        row.addWidget(self.jobs_button)
         self.send_status = QLabel("")
         self.send_status.setObjectName("send_status")
         self.send_status.setWordWrap(True)
@@ -198,6 +226,16 @@ class PrintDialog(QDialog):
         self.send_button.setEnabled(not self.busy and self.server.currentData() is not None and
                                     self.report is not None and self.report.print_job_id is not None)
 
+    def print_jobs_dialog(self) -> None:
+        from .print_jobs_dialog import PrintJobsDialog
+
+        project_id = self.target.split(":", 1)[0]
+        if getattr(self, "jobs_window", None) is None:
+            self.jobs_window = PrintJobsDialog(self.home, project_id, self)
+        self.jobs_window.refresh()
+        self.jobs_window.show()
+        self.jobs_window.raise_()
+
     def printers_dialog(self) -> None:
         from .print_servers_dialog import PrintServersDialog
 
@@ -208,7 +246,8 @@ class PrintDialog(QDialog):
         self.servers_window.raise_()
 
     def send(self) -> None:
-        """Upload, start and follow the print (Cancel stops following; the printer prints on)."""
+        """Upload, start and follow the print, its progress in the send row (Cancel print stops
+        it on the server; Stop following leaves it printing)."""
         if self.report is None or self.report.print_job_id is None or self.server.currentData() is None:
             return
         home, job_id, server = self.home, self.report.print_job_id, self.server.currentData()
@@ -220,22 +259,76 @@ class PrintDialog(QDialog):
         self._set_busy(True)
         self.send_status.setStyleSheet("")
         self.send_status.setText(f"Sending to {server}…")
-        self.job = run_task(self, f"Printing on {server}", work, self._sent, self._send_failed)
+        self.print_progress.setValue(0)
+        self.cancel_print_button.setEnabled(False)     # until the print has started
+        self.stop_following_button.setEnabled(True)
+        self.follow_row.setVisible(True)
+        self.sending_to = server
+        self.job = follow(self, ThreadJob(work, name=f"printing on {server}"), self._print_progressed,
+                          self._sent, self._send_failed)
+
+    def _print_progressed(self, fraction: float, message: str) -> None:
+        printing = message == "printing"
+        if printing:
+            self.print_progress.setValue(int(fraction * 1000))
+        if self.cancelling is None:   # else the status says it is being cancelled
+            self.send_status.setText(f"Printing on {self.sending_to}: {fraction:.0%}" if printing
+                                     else f"{message[:1].upper()}{message[1:]}…")
+        self.cancel_print_button.setEnabled(printing and self.cancelling is None)
+
+    def stop_following(self) -> None:
+        if self.job is not None and not self.job.done:
+            self.job.cancel()
+
+    def cancel_print(self) -> None:
+        """Cancel the print on the server; the follower then ends and shows the cancelled job."""
+        if self.report is None or self.report.print_job_id is None or self.cancelling is not None:
+            return
+        home, job_id, server = self.home, self.report.print_job_id, self.sending_to
+
+        def work(progress, token):
+            with open_workspace(home) as ws:
+                return cancel_print_job(ws, job_id, server, progress=progress)
+
+        self.cancel_print_button.setEnabled(False)
+        self.send_status.setText(f"Cancelling the print on {server}…")
+        self.cancelling = follow(self, ThreadJob(work, name=f"cancelling on {server}"), None,
+                                 self._print_cancelled, self._cancel_failed)
+
+    def _print_cancelled(self, job) -> None:
+        self.cancelling = None
+        if not self.busy:    # the follower ended first
+            self._show_cancelled(job)
+
+    def _cancel_failed(self, message: str) -> None:
+        self.cancelling = None
+        self._send_error(message)
+        self.cancel_print_button.setEnabled(self.busy)
+
+    def _show_cancelled(self, job) -> None:
+        self.send_status.setStyleSheet("")
+        self.send_status.setText(f"✖ Cancelled on {self.sending_to}; the print job is recorded as {job.status}, "
+                                 "its G-code kept.")
 
     def _sent(self, job) -> None:
         self._set_busy(False)
-        server = self.server.currentData()
+        self.follow_row.setVisible(False)
+        server = self.sending_to
+        if job.status == "cancelled":
+            self._show_cancelled(job)
+            return
         if job.actual_time_minutes is not None:
             text = (f"✔ Printed on {server}: {job.status}, took {job.actual_time_minutes:.1f} min "
                     f"(estimated {job.estimated_time_minutes:.1f}).")
         elif job.status == "printing":
-            text = f"Sent to {server}; it is printing (no longer followed here: see 'dstudio print-jobs')."
+            text = f"Sent to {server}; it is printing (no longer followed here: see Print jobs…)."
         else:
             text = f"The print on {server} ended: {job.status}."
         self.send_status.setText(text)
 
     def _send_failed(self, message: str) -> None:
         self._set_busy(False)
+        self.follow_row.setVisible(False)
         self._send_error(f"{message} The print job and its G-code are kept.")
 
     def _send_error(self, message: str) -> None:

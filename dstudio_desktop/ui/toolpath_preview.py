@@ -107,10 +107,11 @@ class ToolpathView:
 class ToolpathPreview(QDialog):
     """A G-code file's toolpath with a layer slider, the feature legend, and the raw text."""
 
-    def __init__(self, gcode: Path, parent: Optional[QWidget] = None, toolpath: Optional[Toolpath] = None) -> None:
+    def __init__(self, gcode: Path, parent: Optional[QWidget] = None, toolpath: Optional[Toolpath] = None,
+                 name: Optional[str] = None) -> None:
         super().__init__(parent)
         self.setObjectName("toolpath_preview")
-        self.setWindowTitle(f"Toolpath: {Path(gcode).name}")
+        self.setWindowTitle(f"Toolpath: {name or Path(gcode).name}")
         self.toolpath = toolpath if toolpath is not None else read_toolpath(Path(gcode))
         self.view = ToolpathView(self.toolpath)
         tabs = QTabWidget()
@@ -138,7 +139,7 @@ class ToolpathPreview(QDialog):
         tabs.addTab(drawing, "Toolpath")
         text = QPlainTextEdit()
         text.setReadOnly(True)
-        text.setPlainText(Path(gcode).read_text(errors="replace")[:2_000_000])
+        text.setPlainText(_head(Path(gcode)))
         tabs.addTab(text, "G-code text")
         layout = QVBoxLayout(self)
         layout.addWidget(tabs)
@@ -166,29 +167,33 @@ class ToolpathPreview(QDialog):
         self.view.redraw()
 
 
-MAX_GCODE_BYTES = 1 << 30   # a G-code file larger than this is refused rather than read into memory
+TEXT_TAB_BYTES = 2_000_000   # the text tab shows the file's start (a whole print would be a GUI-thread read)
+
+
+def _head(path: Path) -> str:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(TEXT_TAB_BYTES + 1)
+    except OSError as err:
+        return f"(cannot read {path}: {err.strerror or err})"
+    more = len(data) > TEXT_TAB_BYTES
+    return data[:TEXT_TAB_BYTES].decode("utf-8", errors="replace") + ("\n… (the rest is not shown here)" if more else "")
 
 
 def open_gcode_preview(parent: QWidget, path: str, on_open: Callable[[ToolpathPreview], None],
                        on_error: Callable[[str], None]) -> None:
     """Read the G-code file ``path`` off the GUI thread (behind a progress dialog with Cancel)
-    and open its preview over ``parent``; a file that is not G-code is one line to ``on_error``."""
-    from ..errors import DStudioError
+    and open its preview over ``parent``; a file the preview cannot show (empty, binary, too
+    large, not G-code) is one line naming it to ``on_error``."""
     from .tasks import run_task
 
     def work(progress, token):
-        try:
-            size = Path(path).stat().st_size
-        except OSError as err:
-            raise DStudioError(f"{path}: cannot read the G-code ({err.strerror})") from None
-        if size > MAX_GCODE_BYTES:
-            raise DStudioError(f"{path}: {size / 1e9:.1f} GB is more G-code than the preview reads (1 GB at most)")
-        progress(0.1, "reading the toolpath")
-        return read_toolpath(Path(path))
+        progress(0.0, "reading the toolpath")
+        return read_toolpath(Path(path), progress, token)
 
     def opened(toolpath: Toolpath) -> None:
         viewer = ToolpathPreview(Path(path), parent, toolpath)
         viewer.show()
         on_open(viewer)
 
-    run_task(parent, "Opening the G-code", work, opened, on_error)
+    run_task(parent, f"Opening {Path(path).name}", work, opened, on_error)

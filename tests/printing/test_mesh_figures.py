@@ -1,0 +1,115 @@
+"""The printability checks' numpy figures (printing.mesh_figures) against trimesh's own answers
+for the same meshes: the checks were made on trimesh's meanings and must still find what they
+found with it (trimesh is the reference here, not used by the checks any more)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import trimesh
+from scipy.spatial import ConvexHull
+
+from dstudio_desktop.meshio.meshdata import merge_exact
+from dstudio_desktop.printing import mesh_figures, orient
+from dstudio_desktop.printing.mesh_figures import Part, edge_figures, weld
+from dstudio_desktop.printing.printability import check
+
+
+def _box() -> trimesh.Trimesh:
+    return trimesh.creation.box((20, 20, 20))
+
+
+def _variants() -> dict[str, trimesh.Trimesh]:
+    box = _box()
+    open_box = box.copy()
+    open_box.update_faces(np.arange(len(box.faces))[2:])
+    flipped = box.copy()
+    flipped.faces[3] = flipped.faces[3][::-1]
+    inverted = trimesh.Trimesh(box.vertices, box.faces[:, ::-1], process=False)
+    degenerate = trimesh.Trimesh(box.vertices, np.vstack([box.faces, [[0, 0, 1], [2, 3, 3]]]), process=False)
+    two = trimesh.util.concatenate([box, box.copy().apply_translation((40, 0, 0))])
+    # three triangles on one edge (a fin on a closed box's edge), a non-manifold part
+    v = np.vstack([box.vertices, [[-31, -17, 3.0]]])
+    e = box.edges_unique[0]
+    fin = trimesh.Trimesh(v, np.vstack([box.faces, [[e[0], e[1], len(v) - 1]]]), process=False)
+    rng = np.random.default_rng(7)
+    sphere = trimesh.creation.icosphere(3, 10)
+    messy = sphere.copy()
+    flip = rng.random(len(messy.faces)) < 0.1
+    messy.faces[flip] = messy.faces[flip][:, ::-1]
+    messy.update_faces(rng.random(len(messy.faces)) > 0.05)
+    return {"box": box, "open": open_box, "flipped": flipped, "inverted": inverted, "degenerate": degenerate,
+            "two shells": two, "fin": fin, "torus": trimesh.creation.torus(40, 10, 60, 20), "messy": messy}
+
+
+def _trimesh_edge_answers(mesh: trimesh.Trimesh) -> tuple[int, int, bool, int]:
+    _, counts = np.unique(mesh.edges_sorted, axis=0, return_counts=True)
+    shells = len(trimesh.graph.connected_components(mesh.face_adjacency, nodes=np.arange(len(mesh.faces)),
+                                                    min_len=1))
+    return int((counts == 1).sum()), int((counts > 2).sum()), bool(mesh.is_winding_consistent), shells
+
+
+@pytest.mark.parametrize("name", list(_variants()))
+def test_edge_and_face_figures_agree_with_trimesh(name: str) -> None:
+    mesh = _variants()[name]
+    expected = _trimesh_edge_answers(mesh)
+    for vertex_count in (len(mesh.vertices), 2**40):   # the packed sort, and the argsort beyond its reach
+        figures = edge_figures(mesh.faces, vertex_count)
+        assert (figures.boundary, figures.non_manifold, figures.winding_consistent, figures.shells) == expected, \
+            (name, vertex_count)
+    face = Part.of(mesh).face
+    assert np.allclose(face.areas, mesh.area_faces)
+    tri = mesh.triangles   # the sum of the tetrahedra to the origin (the old check's formula)
+    volume = np.einsum("ij,ij->i", tri[:, 0], np.cross(tri[:, 1], tri[:, 2])).sum() / 6.0
+    assert face.signed_volume == pytest.approx(volume, rel=1e-9, abs=1e-6)
+    if mesh.is_watertight and mesh.is_winding_consistent:
+        assert face.signed_volume == pytest.approx(mesh.volume, rel=1e-9)
+    real = mesh.area_faces > 0
+    assert np.allclose(face.normals.T[real], mesh.face_normals[real])
+    assert np.allclose(face.centers.T, mesh.triangles_center)
+    assert np.allclose(Part.of(mesh).extents, mesh.extents)
+
+
+def test_the_checks_find_what_each_broken_variant_has() -> None:
+    found = {name: {f.code for f in check(mesh, (220, 220, 250))} for name, mesh in _variants().items()}
+    assert found["box"] == set() and found["torus"] == set()
+    assert found["open"] == {"open_mesh"}
+    assert found["flipped"] == {"inconsistent_winding"}
+    assert found["inverted"] == {"inverted_normals"}
+    assert "degenerate_faces" in found["degenerate"] and "degenerate_faces" not in found["fin"]
+    assert found["two shells"] == {"multiple_shells"}
+    assert "non_manifold_edges" in found["fin"]
+    assert {"open_mesh", "inconsistent_winding"} <= found["messy"]
+
+
+def test_weld_is_exact_and_survives_a_hash_collision(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An STL's triangle soup welded as ``merge_exact`` welds it, -0.0 and 0.0 as one; a hash
+    that collides for every corner still gives the exact answer (the fallback)."""
+    mesh = trimesh.creation.torus(40, 10, 60, 20)
+    soup = mesh.vertices[mesh.faces].astype(np.float32)
+    zeros = np.flatnonzero(soup.ravel() == 0)
+    assert len(zeros) > 10
+    soup.ravel()[zeros[::2]] = -0.0    # the same corner written with either zero
+    expected_vertices, _ = merge_exact(soup.reshape(-1, 3), np.arange(soup.size // 3).reshape(-1, 3))
+    for mix in (mesh_figures._MIX, (np.uint64(0),) * 3):
+        monkeypatch.setattr(mesh_figures, "_MIX", mix)
+        vertices, faces = weld(soup)
+        assert len(vertices) == len(expected_vertices) == len(mesh.vertices)
+        assert np.array_equal(vertices[faces].astype(np.float32), soup + np.float32(0))
+        assert (faces.max() + 1, faces.min()) == (len(vertices), 0)
+
+
+def test_the_hull_of_the_points_kept_is_the_part_s_hull() -> None:
+    """Dropping the points inside the extremes' hull changes nothing; a part with more hull
+    points than the cap (a finely curved dome) still offers its flat side to stand on."""
+    sphere = trimesh.creation.icosphere(4, 30)
+    part = Part.of(sphere)
+    assert len(orient.hull_points(part)) <= len(sphere.vertices)
+    assert ConvexHull(orient.hull_points(part)).volume == pytest.approx(ConvexHull(sphere.vertices).volume)
+    arc = np.linspace(np.pi / 2, 0, 200)   # a bowl 30 mm deep: a quarter circle turned about Z, flat on top
+    dome = trimesh.creation.revolve(np.r_[np.c_[30 * np.cos(arc), -30 * np.sin(arc)], [[0, 0]]], sections=400)
+    assert dome.is_volume and dome.volume > 0
+    assert len(orient.hull_points(Part.of(dome))) <= orient.HULL_POINTS + 200 < len(dome.vertices) / 2
+    current, best = orient.best_orientation(dome)   # standing on its dome, the flat side up
+    assert best is not current and best.height_mm == pytest.approx(30, abs=0.1)
+    assert (best.rotation[:3, :3] @ np.array([0, 0, 1.0]))[2] == pytest.approx(-1, abs=1e-6)
