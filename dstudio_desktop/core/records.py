@@ -89,7 +89,10 @@ class PrintJob(Record):
     layer_height: float = Field(gt=0)
     print_orientation: dict[str, Any] = Field(default_factory=dict)
     gcode_asset_id: Optional[Id] = None
-    gcode_url: Optional[str] = None
+    gcode_url: Optional[str] = None   # on the server: the G-code's storage path (sync fills it in)
+    # where the G-code was sent: its address on the print server (kept here; the server's
+    # gcode_url column takes only a storage path in the organisation's folder)
+    sent_to: Optional[str] = None
     estimated_time_minutes: float = Field(ge=0)
     actual_time_minutes: Optional[float] = None
     estimated_material_grams: float = Field(ge=0)

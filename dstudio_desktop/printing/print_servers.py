@@ -125,12 +125,12 @@ def check_server(name: str, url: str, api_key: str) -> str:
 
 def server_of(job: PrintJob) -> Optional[ServerEntry]:
     """The added print server a job was sent to (by the G-code's address there), if any."""
-    url = job.gcode_url or ""
+    url = job.sent_to or ""
     return next((s for s in list_servers() if url.startswith(f"{s.url}/downloads/files/local/")), None)
 
 
 def _remote_name(job: PrintJob) -> str:
-    return (job.gcode_url or "").rsplit("/downloads/files/local/", 1)[-1]
+    return (job.sent_to or "").rsplit("/downloads/files/local/", 1)[-1]
 
 
 def cancel_print_job(ws: Workspace, job_id: str, server_name: Optional[str] = None,
@@ -148,7 +148,7 @@ def cancel_print_job(ws: Workspace, job_id: str, server_name: Optional[str] = No
     if server_name is None:
         entry = server_of(job)
         if entry is None:
-            raise DStudioError(f"print job {job.id[:8]} was sent to {job.gcode_url or 'no server'}, "
+            raise DStudioError(f"print job {job.id[:8]} was sent to {job.sent_to or 'no server'}, "
                                "which is not one of the print servers added here")
         server_name = entry.name
     remote = _remote_name(job)
@@ -194,7 +194,7 @@ def send_print_job(ws: Workspace, job_id: str, server_name: str, follow: bool = 
             remote = server.send(path, remote)
         started = time.monotonic()
         job = job.model_copy(update={"status": "printing", "started_at": utc_now(),
-                                     "gcode_url": f"{server.url}/downloads/files/local/{remote}"})
+                                     "sent_to": f"{server.url}/downloads/files/local/{remote}"})
         ws.update_print_job(job)
         if not follow:
             return job

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Optional
 
@@ -28,6 +29,9 @@ from .slicers import cura_job, cura_settings, filament_length_mm, require_slicer
 
 STL_RECORD = np.dtype([("normal", "<f4", (3,)), ("vertices", "<f4", (3, 3)), ("attribute", "<u2")])
 FILE_CHECKS_VERSION = 2
+
+
+CHECK_NICENESS = 10
 
 
 def quick_eligible(target: object, options: SliceOptions) -> bool:
@@ -73,12 +77,24 @@ def _cached(key: str) -> Optional[list[Finding]]:
         return None
 
 
+def _yield_to_the_slicer() -> None:
+    """This thread runs at a lower priority than the slicer (Linux schedules threads one by
+    one): on two cores the checks use what the slicer leaves, instead of taking its share."""
+    import threading
+
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), CHECK_NICENESS)
+    except (AttributeError, OSError):
+        pass  # not on this system: the checks run at the process's priority
+
+
 def _checks(triangles: np.ndarray, printer, key: str, token: CancelToken) -> list[Finding]:
     """The full checks of the file's triangles (read once, by the quick path), kept in the
     cache under the file's key. Numpy and qhull only: no trimesh, no second read of the file."""
     from .check_cache import findings_of
     from .mesh_figures import Part, weld
 
+    _yield_to_the_slicer()
     part = Part(*weld(triangles))
     check(token, "checking")
     findings = findings_of(part, printer.build_volume_mm, printer.name)

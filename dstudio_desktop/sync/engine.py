@@ -221,7 +221,13 @@ class SyncEngine:
                 "url": path, "file_size": asset.file_size, "sha256": asset.sha256,
                 "metadata": {**asset.metadata, "media_type": asset.media_type}, "created_at": asset.created_at})
         elif entity == "print_job":
-            mutation.update(entity="print_job", op="upsert", payload=mapping.print_job_payload(payload, org))
+            body = mapping.print_job_payload(payload, org)
+            if payload.get("gcode_asset_id"):  # the server's gcode_url: where sync stored the G-code
+                try:
+                    body["gcode_url"] = mapping.storage_path(org, self.ws.get_asset(payload["gcode_asset_id"]))
+                except DStudioError:
+                    body.pop("gcode_url", None)
+            mutation.update(entity="print_job", op="upsert", payload=body)
         elif entity == "export":  # a local export in the project's history (the server's row says 0 credits)
             mutation.update(entity="export", op="insert", payload=mapping.export_payload(payload))
         else:

@@ -108,7 +108,7 @@ class PrintJobsDialog(QDialog):
             return
         self.jobs, self.names = list(reversed(jobs)), names
         try:
-            servers = {job.id: server_of(job) for job in self.jobs if job.gcode_url}
+            servers = {job.id: server_of(job) for job in self.jobs if job.sent_to}
         except DStudioError as err:    # a damaged list of servers: the jobs are still listed
             servers = {}
             self._error(str(err))
@@ -118,7 +118,7 @@ class PrintJobsDialog(QDialog):
             cells = (self.names.get(job.gcode_asset_id or "", "—"), job.status, job.printer_id, job.material,
                      _minutes(job.estimated_time_minutes), _minutes(job.actual_time_minutes),
                      job.created_at[:16].replace("T", " "),
-                     server.name if server else (job.gcode_url.split("/downloads/")[0] if job.gcode_url else "—"))
+                     server.name if server else (job.sent_to.split("/downloads/")[0] if job.sent_to else "—"))
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.UserRole, job.id)

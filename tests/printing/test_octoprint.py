@@ -147,11 +147,11 @@ def test_a_job_prints_to_completion_on_octoprint_and_records_the_actual_time(cli
     with Workspace(home) as ws:
         job = ws.get_print_job(job_id)
         assert job.status == "completed" and job.actual_time_minutes == pytest.approx(row["actual_time_minutes"])
-        assert job.gcode_url.startswith(octoprint)
+        assert job.sent_to.startswith(octoprint)
         updates = [r for r in ws.outbox() if r["entity"] == "print_job" and r["op"] == "update"]
         assert [u["payload"]["status"] for u in updates] == ["printing", "completed"]  # both go up to sync
     # OctoPrint itself says the file printed once, successfully
-    name = row["gcode_url"].rsplit("/", 1)[1]
+    name = row["sent_to"].rsplit("/", 1)[1]
     info = httpx.get(f"{octoprint}/api/files/local/{name}", headers={"X-Api-Key": API_KEY}).json()
     assert info["prints"]["success"] == 1 and info["prints"]["last"]["printTime"] == \
         pytest.approx(row["actual_time_minutes"] * 60)

@@ -112,7 +112,7 @@ def test_printers_dialog_and_send_print_to_completion(cli, home, qtbot, test_key
     _shot(dialog, "print_dialog_printed")
     with Workspace(home) as ws:
         job = ws.get_print_job(job_id)
-        assert job.status == "completed" and job.actual_time_minutes > 0 and job.gcode_url.startswith(octoprint)
+        assert job.status == "completed" and job.actual_time_minutes > 0 and job.sent_to.startswith(octoprint)
     assert f"took {job.actual_time_minutes:.1f} min" in dialog.send_status.text()
     dialog.close()
 
