@@ -43,10 +43,7 @@ QUALITIES = {
     "draft": Quality(1000, 4096, 256, 40, 7, 112, 60_000),
     # coarse to fine (refine=10 after 64 planes at half resolution) cuts dense's CPU time 2.5x but
     # its sparser, noisier depths dropped the synthetic scene's F@3% from 0.955 to 0.915: not used yet
-    # 40k faces, not more: the texture carries the detail, xatlas takes a third of the time it
-    # takes on 100k, and the F-scores did not move (path-traced F@1% 0.873 at both; synthetic F@3%
-    # 0.955 at both), while the texture beats vertex colour on the same mesh (0.0455 against 0.0462)
-    "normal": Quality(1600, 8192, 400, 64, 7, 160, 40_000, texture=1024),
+    "normal": Quality(1600, 8192, 400, 64, 7, 160, 200_000, texture=1024),
     # finer voxels than this follow the depth noise rather than the surface (measured: 280 scored lower)
     "high": Quality(3200, 16384, 720, 112, 11, 200, 600_000, texture=2048),
 }
