@@ -120,13 +120,14 @@ def pathtraced_set(code: Path = REPO, qualities: tuple[str, ...] = QUALITIES, ke
                 shutil.copy(out, keep / out.name)
                 shutil.copy(report_path, keep / report_path.name)
             results[quality] = {"wall_s": wall, "timings": report["timings"], "points": report["num_points"],
-                                "why": report.get("unregistered_why", {}),
+                                "why": report.get("unregistered_why", {}), "colour": report["colour"],
+                                "colour_error": pathtraced.colour_error(out, report, truth),
                                 **pathtraced.score_result(out, report, truth)}
         results["colmap"] = _colmap(truth.images, tmp)
     n = len(truth.cameras)
     print(f"Reconstruction of the path-traced product set: {n} JPEGs, 800x600, CPU (2 cores); code {code}")
     print(f"{'':10s}{'placed':>8s}{'points':>8s}" + "".join(f"{'F@' + f:>8s}" for f in ("1%", "2%", "3%", "5%"))
-          + f"{'P@3%':>7s}{'R@3%':>7s}{'seconds':>9s}")
+          + f"{'P@3%':>7s}{'R@3%':>7s}{'seconds':>9s}{'colour err':>11s}  (mean |sRGB| on the held-out views)")
     for quality in qualities:
         r = results[quality]
         if "failed" in r:
@@ -135,7 +136,9 @@ def pathtraced_set(code: Path = REPO, qualities: tuple[str, ...] = QUALITIES, ke
         sc = r["scores"]
         print(f"{quality:10s}{r['registered']:>5d}/{n}{r['points']:8d}"
               + "".join(f"{sc[f]['f']:8.3f}" for f in ("1%", "2%", "3%", "5%"))
-              + f"{sc['3%']['precision']:7.3f}{sc['3%']['recall']:7.3f}{r['wall_s']:9.1f}")
+              + f"{sc['3%']['precision']:7.3f}{sc['3%']['recall']:7.3f}{r['wall_s']:9.1f}{r['colour_error']:11.4f}"
+              + f"  {r['colour']}")
+        print("    stages: " + ", ".join(f"{k} {v:.1f}" for k, v in r["timings"].items()) + " s")
         for name, why in r["why"].items():
             print(f"    not placed {name}: {why}")
     colmap = results["colmap"]

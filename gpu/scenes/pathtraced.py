@@ -173,18 +173,13 @@ def score_result(glb: Path, report: dict, truth: Truth, count: int = 60000) -> d
 
 
 def _coloured_samples(mesh, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """Points on a loaded result mesh and their sRGB colour (0..1): from its texture when it
-    has one, else interpolated from its vertex colours (which the pipeline writes linear)."""
-    import trimesh
+    """Points on a loaded result mesh and their sRGB colour (0..1): from its base-colour texture
+    when it has one, else interpolated from its vertex colours (which the pipeline writes
+    linear). gpu.appearance reads both the way the GLB means them (trimesh's own colour
+    sampling does not reach a glTF material's texture)."""
+    from gpu.appearance import Surface
 
-    if mesh.visual.kind == "texture":
-        points, _, colours = trimesh.sample.sample_surface(mesh, count, sample_color=True, seed=2)
-        return np.asarray(points), np.asarray(colours)[:, :3] / 255.0
-    points, faces = trimesh.sample.sample_surface(mesh, count, seed=2)
-    bary = trimesh.triangles.points_to_barycentric(mesh.triangles[faces], points)
-    linear = np.asarray(mesh.visual.vertex_colors)[:, :3] / 255.0
-    rgb = np.einsum("ij,ijk->ik", bary, linear[mesh.faces[faces]])
-    return np.asarray(points), np.where(rgb <= 0.0031308, rgb * 12.92, 1.055 * np.clip(rgb, 0, 1) ** (1 / 2.4) - 0.055)
+    return Surface.from_trimesh(mesh).samples(count, seed=2)
 
 
 def view_of_result(glb: Path, report: dict, truth: Truth, camera: Camera, count: int = 600_000
