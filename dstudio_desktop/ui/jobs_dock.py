@@ -12,19 +12,16 @@ from typing import Any, Callable, Optional
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
 )
 
 from ..errors import DStudioError
 from ..jobs import ThreadJob
 from ..services import cloud_jobs
-from .panel import Panel
+from .panel import Panel, rows_table
 from .tasks import follow
 
 REFRESH_MS = 2000
@@ -40,15 +37,7 @@ class JobsDock(Panel):
         self._landing: set[str] = set()
         self.rows: list[dict[str, Any]] = []
         layout = self.body_layout
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setObjectName("jobs_table")
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)  # a narrow dock shows all
-        self.table.setToolTip("The organisation's cloud jobs, newest first, as the server has them")
+        self.table = rows_table("jobs_table", COLUMNS, "The organisation's cloud jobs, newest first, as the server has them")
         self.table.itemSelectionChanged.connect(self._enable)
         layout.addWidget(self.table)
         self.status = QLabel("")

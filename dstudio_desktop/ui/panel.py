@@ -5,7 +5,17 @@ shorter than its content (so a tall panel never makes the window taller than the
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QFrame, QLayout, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDockWidget,
+    QFrame,
+    QHeaderView,
+    QLayout,
+    QScrollArea,
+    QTableWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 
 class Panel(QDockWidget):
@@ -21,3 +31,18 @@ class Panel(QDockWidget):
         self.body_layout = layout(body)
         scroll.setWidget(body)
         self.setWidget(scroll)
+
+
+def rows_table(object_name: str, columns: tuple[str, ...], tip: str) -> QTableWidget:
+    """A read-only table of records, one selected row at a time, columns sized to their content
+    (the Jobs panel's cloud jobs, the Print jobs window's print jobs)."""
+    table = QTableWidget(0, len(columns))
+    table.setObjectName(object_name)
+    table.setHorizontalHeaderLabels(columns)
+    table.setSelectionBehavior(QAbstractItemView.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+    table.verticalHeader().setVisible(False)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)  # a narrow dock shows all
+    table.setToolTip(tip)
+    return table

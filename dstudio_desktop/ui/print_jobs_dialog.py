@@ -10,13 +10,10 @@ from typing import Optional
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -28,6 +25,7 @@ from ..jobs import ThreadJob
 from ..printing.print_servers import cancel_print_job, server_of
 from ..printing.toolpath import read_toolpath
 from ..sync.runner import open_workspace
+from .panel import rows_table
 from .tasks import follow, run_task
 
 COLUMNS = ("G-code", "Status", "Printer", "Material", "Estimated", "Actual", "Sliced", "Sent to")
@@ -50,16 +48,9 @@ class PrintJobsDialog(QDialog):
         self.busy = False
         self.cancelling = None
         layout = QVBoxLayout(self)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setObjectName("print_jobs_table")
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.table = rows_table("print_jobs_table", COLUMNS,
+                                "The project's print jobs, newest first; double-click one to preview its G-code")
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setToolTip("The project's print jobs, newest first; double-click one to preview its G-code")
         self.table.itemSelectionChanged.connect(self._enable)
         self.table.cellDoubleClicked.connect(lambda *_: self.preview_selected())
         layout.addWidget(self.table)

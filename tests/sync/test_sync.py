@@ -127,32 +127,3 @@ def _walk(nodes):
         yield n
         yield from _walk(n.get("children", []))
 
-
-def test_a_print_job_sent_to_a_print_shop_goes_up_and_comes_down_to_the_other_desktop(team):
-    """A job sent to OctoPrint keeps that address here (``sent_to``); the server's gcode_url
-    is the G-code's storage path in the organisation's folder (its column rule refuses any
-    other), so the sent job and its progress sync instead of being refused."""
-    from dstudio_desktop.core import Asset
-    from dstudio_desktop.core.records import PrintJob
-    from dstudio_desktop.store import sha256_bytes
-
-    a, b, org = team
-    project = install_sample(a.ws)
-    gcode = b";FLAVOR:Marlin\nG1 X1 Y1 E1\n"
-
-    asset = Asset(project_id=project.id, asset_type="gcode", name="lamp.gcode", sha256=sha256_bytes(gcode),
-                  file_size=len(gcode), media_type="text/x-gcode")
-    job = a.ws.add_print_job(PrintJob(design_project_id=project.id, material="PLA", infill_percent=20,
-                                      layer_height=0.2, estimated_time_minutes=12, estimated_material_grams=3,
-                                      printer_id="generic", gcode_asset_id=asset.id), (asset, gcode))
-    a.ws.update_print_job(job.model_copy(update={
-        "status": "printing", "sent_to": "http://127.0.0.1:5000/downloads/files/local/lamp-1.gcode"}))
-    report = a.sync()
-    assert report.state == "up to date", report.message
-    assert report.rejected == []
-    row = a.api.ok(a.api.get("print_jobs", id=f"eq.{job.id}"))[0]
-    assert row["status"] == "printing" and row["gcode_url"] == f"{org}/{asset.sha256}.gcode"
-    assert a.ws.get_print_job(job.id).sent_to.endswith("lamp-1.gcode")  # kept here
-    assert b.sync().state == "up to date"
-    theirs = b.ws.get_print_job(job.id)
-    assert theirs.status == "printing" and theirs.gcode_url == row["gcode_url"]
