@@ -176,7 +176,8 @@ def assembly(tmp: Path) -> dict:
         path = tmp / f"part_{i:03d}.glb"
         part.export(path)
         files.append(str(path))
-    env = {**os.environ, "DSTUDIO_HOME": str(home)}
+    # the window's saved layout (docks hidden here) goes to a folder of the run, not the user's settings
+    env = {**os.environ, "DSTUDIO_HOME": str(home), "XDG_CONFIG_HOME": str(tmp / "config")}
     os.environ["DSTUDIO_HOME"] = str(home)
     with Workspace(home) as ws:
         project = ws.create_project("assembly")
@@ -201,7 +202,8 @@ def main() -> dict:
         torus.export(part)
         results["triangles"] = len(torus.faces)
         out = subprocess.run([sys.executable, "-c", OURS, str(part), str(tmp / "home")], capture_output=True,
-                             text=True, env={**os.environ, "DSTUDIO_HOME": str(tmp / "home")}, timeout=600)
+                             text=True, env={**os.environ, "DSTUDIO_HOME": str(tmp / "home"),
+                                                 "XDG_CONFIG_HOME": str(tmp / "config")}, timeout=600)
         if out.returncode != 0:
             raise SystemExit(f"viewport benchmark failed:\n{out.stderr[-2000:]}")
         results["dstudio"] = json.loads(out.stdout.strip().splitlines()[-1])
