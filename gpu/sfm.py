@@ -22,6 +22,7 @@ longer side."""
 
 from __future__ import annotations
 
+import shutil
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -196,6 +197,9 @@ def run_global(database: Path, image_dir: Path, out: Path, names: list[str],
             if cancel is not None and cancel.cancelled:
                 child.terminate()
                 child.join()
+                # a model the child was writing when stopped is half there: none is left behind
+                for partial in out.glob("model*"):
+                    shutil.rmtree(partial, ignore_errors=True)
                 cancel.check("reconstruction")
     finally:
         if child.is_alive():

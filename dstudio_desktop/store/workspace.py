@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -40,6 +41,24 @@ MIGRATIONS = {
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def _use_wal(db: sqlite3.Connection, wait: float = 30.0) -> None:
+    """Switch a new workspace to WAL (it stays so: later openings find it set). The switch needs
+    the database to itself, and SQLite answers "locked" at once, without its busy wait, when
+    another opening holds it that moment (the app's reading thread and its window, the CLI):
+    so wait here, as the connection's own timeout would."""
+    deadline = time.monotonic() + wait
+    delay = 0.002
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
 
 
 class Workspace:
@@ -67,7 +86,7 @@ class Workspace:
                 raise
             self.blobs = BlobStore(self.home / "blobs")
             self.blobs.clean_partial()
-            self._db.execute("PRAGMA journal_mode=WAL")
+            _use_wal(self._db)
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate(schema)
