@@ -89,6 +89,9 @@ def add_print_server_commands(add) -> None:
     p.add_argument("job", help="the print job's id (or a unique prefix of 6+ characters)")
     p.add_argument("--printer", required=True, help="the print server's name (see 'dstudio print-server list')")
     p.add_argument("--no-follow", action="store_true", help="start the print and return (do not wait for it)")
+    p = add("cancel-print", cmd_cancel_print, "cancel a print job printing on its print server (the G-code is kept)")
+    p.add_argument("job", help="the print job's id (or a unique prefix of 6+ characters)")
+    p.add_argument("--printer", help="the print server's name, if not the one the job was sent to")
     p = add("print-jobs", cmd_print_jobs, "list print jobs (all, or one project's), with their state and times")
     p.add_argument("project", nargs="?")
 
@@ -132,6 +135,15 @@ def cmd_send(args: argparse.Namespace, out: Output) -> int:
     if job.actual_time_minutes is not None:
         text += f", took {job.actual_time_minutes:.1f} min (estimated {job.estimated_time_minutes:.1f})"
     out.result(job.to_json(), text)
+    return 0
+
+
+def cmd_cancel_print(args: argparse.Namespace, out: Output) -> int:
+    from ..printing.print_servers import cancel_print_job
+
+    with _workspace() as ws:
+        job = cancel_print_job(ws, args.job, args.printer, progress=out.progress)
+    out.result(job.to_json(), f"print job {job.id}: cancelled on the print server; its G-code is kept")
     return 0
 
 

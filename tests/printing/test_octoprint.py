@@ -180,3 +180,32 @@ def test_unreachable_server_and_refused_key_say_so_and_keep_the_job(cli, home, s
     assert cli("role", "shop", "reviewer").returncode == 0
     res = cli("send", job_id, "--printer", "gone", env=shop)    # a reviewer sends nothing, reachable or not
     assert res.returncode == 1 and "a reviewer may not" in res.stderr, res.stderr
+
+
+def test_cancel_print_in_the_cli_stops_the_print_on_octoprint_and_keeps_the_g_code(cli, home, shop, octoprint,
+                                                                                   tmp_path):
+    block = tmp_path / "block.stl"
+    trimesh.creation.box((12, 12, 3)).export(block)   # ten layers: a print that lasts while it is cancelled
+    assert cli("new", "shop").returncode == 0
+    assert cli("import", "shop", str(block), "--units", "mm").returncode == 0
+    res = cli("slice", "shop", "-o", str(tmp_path / "block.gcode"), "--material", "ROOMTEMP", "--printer", "virtual",
+              "--layer-height", "0.3", "--adhesion", "none", "--json", timeout=120)
+    assert res.returncode == 0, res.stderr
+    job_id = res.json()["print_job_id"]
+    early = cli("cancel-print", job_id[:8], env=shop)     # not sent yet: nothing to cancel, one line
+    assert early.returncode == 1 and "sliced, not printing" in early.stderr
+    assert len(early.stderr.strip().splitlines()) == 1
+    added = _typed(home, shop, API_KEY + "\n", "print-server", "add", "shop", "--url", octoprint, "--api-key-stdin")
+    assert added.returncode == 0, added.stderr
+    sent = cli("send", job_id[:8], "--printer", "shop", "--no-follow", "--json", env=shop, timeout=120)
+    assert sent.returncode == 0 and sent.json()["status"] == "printing", sent.stderr
+
+    cancelled = cli("cancel-print", job_id[:8], "--json", env=shop, timeout=120)
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert cancelled.json()["status"] == "cancelled"
+    state = httpx.get(f"{octoprint}/api/job", headers={"X-Api-Key": API_KEY}).json()["state"]
+    assert "Printing" not in state, state
+    with Workspace(home) as ws:
+        job = ws.get_print_job(job_id)
+        assert job.status == "cancelled" and job.completed_at and job.gcode_asset_id
+        assert ws.asset_bytes(ws.get_asset(job.gcode_asset_id)).startswith(b";")
