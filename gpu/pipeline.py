@@ -197,9 +197,12 @@ def reconstruct(images: Path, output: Path, quality: str = "normal", device: str
         def cleanup_stage(report):
             kept, dropped = cleanup.remove_floaters(surface)
             report(0.4, f"removed {dropped} floating piece(s)")
+            # decimated before it is stood on the ground: decimating after moved the bottom's
+            # vertices off y = 0 (some below it) and opened the closed cap
+            kept = cleanup.decimate(kept, q.faces)
             if box.ground:
                 kept = cleanup.stand_on_ground(kept, float(box.lo[1]), 0.75 * volume.voxel)
-            return cleanup.decimate(kept, q.faces), dropped
+            return kept, dropped
 
         surface = stages.run("surface", lambda report: fusion.surface(volume))
         mesh, floaters = stages.run("cleanup", cleanup_stage)

@@ -30,9 +30,9 @@ def _write(folder: Path, cameras, exif_35mm: int | None = None) -> list[str]:
     return names
 
 
-def _sfm(folder: Path, names: list[str], work: Path) -> sfm.SparseModel:
+def _sfm(folder: Path, names: list[str], work: Path, progress=lambda f, m: None) -> sfm.SparseModel:
     return sfm.run(folder, names, work, max_image_size=320, max_features=1024, use_cuda=False,
-                   progress=lambda f, m: None, cancel=None, domain_size_pooling=False)
+                   progress=progress, cancel=None, domain_size_pooling=False)
 
 
 def test_a_set_above_the_threshold_takes_the_global_path_and_places_every_image(tmp_path, monkeypatch):
@@ -44,8 +44,13 @@ def test_a_set_above_the_threshold_takes_the_global_path_and_places_every_image(
     monkeypatch.setattr(sfm, "GLOBAL_FROM", 20)
     cams = synthetic.cameras(24, 0.5)
     names = _write(tmp_path / "photos", cams)
-    model = _sfm(tmp_path / "photos", names, tmp_path / "work")
+    seen: list[tuple[float, str]] = []
+    model = _sfm(tmp_path / "photos", names, tmp_path / "work", lambda f, m: seen.append((f, m)))
     assert (model.matching, model.mapper) == ("sequential (loop)", "global")
+    # while the child maps, the bar moves on (it said nothing between start and end before)
+    mapping = [f for f, m in seen if "global mapping), " in m]
+    assert len(mapping) >= 2 and 0.6 < mapping[0] < mapping[-1] < 0.88
+    assert [f for f, _ in seen] == sorted(f for f, _ in seen)
     assert len(model.views) == 24 and not model.unregistered
     found = np.array([v.centre for v in model.views])
     truth = np.array([c.centre for c in cams])   # both in name order
