@@ -198,7 +198,7 @@ def reconstruct(images: Path, output: Path, quality: str = "normal", device: str
             kept, dropped = cleanup.remove_floaters(surface)
             report(0.4, f"removed {dropped} floating piece(s)")
             # decimated before it is stood on the ground: decimating after moved the bottom's
-            # vertices off y = 0 (some below it) and opened the closed cap
+            # vertices off y = 0 (some below it)
             kept = cleanup.decimate(kept, q.faces)
             if box.ground:
                 kept = cleanup.stand_on_ground(kept, float(box.lo[1]), 0.75 * volume.voxel)
