@@ -36,9 +36,9 @@ OTHERS = {"new", "sample", "open", "login", "signup", "logout", "sync", "role", 
 # the organisation's cloud jobs and credits: the server decides who may (a job's result landed in
 # a project with `jobs wait --project` goes through the same refusing workspace as an import)
 CLOUD = {"jobs list", "jobs show", "jobs cancel", "jobs wait", "credits"}
-# edits that need a print job first (the sample has none): a reviewer's send is refused in
-# tests/printing/test_octoprint.py
-EDITS_OF_PRINT_JOBS = {"send"}
+# edits that need a print job first (the sample has none): a reviewer's send and cancel-print
+# are refused in tests/printing/test_octoprint.py
+EDITS_OF_PRINT_JOBS = {"send", "cancel-print"}
 
 
 def _commands(parser: argparse.ArgumentParser, prefix: str = "") -> set[str]:

@@ -200,6 +200,12 @@ def test_cancel_print_in_the_cli_stops_the_print_on_octoprint_and_keeps_the_g_co
     sent = cli("send", job_id[:8], "--printer", "shop", "--no-follow", "--json", env=shop, timeout=120)
     assert sent.returncode == 0 and sent.json()["status"] == "printing", sent.stderr
 
+    assert cli("role", "shop", "reviewer").returncode == 0
+    refused = cli("cancel-print", job_id[:8], env=shop, timeout=120)   # a reviewer stops no one's print
+    assert refused.returncode == 1 and "a reviewer may not" in refused.stderr, refused.stderr
+    assert "Printing" in httpx.get(f"{octoprint}/api/job", headers={"X-Api-Key": API_KEY}).json()["state"]
+    assert cli("role", "shop", "owner").returncode == 0
+
     cancelled = cli("cancel-print", job_id[:8], "--json", env=shop, timeout=120)
     assert cancelled.returncode == 0, cancelled.stderr
     assert cancelled.json()["status"] == "cancelled"
