@@ -43,7 +43,7 @@ def stand_on_ground(mesh, cut: float, tolerance: float):
 
 def decimate(mesh, faces: int):
     """``mesh`` with about ``faces`` faces. Quadric decimation can pinch a closed surface into
-    edges shared by four faces (seen on the synthetic scene's handle at 40k faces): a closed
+    edges shared by four faces (seen on the synthetic and path-traced scenes at 40k faces): a closed
     mesh is then decimated less, twice the faces each time, and kept as it was at worst, so
     the result stays printable as it comes."""
     closed = mesh.is_watertight

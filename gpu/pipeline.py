@@ -44,7 +44,7 @@ QUALITIES = {
     # coarse to fine (refine=10 after 64 planes at half resolution) cuts dense's CPU time 2.5x but
     # its sparser, noisier depths dropped the synthetic scene's F@3% from 0.955 to 0.915: not used yet
     # 40k faces was tried for the textured normal: quadric decimation pinched both scenes' closed
-    # surfaces there (and at 80k), so cleanup.decimate keeps the ~100k faces fusion gives
+    # surfaces there (the path-traced one at 80k too), so cleanup.decimate keeps its ~100k faces
     "normal": Quality(1600, 8192, 400, 64, 7, 160, 200_000, texture=1024),
     # finer voxels than this follow the depth noise rather than the surface (measured: 280 scored lower)
     "high": Quality(3200, 16384, 720, 112, 11, 200, 600_000, texture=2048),
