@@ -123,9 +123,10 @@ def _typed(home: Path, env: dict, text: str, *args: str) -> CliResult:
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
 
-def _sliced_job(cli, tmp_path: Path) -> str:
+def _sliced_job(cli, tmp_path: Path, height: float = 0.6) -> str:
+    """A 12 mm square tile sliced at 0.3 mm: two layers by default, a tiny G-code for the virtual printer."""
     tile = tmp_path / "tile.stl"
-    trimesh.creation.box((12, 12, 0.6)).export(tile)  # two layers: a tiny G-code for the virtual printer
+    trimesh.creation.box((12, 12, height)).export(tile)
     assert cli("new", "shop").returncode == 0
     assert cli("import", "shop", str(tile), "--units", "mm").returncode == 0
     res = cli("slice", "shop", "-o", str(tmp_path / "tile.gcode"), "--material", "ROOMTEMP", "--printer", "virtual",
@@ -184,14 +185,7 @@ def test_unreachable_server_and_refused_key_say_so_and_keep_the_job(cli, home, s
 
 def test_cancel_print_in_the_cli_stops_the_print_on_octoprint_and_keeps_the_g_code(cli, home, shop, octoprint,
                                                                                    tmp_path):
-    block = tmp_path / "block.stl"
-    trimesh.creation.box((12, 12, 3)).export(block)   # ten layers: a print that lasts while it is cancelled
-    assert cli("new", "shop").returncode == 0
-    assert cli("import", "shop", str(block), "--units", "mm").returncode == 0
-    res = cli("slice", "shop", "-o", str(tmp_path / "block.gcode"), "--material", "ROOMTEMP", "--printer", "virtual",
-              "--layer-height", "0.3", "--adhesion", "none", "--json", timeout=120)
-    assert res.returncode == 0, res.stderr
-    job_id = res.json()["print_job_id"]
+    job_id = _sliced_job(cli, tmp_path, height=3)   # ten layers: a print that lasts while it is cancelled
     early = cli("cancel-print", job_id[:8], env=shop)     # not sent yet: nothing to cancel, one line
     assert early.returncode == 1 and "sliced, not printing" in early.stderr
     assert len(early.stderr.strip().splitlines()) == 1
