@@ -1,9 +1,13 @@
 """Automatic orientation: a few ways to stand the part on the bed, scored, the best offered.
 
-Candidates are the six axis-aligned rests and the largest flat faces of the convex hull; each
-is scored by the area that would need support (faces pointing down more steeply than the
+Candidates are the six axis-aligned rests and the part's largest flat sides that it can stand
+on: its faces grouped by normal, a group counting only where it lies on the part's extreme
+plane in that direction (nothing of the part beyond it), by the area that would touch the bed.
+Each is scored by the area that would need support (faces pointing down more steeply than the
 overhang angle, not lying on the bed) and by the height (taller prints take longer and wobble).
-Numpy and qhull only (no trimesh): the advice is worked out beside the slicer.
+Numpy alone (no trimesh, no qhull: scipy costs a third of a second to import, and the advice is
+worked out beside the slicer on the same two cores). A rest that touches the bed only at edges
+or points, which a convex hull would also offer, is not a candidate: it would not stand.
 """
 
 from __future__ import annotations
@@ -16,15 +20,10 @@ from .mesh_figures import Part
 
 OVERHANG_DEG = 45.0       # steeper than this from vertical needs support (Cura's and PrusaSlicer's default)
 HEIGHT_WEIGHT = 0.25      # one mm of height weighs as much as this many mm² of support per mm of size
-HULL_CANDIDATES = 6       # the largest flat faces of the hull tried besides the axes
-# Above this many points that may lie on the hull, the hull is taken of a sample of them (qhull
-# takes seconds on a finely curved part of a million triangles, whose hull has as many tiny
-# sides, none worth standing on). The sample keeps the corners of the part's largest faces and
-# a regular share of the rest, so a large flat side (many vertices, or a few large faces) keeps
-# its plane.
-HULL_POINTS = 10_000
-# the 13 directions (and their opposites) whose extreme vertices bound the points that can be on the hull
-_DIRECTIONS = np.array([d for d in np.ndindex(3, 3, 3) if d != (1, 1, 1)], dtype=float)[:13] - 1.0
+SIDE_CANDIDATES = 6       # the largest flat sides tried besides the axes
+SIDE_GROUPS_TRIED = 64    # normal groups (largest area first) looked at for those sides
+NORMAL_STEP = 1e-3        # normals closer than this (per component) are one side
+ON_PLANE_MM = 0.05        # a face this close to the extreme plane touches the bed
 
 
 @dataclass(frozen=True)
@@ -52,57 +51,37 @@ def rotation_to_down(normal: np.ndarray) -> np.ndarray:
     return out
 
 
-def hull_points(part: Part) -> np.ndarray:
-    """The vertices that may lie on the convex hull (at most ``HULL_POINTS`` of them).
-
-    Points strictly inside the hull of the extreme vertices in 26 directions cannot be on the
-    hull and are dropped (the Akl-Toussaint heuristic: exact)."""
-    cols = part.vertex_columns
-    reach = [cols[0] * d[0] + cols[1] * d[1] + cols[2] * d[2] for d in _DIRECTIONS]
-    extremes = np.unique([i for r in reach for i in (int(r.argmin()), int(r.argmax()))])
-    points = part.vertices
-    keep = np.ones(len(points), dtype=bool)
-    if len(extremes) >= 4:
-        from scipy.spatial import ConvexHull, QhullError
-        try:
-            inner = ConvexHull(points[extremes])
-        except (QhullError, ValueError):
-            inner = None
-        if inner is not None:
-            tol = 1e-9 * max(float(part.extents.max()), 1e-9)
-            keep[:] = False
-            for a, b, c, d in inner.equations:
-                keep |= cols[0] * a + cols[1] * b + cols[2] * c + d >= -tol
-            keep[extremes] = True
-    candidates = np.flatnonzero(keep)
-    if len(candidates) <= HULL_POINTS:
-        return points[candidates]
-    largest = np.argsort(part.face.areas)[::-1][:HULL_POINTS // 6]
-    corners = np.unique(part.faces[largest].ravel())
-    corners = corners[keep[corners]]
-    step = max(1, len(candidates) // max(HULL_POINTS - len(corners), 1))
-    return points[np.union1d(np.union1d(corners, candidates[::step]), extremes)]
+def flat_sides(part: Part, count: int = SIDE_CANDIDATES) -> list[np.ndarray]:
+    """Up to ``count`` unit normals of the sides the part can stand on, the largest contact first."""
+    face = part.face
+    if not len(part.faces):
+        return []
+    steps = np.round(face.normals / NORMAL_STEP).astype(np.int64) + (1 << 20)   # each component in 21 bits
+    key = (steps[0] << 42) | (steps[1] << 21) | steps[2]
+    keys, group = np.unique(key, return_inverse=True)
+    area = np.bincount(group, weights=face.areas, minlength=len(keys))
+    vertex_cols = part.vertex_columns
+    sides: list[tuple[float, np.ndarray]] = []
+    for k in np.argsort(area)[::-1][:SIDE_GROUPS_TRIED]:
+        members = np.flatnonzero(group == k)
+        n = face.normals[:, members].mean(axis=1)
+        length = float(np.linalg.norm(n))
+        if length < 0.5 or area[k] <= 0:
+            continue
+        n = n / length
+        extreme = float(np.max(vertex_cols[0] * n[0] + vertex_cols[1] * n[1] + vertex_cols[2] * n[2]))
+        centers = face.centers[:, members]
+        reach = centers[0] * n[0] + centers[1] * n[1] + centers[2] * n[2]
+        contact = float(face.areas[members][reach >= extreme - ON_PLANE_MM].sum())
+        if contact > 0:
+            sides.append((contact, n))
+    sides.sort(key=lambda s: -s[0])
+    return [n for _, n in sides[:count]]
 
 
 def _down_rotations(part: Part) -> list[np.ndarray]:
     normals = [np.array(v, float) for v in ((0, 0, -1), (0, 0, 1), (1, 0, 0), (-1, 0, 0), (0, 1, 0), (0, -1, 0))]
-    # the hull's flat sides: its triangles grouped by (rounded) normal, largest area first
-    # (trimesh's ``facets`` would do it exactly, but takes seconds on a finely curved hull)
-    from scipy.spatial import ConvexHull, QhullError
-    try:
-        hull = ConvexHull(hull_points(part))
-    except (QhullError, ValueError):
-        hull = None   # flat or degenerate: the axis rests are enough
-    if hull is None:
-        return _unique_rotations(normals)
-    tri = hull.points[hull.simplices]
-    hull_area = 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
-    keys, inverse = np.unique(np.round(hull.equations[:, :3], 3), axis=0, return_inverse=True)
-    area = np.bincount(inverse.ravel(), weights=hull_area, minlength=len(keys))
-    for k in np.argsort(area)[::-1][:HULL_CANDIDATES]:
-        n = keys[k]
-        normals.append(n / np.linalg.norm(n))
-    return _unique_rotations(normals)
+    return _unique_rotations(normals + flat_sides(part))
 
 
 def _unique_rotations(normals: list[np.ndarray]) -> list[np.ndarray]:

@@ -38,46 +38,69 @@ class Finding:
 
 
 def self_intersections(vertices: np.ndarray, faces: np.ndarray, max_candidates: int = 40_000_000) -> int:
-    """How many pairs of non-adjacent triangles cross each other (coplanar overlaps are not counted)."""
+    """How many pairs of non-adjacent triangles cross each other (coplanar overlaps are not counted).
+
+    Triangles are binned by their boxes into a grid; a pair sharing a cell is a candidate, kept
+    only in the one cell holding the corner where their boxes' overlap starts, so no pair is
+    tested twice and no de-duplication (a sort of millions) is needed. The filters go axis by
+    axis on one coordinate column at a time, each on the pairs the last one left."""
+    faces = np.asarray(faces)
     tri = vertices[faces]
     lo, hi = tri.min(axis=1), tri.max(axis=1)
+    origin = lo.min(0)
     extent = (hi - lo).max(axis=1)
-    cell = max(float(np.median(extent)), float((hi.max(0) - lo.min(0)).max()) / 4096, 1e-9)
+    cell = max(float(np.median(extent)) * 2, float((hi.max(0) - origin).max()) / 4096, 1e-9)
     while True:
-        first = np.floor((lo - lo.min(0)) / cell).astype(np.int64)
-        last = np.floor((hi - lo.min(0)) / cell).astype(np.int64)
+        first = np.floor((lo - origin) / cell).astype(np.int64)
+        last = np.floor((hi - origin) / cell).astype(np.int64)
         span = last - first + 1
         per_tri = span.prod(axis=1)
         if per_tri.sum() <= max_candidates:
             break
         cell *= 2
-    tri_ids = np.repeat(np.arange(len(faces)), per_tri)
-    local = np.arange(len(tri_ids)) - np.repeat(np.cumsum(per_tri) - per_tri, per_tri)
+    # int32 indices where they fit: the pair arrays are tens of millions long, and half the
+    # bytes is half the time
+    small = np.int32 if max(int(per_tri.sum()), len(faces)) < 2**31 else np.int64
+    first, last, span, per_tri = (v.astype(small) for v in (first, last, span, per_tri))
+    tri_ids = np.repeat(np.arange(len(faces), dtype=small), per_tri)
+    local = np.arange(len(tri_ids), dtype=small) - np.repeat(np.cumsum(per_tri, dtype=small) - per_tri, per_tri)
     sy, sz = span[tri_ids, 1], span[tri_ids, 2]
-    cx = first[tri_ids, 0] + local // (sy * sz)
-    cy = first[tri_ids, 1] + (local // sz) % sy
-    cz = first[tri_ids, 2] + local % sz
-    dims = last.max(axis=0) + 1
-    key = (cx * dims[1] + cy) * dims[2] + cz
+    cells = (first[tri_ids, 0] + local // (sy * sz), first[tri_ids, 1] + (local // sz) % sy,
+             first[tri_ids, 2] + local % sz)
+    dims = last.max(axis=0).astype(np.int64) + 1
+    key = (cells[0] * dims[1] + cells[1]) * dims[2] + cells[2]
     order = np.argsort(key, kind="stable")
     key, tri_ids = key[order], tri_ids[order]
+    cells = tuple(c[order] for c in cells)
     # every pair of triangles that share a cell
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     ends = np.r_[starts[1:], len(key)]
-    group_end = np.repeat(ends, ends - starts)
-    partners = group_end - np.arange(len(key)) - 1
+    partners = np.repeat(ends, ends - starts) - np.arange(len(key)) - 1
     if partners.sum() == 0:
         return 0
-    a_pos = np.repeat(np.arange(len(key)), partners)
-    b_pos = a_pos + 1 + (np.arange(len(a_pos)) - np.repeat(np.cumsum(partners) - partners, partners))
+    pairs = int(partners.sum())
+    wide = np.int32 if pairs < 2**31 else np.int64
+    partners = partners.astype(wide)
+    a_pos = np.repeat(np.arange(len(key), dtype=wide), partners)
+    b_pos = np.arange(pairs, dtype=wide)
+    b_pos -= np.repeat(np.cumsum(partners, dtype=wide) - partners, partners)
+    b_pos += a_pos
+    b_pos += 1
     a, b = tri_ids[a_pos], tri_ids[b_pos]
-    # cheap filters first (boxes overlap, no shared vertex), so the de-duplication sees few pairs
-    keep = (a != b) & np.all(lo[a] <= hi[b], axis=1) & np.all(lo[b] <= hi[a], axis=1)
-    a, b = a[keep], b[keep]
-    shared = (faces[a][:, :, None] == faces[b][:, None, :]).any(axis=(1, 2))
-    a, b = a[~shared], b[~shared]
-    pair = np.unique(np.minimum(a, b) * len(faces) + np.maximum(a, b))
-    a, b = pair // len(faces), pair % len(faces)
+    del b_pos
+    for axis in range(3):
+        lo_x, hi_x, first_x = (np.ascontiguousarray(v[:, axis]) for v in (lo, hi, first))
+        keep = (lo_x[a] <= hi_x[b]) & (lo_x[b] <= hi_x[a])
+        keep &= np.maximum(first_x[a], first_x[b]) == cells[axis][a_pos]
+        a, b, a_pos = a[keep], b[keep], a_pos[keep]
+    # neighbours (a shared corner) touch without crossing
+    corners_a = [np.ascontiguousarray(faces[:, i])[a] for i in range(3)]
+    apart = np.ones(len(a), dtype=bool)
+    for i in range(3):
+        corner_b = np.ascontiguousarray(faces[:, i])[b]
+        for corner_a in corners_a:
+            apart &= corner_a != corner_b
+    a, b = a[apart], b[apart]
     hits = 0
     for s in range(0, len(a), 500_000):
         ta, tb = tri[a[s:s + 500_000]], tri[b[s:s + 500_000]]

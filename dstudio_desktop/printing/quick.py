@@ -31,7 +31,7 @@ STL_RECORD = np.dtype([("normal", "<f4", (3,)), ("vertices", "<f4", (3, 3)), ("a
 FILE_CHECKS_VERSION = 2
 
 
-CHECK_NICENESS = 10
+CHECK_NICENESS = 19
 
 
 def quick_eligible(target: object, options: SliceOptions) -> bool:

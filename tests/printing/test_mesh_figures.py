@@ -7,7 +7,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import trimesh
-from scipy.spatial import ConvexHull
 
 from dstudio_desktop.meshio.meshdata import merge_exact
 from dstudio_desktop.printing import mesh_figures, orient
@@ -99,17 +98,48 @@ def test_weld_is_exact_and_survives_a_hash_collision(monkeypatch: pytest.MonkeyP
         assert (faces.max() + 1, faces.min()) == (len(vertices), 0)
 
 
-def test_the_hull_of_the_points_kept_is_the_part_s_hull() -> None:
-    """Dropping the points inside the extremes' hull changes nothing; a part with more hull
-    points than the cap (a finely curved dome) still offers its flat side to stand on."""
-    sphere = trimesh.creation.icosphere(4, 30)
-    part = Part.of(sphere)
-    assert len(orient.hull_points(part)) <= len(sphere.vertices)
-    assert ConvexHull(orient.hull_points(part)).volume == pytest.approx(ConvexHull(sphere.vertices).volume)
+def test_a_part_stands_on_its_flat_sides_that_lie_on_its_extreme_planes() -> None:
+    """The sides offered are flat groups of faces the part can rest on, the largest contact
+    first: a channel's inner floor faces up as its walls' tops do, but lies below them, so only
+    the tops touch; a tilted box offers its own faces; a finely curved dome its flat side."""
+    base = trimesh.creation.box((40, 40, 5)).apply_translation((0, 0, 2.5))
+    walls = [trimesh.creation.box((5, 40, 30)).apply_translation((x, 0, 15)) for x in (-17.5, 17.5)]
+    channel = Part.of(trimesh.util.concatenate([base, *walls]))
+    sides = orient.flat_sides(channel)
+    # all faces facing up have 2000 mm² (the floor with the walls' tops) and would come first;
+    # touching, the tops are 400: after the underside (1600) and the outer sides (1400 each)
+    assert np.allclose(sides[0], (0, 0, -1))
+    order = [next(i for i, n in enumerate(sides) if np.allclose(n, d)) for d in ((1, 0, 0), (-1, 0, 0), (0, 0, 1))]
+    assert order[2] > max(order[:2])
+    tilt = trimesh.transformations.rotation_matrix(np.radians(30), (1, 0, 0))
+    box = trimesh.creation.box((30, 20, 10)).apply_transform(tilt)
+    expected = tilt[:3, :3] @ np.array([0, 0, -1.0])
+    assert any(np.allclose(n, expected, atol=1e-6) for n in orient.flat_sides(Part.of(box)))
+    current, best = orient.best_orientation(box)
+    assert best is not current and best.support_mm2 == pytest.approx(0, abs=1e-6)
+    assert best.height_mm == pytest.approx(10, abs=1e-6)   # on one of its two largest faces
     arc = np.linspace(np.pi / 2, 0, 200)   # a bowl 30 mm deep: a quarter circle turned about Z, flat on top
     dome = trimesh.creation.revolve(np.r_[np.c_[30 * np.cos(arc), -30 * np.sin(arc)], [[0, 0]]], sections=400)
     assert dome.is_volume and dome.volume > 0
-    assert len(orient.hull_points(Part.of(dome))) <= orient.HULL_POINTS + 200 < len(dome.vertices) / 2
     current, best = orient.best_orientation(dome)   # standing on its dome, the flat side up
     assert best is not current and best.height_mm == pytest.approx(30, abs=0.1)
     assert (best.rotation[:3, :3] @ np.array([0, 0, 1.0]))[2] == pytest.approx(-1, abs=1e-6)
+
+
+def test_self_intersections_count_each_crossing_pair_once() -> None:
+    """The grid's candidate pairs, each kept in one cell, against every pair of a small soup
+    tested directly: a pair sharing several cells must not count twice, nor a pair be missed."""
+    from dstudio_desktop.printing.printability import _edges_cross, self_intersections
+
+    rng = np.random.default_rng(7)
+    # small triangles (some sharing corners) crowded in a box: each spans a cell or a few
+    corners = (rng.random((600, 1, 3)) * 12 + rng.random((600, 3, 3)) * 3).reshape(-1, 3)
+    vertices, faces = corners, np.arange(len(corners)).reshape(-1, 3)
+    faces[::7, 0] = faces[1::7, 1][:len(faces[::7])]
+    a, b = np.triu_indices(len(faces), 1)
+    apart = ~(faces[a][:, :, None] == faces[b][:, None, :]).any(axis=(1, 2))
+    ta, tb = vertices[faces[a[apart]]], vertices[faces[b[apart]]]
+    expected = int((_edges_cross(ta, tb) | _edges_cross(tb, ta)).sum())
+    assert expected > 500
+    assert self_intersections(vertices, faces) == expected
+    assert self_intersections(vertices, faces, max_candidates=2_000) == expected   # coarser cells, same pairs
