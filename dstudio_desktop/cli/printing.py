@@ -66,8 +66,8 @@ def cmd_printers(args: argparse.Namespace, out: Output) -> int:
     slicers = find_slicers()
     data = {
         "slicers": [s.to_json() for s in slicers],
-        "printers": [p.model_dump() for p in printers().values()],
-        "materials": [m.model_dump() for m in materials().values()],
+        "printers": [p.to_json() for p in printers().values()],
+        "materials": [m.to_json() for m in materials().values()],
     }
     lines = ["slicers:"] + ([f"  {s.kind:6s} {s.name} {s.version} ({s.executable})"
                              + ("" if s.usable else f": {s.problem}") for s in slicers] or ["  none found"])

@@ -7,56 +7,139 @@ shape as the bundled files) into ``$DSTUDIO_HOME/printing/`` (``settings.user_pr
 from __future__ import annotations
 
 import json
+import math
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
-from ..core.schema import format_loc
 from ..errors import DStudioError
 from ..resources import resource
 from ..settings import user_printing_dir
 
+SLICER_KINDS = ("cura", "prusa")
 
-class PrinterProfile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+# Plain dataclasses checked field by field (not pydantic models): every `dstudio slice` reads
+# these before its slicer can start, and pydantic costs ~0.1 s to import there.
 
-    id: str = Field(min_length=1)
-    name: str = Field(min_length=1)
-    cura_definition: str = "fdmprinter"
+
+class ProfileError(ValueError):
+    """A profile field that is missing, of the wrong type or out of range (``where`` names it)."""
+
+    def __init__(self, where: str, problem: str):
+        super().__init__(f"{where}: {problem}")
+        self.where, self.problem = where, problem
+
+
+def _text(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ProfileError(name, "must be a non-empty string")
+    return value
+
+
+def _number(name: str, value: Any, minimum: float = 0.0, inclusive: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ProfileError(name, f"must be a number, not {value!r}")
+    if value < minimum or (value == minimum and not inclusive):
+        raise ProfileError(name, f"must be {'at least' if inclusive else 'greater than'} {minimum:g}, not {value!r}")
+    return float(value)
+
+
+def _slicers(name: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, (list, tuple)) or not value or any(v not in SLICER_KINDS for v in value):
+        raise ProfileError(name, f"must be a list of {' and '.join(SLICER_KINDS)}, not {value!r}")
+    return tuple(value)
+
+
+def _flag(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ProfileError(name, f"must be true or false, not {value!r}")
+    return value
+
+
+class _Profile:
+    def _set(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload]
+
+
+@dataclass(frozen=True)
+class PrinterProfile(_Profile):
+    id: str
+    name: str
     build_volume_mm: tuple[float, float, float]
-    nozzle_mm: float = Field(default=0.4, gt=0)
-    filament_diameter_mm: float = Field(default=1.75, gt=0)
+    cura_definition: str = "fdmprinter"
+    nozzle_mm: float = 0.4
+    filament_diameter_mm: float = 1.75
     gcode_flavor: str = "Marlin"
     heated_bed: bool = True
     #: the slicers that can drive this printer ("cura", "prusa"; PrusaSlicer has no UltiGCode)
-    slicers: tuple[str, ...] = ("cura", "prusa")
+    slicers: tuple[str, ...] = SLICER_KINDS
+
+    def __post_init__(self) -> None:
+        for name in ("id", "name", "cura_definition", "gcode_flavor"):
+            _text(name, getattr(self, name))
+        volume = self.build_volume_mm
+        if not isinstance(volume, (list, tuple)) or len(volume) != 3:
+            raise ProfileError("build_volume_mm", f"must be three numbers (width, depth, height), not {volume!r}")
+        self._set("build_volume_mm", tuple(_number(f"build_volume_mm[{i}]", v) for i, v in enumerate(volume)))
+        self._set("nozzle_mm", _number("nozzle_mm", self.nozzle_mm))
+        self._set("filament_diameter_mm", _number("filament_diameter_mm", self.filament_diameter_mm))
+        _flag("heated_bed", self.heated_bed)
+        self._set("slicers", _slicers("slicers", self.slicers))
 
 
-class MaterialProfile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+@dataclass(frozen=True)
+class MaterialProfile(_Profile):
+    id: str
+    name: str
+    density_g_cm3: float
+    nozzle_temp_c: float
+    bed_temp_c: float
+    slicers: tuple[str, ...] = SLICER_KINDS
 
-    id: str = Field(min_length=1)
-    name: str = Field(min_length=1)
-    density_g_cm3: float = Field(gt=0)
-    nozzle_temp_c: float = Field(gt=0)
-    bed_temp_c: float = Field(ge=0)
-    slicers: tuple[str, ...] = ("cura", "prusa")
+    def __post_init__(self) -> None:
+        _text("id", self.id)
+        _text("name", self.name)
+        self._set("density_g_cm3", _number("density_g_cm3", self.density_g_cm3))
+        self._set("nozzle_temp_c", _number("nozzle_temp_c", self.nozzle_temp_c))
+        self._set("bed_temp_c", _number("bed_temp_c", self.bed_temp_c, inclusive=True))
+        self._set("slicers", _slicers("slicers", self.slicers))
 
 
-def _read(path: Path, key: str, cls: type[BaseModel]) -> dict[str, Any]:
+def _profile(cls: type, item: Any) -> Any:
+    if not isinstance(item, dict):
+        raise ProfileError("", f"must be an object, not {type(item).__name__}")
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(item) - known)
+    if unknown:
+        raise ProfileError(unknown[0], "is not a profile field")
+    missing = [f.name for f in fields(cls) if f.name not in item and f.default is MISSING and f.default_factory is MISSING]
+    if missing:
+        raise ProfileError(missing[0], "is missing")
+    return cls(**item)
+
+
+def _read(path: Path, key: str, cls: type) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text())
-        items = data[key]
-        return {p.id: p for p in (cls.model_validate(item) for item in items)}
+        items = json.loads(path.read_text())[key]
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise DStudioError(f"{path}: not a valid {key} profile file ({err})") from None
-    except ValidationError as err:
-        first = err.errors()[0]
-        raise DStudioError(f"{path}: {key}{format_loc(tuple(first['loc']))}: {first['msg']}") from None
+    if not isinstance(items, list):
+        raise DStudioError(f"{path}: {key} must be a list of profiles")
+    found = {}
+    for i, item in enumerate(items):
+        try:
+            profile = _profile(cls, item)
+        except ProfileError as err:
+            where = f"{key}[{i}]" + (f".{err.where}" if err.where else "")
+            raise DStudioError(f"{path}: {where}: {err.problem}") from None
+        found[profile.id] = profile
+    return found
 
 
-def _profiles(filename: str, key: str, cls: type[BaseModel]) -> dict[str, Any]:
+def _profiles(filename: str, key: str, cls: type) -> dict[str, Any]:
     found = _read(resource("printing", filename), key, cls)
     user = user_printing_dir() / filename
     if user.is_file():
