@@ -58,6 +58,11 @@ class _Drawn:
         self.outline.set_color(rgba)
         self.outline.visible = visible
 
+    def use_normals(self, normals: np.ndarray) -> None:
+        """Shade smoothly with the normals made after the first frame."""
+        if self.buffers.normals is None:
+            self.visual.use_normals(self.buffers.set_normals(normals))
+
     def close(self) -> None:
         self.visual.parent = None
         if self.outline is not None:

@@ -28,7 +28,8 @@ class MeshBuffers:
     def __init__(self, display: DisplayData) -> None:
         self.display = display
         self.positions = gloo.VertexBuffer(np.ascontiguousarray(display.vertices, np.float32))
-        self.normals = gloo.VertexBuffer(np.ascontiguousarray(display.normals, np.float32))
+        self.normals: Optional[gloo.VertexBuffer] = None if display.normals is None else \
+            gloo.VertexBuffer(np.ascontiguousarray(display.normals, np.float32))
         self.uvs = None if display.uvs is None else gloo.VertexBuffer(np.ascontiguousarray(display.uvs, np.float32))
         self.tangents = None if display.tangents is None else gloo.VertexBuffer(
             np.ascontiguousarray(display.tangents, np.float32))
@@ -41,6 +42,11 @@ class MeshBuffers:
     @property
     def has_tangents(self) -> bool:
         return self.tangents is not None
+
+    def set_normals(self, normals: np.ndarray) -> gloo.VertexBuffer:
+        """The smooth normals made after the first frame (see ``prepare.DEFER_NORMALS_ABOVE``)."""
+        self.normals = gloo.VertexBuffer(np.ascontiguousarray(normals, np.float32))
+        return self.normals
 
     def outline(self) -> gloo.VertexBuffer:
         """Welded normals for the outline (made the first time the part is selected)."""
@@ -60,13 +66,21 @@ class _PbrMeshVisual(Visual):
         self.resources = resources
         program = self.shared_program
         program["a_position"] = buffers.positions
-        program["a_normal"] = buffers.normals
+        # a constant until the smooth normals come (the shader then uses each face's own)
+        program["a_normal"] = buffers.normals if buffers.normals is not None else (0.0, 0.0, 1.0)
         program["a_uv"] = buffers.uvs if buffers.uvs is not None else (0.0, 0.0)
         program["a_tangent"] = buffers.tangents if buffers.tangents is not None else (1.0, 0.0, 0.0, 1.0)
         program["a_color"] = buffers.colors if buffers.colors is not None else (1.0, 1.0, 1.0, 1.0)
         self.set_world(np.eye(4))
         self.shading = PbrShading(program, resources)
+        if buffers.normals is None:
+            self.shading.set_face_normals(True)
         self.apply_material_state()
+
+    def use_normals(self, normals: gloo.VertexBuffer) -> None:
+        self.shared_program["a_normal"] = normals
+        self.shading.set_face_normals(False)
+        self.update()
 
     def set_world(self, world: np.ndarray) -> None:
         self.world = np.asarray(world, float)

@@ -26,6 +26,10 @@ ImageSource = Callable[[str], bytes]
 # are drawn with averaged normals (a scan has no creases worth the time).
 SMOOTH_SHADING_LIMIT = 300_000
 CREASE_DEG = 30.0  # faces meeting at a sharper angle than this show an edge (trimesh's default too)
+# A mesh above this size without normals of its own is first drawn with each face's normal (the
+# shader's, from screen-space derivatives: its triangles are a pixel or two across), and its
+# smooth normals are made after that first frame (a third of a second on 2M triangles).
+DEFER_NORMALS_ABOVE = 500_000
 
 
 class AssetSource:
@@ -62,7 +66,7 @@ class DisplayData:
 
     vertices: np.ndarray
     faces: np.ndarray
-    normals: np.ndarray
+    normals: Optional[np.ndarray]   # None until made, for a large mesh drawn first (``defer_normals``)
     colors: Optional[np.ndarray] = None
     uvs: Optional[np.ndarray] = None
     tangents: Optional[np.ndarray] = None
@@ -125,9 +129,19 @@ def tangents(vertices: np.ndarray, normals: np.ndarray, uvs: np.ndarray, faces: 
     return np.ascontiguousarray(np.hstack([tan, w[:, None]]), dtype=np.float32)
 
 
-def prepare_display(mesh: MeshData) -> DisplayData:
+def defers_normals(mesh: MeshData) -> bool:
+    return mesh.normals is None and mesh.uvs is None and mesh.triangle_count > DEFER_NORMALS_ABOVE
+
+
+def prepare_display(mesh: MeshData, defer_normals: bool = False) -> DisplayData:
     """Indexed drawing data: the file's normals when it has them (else area-weighted ones,
-    split at hard edges for smaller meshes without UVs or colours), UVs and tangents."""
+    split at hard edges for smaller meshes without UVs or colours), UVs and tangents. With
+    ``defer_normals`` a large mesh without normals of its own comes without them (None):
+    the caller makes them after the first frame (``with_normals``)."""
+    if defer_normals and defers_normals(mesh):
+        vertices, faces = display_arrays(mesh)
+        colors = None if mesh.colors is None else np.ascontiguousarray(mesh.colors, np.float32)
+        return DisplayData(vertices, faces, None, colors)
     colors = None if mesh.colors is None else np.ascontiguousarray(mesh.colors, np.float32)
     if mesh.normals is not None:
         vertices, faces = np.ascontiguousarray(mesh.positions, np.float32), np.ascontiguousarray(mesh.faces, np.uint32)
@@ -155,17 +169,24 @@ def prepare_display(mesh: MeshData) -> DisplayData:
     return DisplayData(vertices, faces, np.ascontiguousarray(normals), colors, uvs, tan)
 
 
+def with_normals(display: DisplayData) -> np.ndarray:
+    """The display's normals, made now (and kept in it) when they were deferred."""
+    if display.normals is None:
+        display.normals = vertex_normals(display.vertices, display.faces)
+    return display.normals
+
+
 def outline_normals(display: DisplayData) -> np.ndarray:
     """Normals averaged over vertices at the same position, so a selection outline drawn by
     pushing the surface out along them has no gaps at hard edges."""
     vertices = display.vertices
     if len(vertices) > 2_000_000:
-        return display.normals
+        return with_normals(display)
     _, inverse = np.unique(vertices, axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
     summed = np.zeros((inverse.max() + 1, 3), np.float64)
     for axis in range(3):
-        summed[:, axis] = np.bincount(inverse, weights=display.normals[:, axis])
+        summed[:, axis] = np.bincount(inverse, weights=with_normals(display)[:, axis])
     out = summed[inverse]
     out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-30)
     return out.astype(np.float32)
@@ -196,12 +217,14 @@ def coarse_display(mesh: MeshData, triangles: int) -> Optional[DisplayData]:
                                     colors=colors, uvs=uvs, name=mesh.name))
 
 
-def prepare_asset(mesh: MeshData, picker: bool = True) -> PreparedAsset:
+def prepare_asset(mesh: MeshData, picker: bool = True, defer_normals: bool = False) -> PreparedAsset:
     """Drawing data, and the picking structure unless ``picker`` is False (then the scene
-    view builds it in the background once the part is on screen)."""
+    view builds it in the background once the part is on screen); ``defer_normals`` as for
+    ``prepare_display``."""
     if mesh.is_pointcloud:
         return PreparedAsset(mesh, None, None)
-    return PreparedAsset(mesh, prepare_display(mesh), MeshPicker(mesh.positions, mesh.faces) if picker else None)
+    return PreparedAsset(mesh, prepare_display(mesh, defer_normals),
+                         MeshPicker(mesh.positions, mesh.faces) if picker else None)
 
 
 def display_arrays(mesh: MeshData) -> tuple[np.ndarray, np.ndarray]:
@@ -252,6 +275,6 @@ def split_at_creases(vertices: np.ndarray, faces: np.ndarray, angle_deg: float =
     return np.ascontiguousarray(new_vertices, np.float32), new_faces.reshape(-1, 3).astype(np.uint32)
 
 
-__all__ = ["AssetSource", "DisplayData", "ImageSource", "MeshSource", "PreparedAsset", "coarse_display",
+__all__ = ["AssetSource", "DEFER_NORMALS_ABOVE", "DisplayData", "defers_normals", "with_normals", "ImageSource", "MeshSource", "PreparedAsset", "coarse_display",
            "display_arrays", "image_source", "split_at_creases", "outline_normals", "prepare_asset", "prepare_display", "tangents",
            "vertex_normals"]

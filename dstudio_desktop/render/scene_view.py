@@ -62,6 +62,8 @@ class SceneView:
         self._coarse_pending: set[str] = set()
         self._pickers: dict[str, MeshPicker] = {}
         self._pickers_wanted: set[str] = set()   # built in the background after the first frame
+        self._normals_made: dict[str, Any] = {}   # deferred smooth normals, made in the background
+        self._normals_pending: set[str] = set()
         self.background_started = False
         self._pool = ThreadPoolExecutor(max_workers=BACKGROUND_WORKERS, thread_name_prefix="scene-view")
         self._closed = False
@@ -96,7 +98,7 @@ class SceneView:
     def display(self, asset_id: str, mesh: MeshData) -> DisplayData:
         """Drawing data per asset, kept so rebuilding the views after an edit costs no recomputation."""
         if asset_id not in self._display:
-            self._display[asset_id] = prepare.prepare_display(mesh)
+            self._display[asset_id] = prepare.prepare_display(mesh, defer_normals=True)
         return self._display[asset_id]
 
     def coarse_display(self, asset_id: str) -> Optional[DisplayData]:
@@ -141,6 +143,10 @@ class SceneView:
         for asset_id in list(self._pickers_wanted):
             self._submit(self._build_picker, asset_id, self._meshes[asset_id])
         self._pickers_wanted.clear()
+        for asset_id, display in list(self._display.items()):
+            if display.normals is None and asset_id not in self._normals_pending:
+                self._normals_pending.add(asset_id)
+                self._submit(self._make_normals, asset_id, display)
         for view in self.node_views.values():
             if view.filter is not None and self.stand_in_target(view.triangles) is not None:
                 self.coarse_display(view.node.asset_id)
@@ -164,6 +170,33 @@ class SceneView:
             self._submit(self._build_picker, asset_id, prepared.mesh)
         elif prepared.display is not None:
             self._pickers_wanted.add(asset_id)
+
+    def _make_normals(self, asset_id: str, display: DisplayData) -> None:
+        self._normals_made[asset_id] = prepare.with_normals(display)
+
+    @property
+    def normals_pending(self) -> bool:
+        return bool(self._normals_pending)
+
+    def make_normals_now(self) -> None:
+        """Make and use every deferred normal now (an image rendered to keep needs them)."""
+        for asset_id, display in list(self._display.items()):
+            if display.normals is None or asset_id in self._normals_pending:
+                self._normals_made.setdefault(asset_id, prepare.with_normals(display))
+                self._normals_pending.add(asset_id)
+        self.apply_made_normals()
+
+    def apply_made_normals(self) -> bool:
+        """On the GUI thread: shade smoothly the parts whose deferred normals are made; True
+        if any changed (the caller redraws)."""
+        done = [a for a in list(self._normals_pending) if a in self._normals_made]
+        for asset_id in done:
+            normals = self._normals_made.pop(asset_id)
+            self._normals_pending.discard(asset_id)
+            for view in self.node_views.values():
+                if view.node.asset_id == asset_id and view.full is not None:
+                    view.full.use_normals(normals)
+        return bool(done)
 
     def _build_picker(self, asset_id: str, mesh: MeshData) -> None:
         # a click before this is done builds its own (the same result): keep whichever came first

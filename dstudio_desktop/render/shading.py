@@ -321,6 +321,13 @@ void main() {
     vec3 v = u_eye.w > 0.5 ? normalize(u_eye.xyz - v_pos) : -normalize(u_eye.xyz);
     vec3 ng = normalize(v_normal);
     float side = (!gl_FrontFacing && u_mode.y > 0.5) ? -1.0 : 1.0;
+    if (u_mode.w > 0.5) {
+        // a large part's first frames, before its smooth normals are made: each face's own
+        // normal, turned towards the eye (its triangles are a pixel or two across)
+        ng = normalize(cross(dFdx(v_pos), dFdy(v_pos)));
+        ng *= dot(ng, v) < 0.0 ? -1.0 : 1.0;
+        side = 1.0;
+    }
     vec3 n = ng * side;
     if (u_tex_on.z > 0.5 && u_mode.z > 0.5) {
         vec3 t = normalize(v_tangent.xyz - ng * dot(ng, v_tangent.xyz));
@@ -411,6 +418,8 @@ class PbrShading:
         self._resources = resources
         self._uniforms: dict[str, Any] = {}
         self.material: Material = DEFAULT_MATERIAL
+        self.face_normals = False   # the mesh has no smooth normals yet: shade with each face's own
+        self._has_tangents = False
         self.set_lighting(LightingConfig(lights=[], active_preset=None))
         self.set_environment(EnvironmentConfig())
         self.set_material(None)
@@ -465,6 +474,11 @@ class PbrShading:
             self._set(u_shadow_map=self._resources.blank_texture(), u_shadow=(0.0, 0.0, 0.0, 0.0),
                       u_shadow_matrix=np.eye(4, dtype=np.float32))
 
+    def set_face_normals(self, on: bool) -> None:
+        self.face_normals = on
+        mode = self._uniforms["u_mode"]
+        self._set(u_mode=(mode[0], mode[1], mode[2], 1.0 if on else 0.0))
+
     def set_material(self, material: Optional[Material], has_tangents: bool = False) -> None:
         m = material or DEFAULT_MATERIAL
         self.material = m
@@ -482,7 +496,7 @@ class PbrShading:
                   u_metal_rough_alpha=(float(m.metallic_factor), float(m.roughness_factor), float(m.alpha_cutoff)),
                   u_emissive=tuple(float(c) for c in m.emissive_factor),
                   u_mode=(float(ALPHA_MODE[m.alpha_mode]), 1.0 if m.double_sided else 0.0,
-                          1.0 if has_tangents else 0.0, 0.0),
+                          1.0 if has_tangents else 0.0, 1.0 if self.face_normals else 0.0),
                   u_tex_on=tuple(1.0 if x else 0.0 for x in on[:4]),
                   u_tex_more=(1.0 if on[4] else 0.0, normal_scale, occlusion, 0.0))
 

@@ -22,6 +22,7 @@ from .prepare import MeshSource, PreparedAsset
 from .scene_view import SceneView
 
 SETTLE_S = 0.3   # seconds the camera rests before large meshes are drawn in full again
+NORMALS_POLL_S = 0.05   # how often the viewport looks whether deferred smooth normals are made
 
 
 
@@ -105,6 +106,7 @@ class Viewport:
         self.camera.interacting.connect(self._interacting)
         self._settle_timer = None
         self._background_timer = None
+        self._normals_timer = None
         self.scene_view: Optional[SceneView] = None
         self.pins = PinLayer(self.view.scene)
         self.frame_ms = 0.0
@@ -178,6 +180,18 @@ class Viewport:
     def _start_background(self, event=None) -> None:
         if self.scene_view is not None:
             self.scene_view.start_background_work()
+            if self.scene_view.normals_pending:
+                from vispy import app
+
+                self._normals_timer = app.Timer(NORMALS_POLL_S, connect=self._apply_normals, app=self.canvas.app,
+                                                start=True)
+
+    def _apply_normals(self, event=None) -> None:
+        view = self.scene_view
+        if view is None or not view.normals_pending:
+            self._normals_timer.stop()
+        if view is not None and view.apply_made_normals():
+            self.canvas.update()
 
     def set_project(self, project: Optional[Project], mesh_source: Optional[MeshSource] = None,
                     prepared: Optional[dict[str, PreparedAsset]] = None) -> None:
@@ -207,6 +221,7 @@ class Viewport:
         ``transparent`` the background is left out: RGBA, alpha 0 where it would be."""
         if self.scene_view is not None:
             self.scene_view.set_coarse(False)
+            self.scene_view.make_normals_now()   # an image made to keep is shaded smoothly
         size = None if size is None or tuple(size) == tuple(self.canvas.size) else tuple(size)
         if size is not None:  # vispy draws a larger framebuffer's content into its corner: scale after
             from PIL import Image
@@ -233,6 +248,7 @@ class Viewport:
 
         if self.scene_view is not None:
             self.scene_view.set_coarse(False)
+            self.scene_view.make_normals_now()   # an image made to keep is shaded smoothly
         supersample = max(1, int(supersample))
         width, height = (int(v) for v in self.canvas.size)
         tile_rows = max(supersample, min(tile_rows, _max_renderbuffer()) // supersample * supersample)
@@ -260,10 +276,10 @@ class Viewport:
         return float(np.linalg.norm(np.subtract(bounds[1], bounds[0]))) if bounds is not None else 1.0
 
     def close(self) -> None:
-        for timer in (self._settle_timer, self._background_timer):
+        for timer in (self._settle_timer, self._background_timer, self._normals_timer):
             if timer is not None:
                 timer.stop()
-        self._settle_timer = self._background_timer = None
+        self._settle_timer = self._background_timer = self._normals_timer = None
         # whoever subscribed (a window, the other half of a comparison) may outlive this viewport
         for signal in (self.frame_drawn, self.camera.moved, self.camera.clicked, self.camera.view_set,
                        self.camera.interacting):

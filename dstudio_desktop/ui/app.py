@@ -54,7 +54,7 @@ class ModelReading:
             ws.create_project(project)
             land(ws, change)
         # picking structures are built after the first frame, as when a project opens
-        prepared = {asset_id: prepare_asset(mesh, picker=False)
+        prepared = {asset_id: prepare_asset(mesh, picker=False, defer_normals=True)
                     for scene in scenes for asset_id, mesh in scene.meshes.items()}
         return project.id, prepared
 

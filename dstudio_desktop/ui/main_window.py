@@ -47,7 +47,7 @@ def prepare_assets(ws: Workspace, asset_ids: list[str], progress=None, token=Non
             progress(i / max(len(asset_ids), 1), f"loading part {i + 1} of {len(asset_ids)}")
         try:
             # picking structures come later, in the background: the first frame does not need them
-            prepared[asset_id] = prepare_asset(load_mesh(ws, asset_id), picker=False)
+            prepared[asset_id] = prepare_asset(load_mesh(ws, asset_id), picker=False, defer_normals=True)
         except DStudioError:
             continue
     return prepared

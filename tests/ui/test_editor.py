@@ -231,9 +231,9 @@ def test_import_prepares_drawing_data_off_the_gui_thread(window, qtbot, tmp_path
     threads: list[str] = []
     real = prepare.prepare_display
 
-    def spy(mesh):
+    def spy(mesh, *args, **kwargs):
         threads.append(threading.current_thread().name)
-        return real(mesh)
+        return real(mesh, *args, **kwargs)
 
     monkeypatch.setattr(prepare, "prepare_display", spy)
     part = tmp_path / "ball.stl"

@@ -68,3 +68,51 @@ def test_a_file_that_cannot_be_read_is_named_and_nothing_is_stored(qtbot, home, 
     assert window.project is None
     assert window.ws.list_projects() == []
     window.close()
+
+
+def test_a_large_part_is_shaded_by_its_faces_first_and_smoothly_once_its_normals_are_made(
+        qtbot, home, settings_dir, tmp_path, monkeypatch) -> None:
+    """A large mesh without normals of its own is drawn before its smooth normals are made
+    (each face's normal, from the shader); they are made after the first frame and swapped
+    in; an image rendered to keep is always shaded smoothly. The threshold is lowered so a
+    coarse ball counts as large: its facets show where a 2M-triangle part's would not."""
+    from dstudio_desktop.render import prepare
+
+    monkeypatch.setattr(prepare, "DEFER_NORMALS_ABOVE", 300)
+    part = tmp_path / "ball.glb"
+    ball = trimesh.creation.icosphere(subdivisions=2, radius=0.05)   # 320 faces, no normals in the file
+    ball.export(part)
+    window, open_it = _start(qtbot, part)
+    qtbot.addWidget(window)
+    window.resize(1500, 900)
+    window.viewport.canvas.native.setFixedSize(640, 480)   # the two images compared are of one size
+    window.show()
+    qtbot.waitExposed(window)
+    open_it()
+    qtbot.waitUntil(lambda: window.viewport.scene_view is not None and bool(window.viewport.scene_view.node_views),
+                    timeout=30000)
+    view = next(iter(window.viewport.scene_view.node_views.values()))
+    assert view.full.buffers.normals is None and view.full.shading.face_normals
+    faceted = window.viewport.canvas.render(alpha=False)     # as the first frames draw it
+    qtbot.waitUntil(lambda: not view.full.shading.face_normals, timeout=20000)   # made after a frame, swapped in
+    assert view.full.buffers.normals is not None
+    smooth = window.viewport.canvas.render(alpha=False)
+    assert faceted.shape == smooth.shape
+    differs = np.abs(faceted.astype(int) - smooth.astype(int)).max(axis=2)
+    assert (differs > 8).sum() > 200     # the facets showed: the face normals were what shaded it
+    # ... and shaded it as the smooth normals do on the whole (4 levels apart on average where
+    # the ball is; a constant normal instead of the faces' own is 21 apart)
+    ball_pixels = np.abs(smooth.astype(int) - smooth[:10, :10].reshape(-1, 3).mean(axis=0)).max(axis=2) > 60
+    assert ball_pixels.sum() > 10_000 and differs[ball_pixels].mean() < 8
+    expected = prepare.vertex_normals(view.full.buffers.display.vertices, view.full.buffers.display.faces)
+    assert np.allclose(view.full.buffers.display.normals, expected)
+    scene_view = window.viewport.scene_view
+    scene_view.reset()   # views made again from the kept drawing data: smooth at once
+    assert not next(iter(scene_view.node_views.values())).full.shading.face_normals
+    view.full.buffers.display.normals = None   # as if they were not made yet: an image to keep makes them now
+    scene_view.reset()
+    assert next(iter(scene_view.node_views.values())).full.shading.face_normals
+    kept = window.viewport.render()
+    assert not next(iter(scene_view.node_views.values())).full.shading.face_normals
+    assert np.abs(kept.astype(int) - smooth.astype(int)).max() <= 2
+    window.close()
