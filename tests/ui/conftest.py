@@ -13,6 +13,50 @@ if not os.environ.get("DISPLAY"):
     pytest.skip("no X display: run under xvfb-run to include the GUI tests", allow_module_level=True)
 
 
+# A message box nobody answers this long is one nobody will (a test's work failed and the app
+# said so): it is closed and the test fails with its text, instead of the suite waiting forever.
+FORGOTTEN_BOX_S = 60.0
+
+
+class ForgottenBoxes:
+    def __init__(self, patience: float) -> None:
+        import time
+
+        from PySide6.QtCore import QTimer
+
+        self.patience = patience
+        self.texts: list[str] = []
+        self.expected = False    # a test of this guard itself
+        self._since: dict[int, float] = {}
+        self._clock = time.monotonic
+        self.timer = QTimer()
+        self.timer.setInterval(250)
+        self.timer.timeout.connect(self._poll)
+        self.timer.start()
+
+    def _poll(self) -> None:
+        from PySide6.QtWidgets import QApplication, QMessageBox
+
+        widget = QApplication.activeModalWidget()
+        if not isinstance(widget, QMessageBox) or not widget.isVisible():
+            self._since.clear()
+            return
+        first = self._since.setdefault(id(widget), self._clock())
+        if self._clock() - first >= self.patience:
+            self.texts.append(widget.text())
+            self._since.pop(id(widget), None)
+            widget.done(0)
+
+
+@pytest.fixture(autouse=True)
+def forgotten_boxes(qapp):
+    guard = ForgottenBoxes(FORGOTTEN_BOX_S)
+    yield guard
+    guard.timer.stop()
+    if guard.texts and not guard.expected:
+        pytest.fail(f"a message box was left open for {guard.patience:g} s and closed: {guard.texts}")
+
+
 @pytest.fixture
 def window(qtbot, home: Path, tmp_path: Path):
     """The main window on the sample project; fails the test if it leaves widgets behind."""

@@ -222,3 +222,13 @@ def test_an_idle_window_uses_almost_no_cpu(window, qtbot) -> None:
     after = resource.getrusage(resource.RUSAGE_SELF)
     used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     assert used < 0.45, f"{used:.2f} s of CPU in 3 s of idling"
+
+
+def test_a_message_box_nobody_answers_fails_the_test_instead_of_hanging_the_suite(window, qtbot,
+                                                                                   forgotten_boxes) -> None:
+    """The GUI tier's guard (tests/ui/conftest.py): an error box left open, as when a test's
+    work fails and the window says so, is closed after a while and reported."""
+    forgotten_boxes.patience = 0.5
+    forgotten_boxes.expected = True
+    window.show_error("the part could not be read")        # modal: returns once the guard closes it
+    assert forgotten_boxes.texts == ["the part could not be read"]
