@@ -13,32 +13,52 @@ if not os.environ.get("DISPLAY"):
     pytest.skip("no X display: run under xvfb-run to include the GUI tests", allow_module_level=True)
 
 
+class ModalWatcher:
+    """Looks every ``interval_ms`` for the application's open modal dialog and hands it to
+    ``seen_modal`` (the GUI thread is inside the dialog's own event loop then, so only a timer
+    can reach it)."""
+
+    def __init__(self, interval_ms: int) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.timer = QTimer()
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self._poll)
+        self.timer.start()
+
+    def _poll(self) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        widget = QApplication.activeModalWidget()
+        self.seen_modal(widget if widget is not None and widget.isVisible() else None)
+
+    def seen_modal(self, widget) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+
 # A message box nobody answers this long is one nobody will (a test's work failed and the app
 # said so): it is closed and the test fails with its text, instead of the suite waiting forever.
 FORGOTTEN_BOX_S = 60.0
 
 
-class ForgottenBoxes:
+class ForgottenBoxes(ModalWatcher):
     def __init__(self, patience: float) -> None:
         import time
 
-        from PySide6.QtCore import QTimer
-
+        super().__init__(250)
         self.patience = patience
         self.texts: list[str] = []
         self.expected = False    # a test of this guard itself
         self._since: dict[int, float] = {}
         self._clock = time.monotonic
-        self.timer = QTimer()
-        self.timer.setInterval(250)
-        self.timer.timeout.connect(self._poll)
-        self.timer.start()
 
-    def _poll(self) -> None:
-        from PySide6.QtWidgets import QApplication, QMessageBox
+    def seen_modal(self, widget) -> None:
+        from PySide6.QtWidgets import QMessageBox
 
-        widget = QApplication.activeModalWidget()
-        if not isinstance(widget, QMessageBox) or not widget.isVisible():
+        if not isinstance(widget, QMessageBox):
             self._since.clear()
             return
         first = self._since.setdefault(id(widget), self._clock())
@@ -52,7 +72,7 @@ class ForgottenBoxes:
 def forgotten_boxes(qapp):
     guard = ForgottenBoxes(FORGOTTEN_BOX_S)
     yield guard
-    guard.timer.stop()
+    guard.stop()
     if guard.texts and not guard.expected:
         pytest.fail(f"a message box was left open for {guard.patience:g} s and closed: {guard.texts}")
 
@@ -115,26 +135,20 @@ def press(qtbot, widget, key, modifiers=None) -> None:
     QTest.keyClick(widget, key, modifiers if modifiers is not None else Qt.NoModifier)
 
 
-class Dialogs:
+class Dialogs(ModalWatcher):
     """Answers modal dialogs as they open, the way a person would (``answer(widget)``), and
     remembers each: ``seen`` their texts or titles, ``messages`` each message box's (icon, text)."""
 
     def __init__(self, answer) -> None:
-        from PySide6.QtCore import QTimer
-
         self.seen: list[str] = []
         self.messages: list[tuple[str, str]] = []
         self.answer = answer
-        self.timer = QTimer()
-        self.timer.setInterval(20)
-        self.timer.timeout.connect(self._poll)
-        self.timer.start()
+        super().__init__(20)
 
-    def _poll(self) -> None:
-        from PySide6.QtWidgets import QApplication, QMessageBox
+    def seen_modal(self, widget) -> None:
+        from PySide6.QtWidgets import QMessageBox
 
-        widget = QApplication.activeModalWidget()
-        if widget is None or not widget.isVisible():
+        if widget is None:
             return
         if isinstance(widget, QMessageBox):
             self.messages.append((widget.icon().name, widget.text()))
@@ -142,6 +156,3 @@ class Dialogs:
         else:
             self.seen.append(widget.windowTitle())
         self.answer(widget)
-
-    def stop(self) -> None:
-        self.timer.stop()
