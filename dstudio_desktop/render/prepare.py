@@ -138,11 +138,9 @@ def prepare_display(mesh: MeshData, defer_normals: bool = False) -> DisplayData:
     split at hard edges for smaller meshes without UVs or colours), UVs and tangents. With
     ``defer_normals`` a large mesh without normals of its own comes without them (None):
     the caller makes them after the first frame (``with_normals``)."""
-    if defer_normals and defers_normals(mesh):
-        vertices, faces = display_arrays(mesh)
-        colors = None if mesh.colors is None else np.ascontiguousarray(mesh.colors, np.float32)
-        return DisplayData(vertices, faces, None, colors)
     colors = None if mesh.colors is None else np.ascontiguousarray(mesh.colors, np.float32)
+    if defer_normals and defers_normals(mesh):
+        return DisplayData(*display_arrays(mesh), None, colors)
     if mesh.normals is not None:
         vertices, faces = np.ascontiguousarray(mesh.positions, np.float32), np.ascontiguousarray(mesh.faces, np.uint32)
         normals = np.asarray(mesh.normals, np.float32)
@@ -275,6 +273,6 @@ def split_at_creases(vertices: np.ndarray, faces: np.ndarray, angle_deg: float =
     return np.ascontiguousarray(new_vertices, np.float32), new_faces.reshape(-1, 3).astype(np.uint32)
 
 
-__all__ = ["AssetSource", "DEFER_NORMALS_ABOVE", "DisplayData", "defers_normals", "with_normals", "ImageSource", "MeshSource", "PreparedAsset", "coarse_display",
-           "display_arrays", "image_source", "split_at_creases", "outline_normals", "prepare_asset", "prepare_display", "tangents",
-           "vertex_normals"]
+__all__ = ["AssetSource", "DEFER_NORMALS_ABOVE", "DisplayData", "ImageSource", "MeshSource", "PreparedAsset",
+           "coarse_display", "defers_normals", "display_arrays", "image_source", "split_at_creases", "outline_normals",
+           "prepare_asset", "prepare_display", "tangents", "vertex_normals", "with_normals"]

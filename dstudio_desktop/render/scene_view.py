@@ -62,8 +62,7 @@ class SceneView:
         self._coarse_pending: set[str] = set()
         self._pickers: dict[str, MeshPicker] = {}
         self._pickers_wanted: set[str] = set()   # built in the background after the first frame
-        self._normals_made: dict[str, Any] = {}   # deferred smooth normals, made in the background
-        self._normals_pending: set[str] = set()
+        self._normals_pending: set[str] = set()   # assets whose deferred smooth normals are being made
         self.background_started = False
         self._pool = ThreadPoolExecutor(max_workers=BACKGROUND_WORKERS, thread_name_prefix="scene-view")
         self._closed = False
@@ -144,9 +143,7 @@ class SceneView:
             self._submit(self._build_picker, asset_id, self._meshes[asset_id])
         self._pickers_wanted.clear()
         for asset_id, display in list(self._display.items()):
-            if display.normals is None and asset_id not in self._normals_pending:
-                self._normals_pending.add(asset_id)
-                self._submit(self._make_normals, asset_id, display)
+            self._want_normals(asset_id, display)
         for view in self.node_views.values():
             if view.filter is not None and self.stand_in_target(view.triangles) is not None:
                 self.coarse_display(view.node.asset_id)
@@ -171,8 +168,12 @@ class SceneView:
         elif prepared.display is not None:
             self._pickers_wanted.add(asset_id)
 
-    def _make_normals(self, asset_id: str, display: DisplayData) -> None:
-        self._normals_made[asset_id] = prepare.with_normals(display)
+    def _want_normals(self, asset_id: str, display: DisplayData) -> None:
+        """Make a deferred display's smooth normals in the background (``with_normals`` keeps
+        them in the display, where ``apply_made_normals`` finds them)."""
+        if display.normals is None and asset_id not in self._normals_pending:
+            self._normals_pending.add(asset_id)
+            self._submit(prepare.with_normals, display)
 
     @property
     def normals_pending(self) -> bool:
@@ -181,21 +182,20 @@ class SceneView:
     def make_normals_now(self) -> None:
         """Make and use every deferred normal now (an image rendered to keep needs them)."""
         for asset_id, display in list(self._display.items()):
-            if display.normals is None or asset_id in self._normals_pending:
-                self._normals_made.setdefault(asset_id, prepare.with_normals(display))
+            if display.normals is None:
+                prepare.with_normals(display)
                 self._normals_pending.add(asset_id)
         self.apply_made_normals()
 
     def apply_made_normals(self) -> bool:
         """On the GUI thread: shade smoothly the parts whose deferred normals are made; True
         if any changed (the caller redraws)."""
-        done = [a for a in list(self._normals_pending) if a in self._normals_made]
+        done = [a for a in list(self._normals_pending) if self._display[a].normals is not None]
         for asset_id in done:
-            normals = self._normals_made.pop(asset_id)
             self._normals_pending.discard(asset_id)
             for view in self.node_views.values():
                 if view.node.asset_id == asset_id and view.full is not None:
-                    view.full.use_normals(normals)
+                    view.full.use_normals(self._display[asset_id].normals)
         return bool(done)
 
     def _build_picker(self, asset_id: str, mesh: MeshData) -> None:

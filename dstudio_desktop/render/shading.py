@@ -419,7 +419,6 @@ class PbrShading:
         self._uniforms: dict[str, Any] = {}
         self.material: Material = DEFAULT_MATERIAL
         self.face_normals = False   # the mesh has no smooth normals yet: shade with each face's own
-        self._has_tangents = False
         self.set_lighting(LightingConfig(lights=[], active_preset=None))
         self.set_environment(EnvironmentConfig())
         self.set_material(None)

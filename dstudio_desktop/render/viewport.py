@@ -181,10 +181,16 @@ class Viewport:
         if self.scene_view is not None:
             self.scene_view.start_background_work()
             if self.scene_view.normals_pending:
-                from vispy import app
+                self._watch_normals()
 
-                self._normals_timer = app.Timer(NORMALS_POLL_S, connect=self._apply_normals, app=self.canvas.app,
-                                                start=True)
+    def _watch_normals(self) -> None:
+        """Look every NORMALS_POLL_S whether deferred smooth normals are made, until none is left."""
+        if self._normals_timer is None:
+            from vispy import app
+
+            self._normals_timer = app.Timer(NORMALS_POLL_S, connect=self._apply_normals, app=self.canvas.app)
+        if not self._normals_timer.running:
+            self._normals_timer.start()
 
     def _apply_normals(self, event=None) -> None:
         view = self.scene_view
