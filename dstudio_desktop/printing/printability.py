@@ -37,93 +37,148 @@ class Finding:
         return asdict(self)
 
 
+# A box's side, per axis, as its place among this many steps of the cell it is listed in: 0 when
+# it starts in an earlier cell, LEVELS - 1 when it ends in a later one. Nine bits and a guard
+# bit per axis pack a whole box end into 30 bits, so one subtraction compares three axes.
+LEVELS = 512
+_FIELD = 10
+_GUARD = np.uint32(sum(1 << (_FIELD * k + _FIELD - 1) for k in range(3)))
+_ONES = np.uint32(sum(1 << (_FIELD * k) for k in range(3)))
+
+
 def self_intersections(vertices: np.ndarray, faces: np.ndarray, max_candidates: int = 40_000_000) -> int:
     """How many pairs of non-adjacent triangles cross each other (coplanar overlaps are not counted).
 
     Triangles are binned by their boxes into a grid; a pair sharing a cell is a candidate, kept
     only in the one cell holding the corner where their boxes' overlap starts, so no pair is
-    tested twice and no de-duplication (a sort of millions) is needed. The filters go axis by
-    axis on one coordinate column at a time, each on the pairs the last one left."""
+    tested twice and no de-duplication (a sort of millions) is needed. The boxes are compared
+    as packed places within their cell (rounded outwards, so the test only ever keeps too
+    many), every candidate pair in a few passes over 32-bit words."""
     faces = np.asarray(faces)
-    tri = vertices[faces]
-    lo, hi = tri.min(axis=1), tri.max(axis=1)
-    origin = lo.min(0)
-    extent = (hi - lo).max(axis=1)
-    cell = max(float(np.median(extent)) * 2, float((hi.max(0) - origin).max()) / 4096, 1e-9)
+    corner = [np.ascontiguousarray(faces[:, i], dtype=np.int64) for i in range(3)]
+    lo, hi = [], []
+    for axis in range(3):
+        # float32 (as an STL stores them): rounding keeps order, so boxes that overlap still do
+        column = np.ascontiguousarray(vertices[:, axis], dtype=np.float32)
+        c0, c1, c2 = column[corner[0]], column[corner[1]], column[corner[2]]
+        lo.append(np.minimum(np.minimum(c0, c1), c2))
+        hi.append(np.maximum(np.maximum(c0, c1), c2))
+    origin = [float(v.min()) for v in lo]
+    extent = np.maximum(np.maximum(hi[0] - lo[0], hi[1] - lo[1]), hi[2] - lo[2])
+    size = max(float(h.max()) - o for h, o in zip(hi, origin, strict=True))
+    cell = max(float(np.median(extent)) * 2, size / 4096, 1e-9)
     while True:
-        first = np.floor((lo - origin) / cell).astype(np.int64)
-        last = np.floor((hi - origin) / cell).astype(np.int64)
-        span = last - first + 1
-        per_tri = span.prod(axis=1)
+        first = [np.floor((v - o) / cell).astype(np.int64) for v, o in zip(lo, origin, strict=True)]
+        last = [np.floor((v - o) / cell).astype(np.int64) for v, o in zip(hi, origin, strict=True)]
+        span = [b - a + 1 for a, b in zip(first, last, strict=True)]
+        per_tri = span[0] * span[1] * span[2]
         if per_tri.sum() <= max_candidates:
             break
         cell *= 2
-    # int32 indices where they fit: the pair arrays are tens of millions long, and half the
-    # bytes is half the time
-    small = np.int32 if max(int(per_tri.sum()), len(faces)) < 2**31 else np.int64
-    first, last, span, per_tri = (v.astype(small) for v in (first, last, span, per_tri))
-    tri_ids = np.repeat(np.arange(len(faces), dtype=small), per_tri)
-    local = np.arange(len(tri_ids), dtype=small) - np.repeat(np.cumsum(per_tri, dtype=small) - per_tri, per_tri)
-    sy, sz = span[tri_ids, 1], span[tri_ids, 2]
-    cells = (first[tri_ids, 0] + local // (sy * sz), first[tri_ids, 1] + (local // sz) % sy,
-             first[tri_ids, 2] + local % sz)
-    dims = last.max(axis=0).astype(np.int64) + 1
+    # one entry per triangle and cell it reaches, sorted by cell
+    tri_ids = np.repeat(np.arange(len(faces)), per_tri)
+    local = np.arange(len(tri_ids)) - np.repeat(np.cumsum(per_tri) - per_tri, per_tri)
+    sy, sz = span[1][tri_ids], span[2][tri_ids]
+    cells = [first[0][tri_ids] + local // (sy * sz), first[1][tri_ids] + (local // sz) % sy,
+             first[2][tri_ids] + local % sz]
+    del local, sy, sz
+    dims = [int(v.max()) + 1 for v in last]
     key = (cells[0] * dims[1] + cells[1]) * dims[2] + cells[2]
     order = np.argsort(key, kind="stable")
     key, tri_ids = key[order], tri_ids[order]
-    cells = tuple(c[order] for c in cells)
-    # every pair of triangles that share a cell
+    low, high = _packed_places(lo, hi, first, last, [c[order] for c in cells], tri_ids, origin, cell)
+    del cells, order
+    # every pair of entries in one cell (positions in the sorted entries)
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     ends = np.r_[starts[1:], len(key)]
     partners = np.repeat(ends, ends - starts) - np.arange(len(key)) - 1
-    if partners.sum() == 0:
-        return 0
     pairs = int(partners.sum())
-    wide = np.int32 if pairs < 2**31 else np.int64
-    partners = partners.astype(wide)
-    a_pos = np.repeat(np.arange(len(key), dtype=wide), partners)
-    b_pos = np.arange(pairs, dtype=wide)
-    b_pos -= np.repeat(np.cumsum(partners, dtype=wide) - partners, partners)
-    b_pos += a_pos
-    b_pos += 1
-    a, b = tri_ids[a_pos], tri_ids[b_pos]
-    del b_pos
-    for axis in range(3):
-        lo_x, hi_x, first_x = (np.ascontiguousarray(v[:, axis]) for v in (lo, hi, first))
-        keep = (lo_x[a] <= hi_x[b]) & (lo_x[b] <= hi_x[a])
-        keep &= np.maximum(first_x[a], first_x[b]) == cells[axis][a_pos]
-        a, b, a_pos = a[keep], b[keep], a_pos[keep]
+    if pairs == 0:
+        return 0
+    # int64 positions: numpy gathers with them twice as fast as with int32, which it converts
+    a = np.repeat(np.arange(len(key)), partners)
+    b = np.arange(pairs)
+    b -= np.repeat(np.cumsum(partners) - partners, partners)
+    b += a
+    b += 1
+    low_a, low_b = low[a], low[b]
+    # On every axis, a starts before b ends and b before a ends (a field's guard bit survives
+    # the subtraction exactly when what is taken from it is not larger), and one of the two
+    # starts in this cell (the one cell the pair is counted in).
+    meet = (high[b] | _GUARD) - low_a
+    meet &= (high[a] | _GUARD) - low_b
+    meet &= (low_a | low_b | _GUARD) - _ONES
+    keep = (meet & _GUARD) == _GUARD
+    del low_a, low_b, meet
+    a, b = tri_ids[a[keep]], tri_ids[b[keep]]
     # neighbours (a shared corner) touch without crossing
-    corners_a = [np.ascontiguousarray(faces[:, i])[a] for i in range(3)]
+    corners_a = [c[a] for c in corner]
     apart = np.ones(len(a), dtype=bool)
-    for i in range(3):
-        corner_b = np.ascontiguousarray(faces[:, i])[b]
+    for c in corner:
+        corner_b = c[b]
         for corner_a in corners_a:
             apart &= corner_a != corner_b
     a, b = a[apart], b[apart]
+    columns = [np.ascontiguousarray(vertices[:, k], dtype=np.float64) for k in range(3)]
     hits = 0
     for s in range(0, len(a), 500_000):
-        ta, tb = tri[a[s:s + 500_000]], tri[b[s:s + 500_000]]
-        crossing = _edges_cross(ta, tb) | _edges_cross(tb, ta)
-        hits += int(crossing.sum())
+        ta = [[columns[k][c[a[s:s + 500_000]]] for k in range(3)] for c in corner]
+        tb = [[columns[k][c[b[s:s + 500_000]]] for k in range(3)] for c in corner]
+        hits += int(np.count_nonzero(_edges_cross(ta, tb) | _edges_cross(tb, ta)))
     return hits
 
 
-def _edges_cross(edges_of: np.ndarray, tri: np.ndarray, eps: float = 1e-9) -> np.ndarray:
-    """Does any edge of each triangle in ``edges_of`` pass through the matching triangle in ``tri``?"""
-    v0, e1, e2 = tri[:, 0], tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]
-    out = np.zeros(len(tri), dtype=bool)
+def _packed_places(lo, hi, first, last, cells, tri_ids, origin, cell):
+    """Each entry's box as (starts, ends): per axis, the place in the entry's cell, packed."""
+    low = np.zeros(len(tri_ids), dtype=np.uint32)
+    high = np.zeros(len(tri_ids), dtype=np.uint32)
+    steps = (LEVELS - 3) / cell
+    for axis in range(3):
+        at = cells[axis]
+        start = origin[axis] + at * cell
+        low_place = np.clip(np.floor((lo[axis][tri_ids] - start) * steps) + 1, 1, LEVELS - 2)
+        high_place = np.clip(np.ceil((hi[axis][tri_ids] - start) * steps) + 1, 1, LEVELS - 2)
+        low_place[first[axis][tri_ids] < at] = 0
+        high_place[last[axis][tri_ids] > at] = LEVELS - 1
+        low |= low_place.astype(np.uint32) << np.uint32(_FIELD * axis)
+        high |= high_place.astype(np.uint32) << np.uint32(_FIELD * axis)
+    return low, high
+
+
+def triangle_columns(triangles: np.ndarray) -> list[list[np.ndarray]]:
+    """``(n, 3, 3)`` triangles as ``[corner][axis]`` columns, the form ``_edges_cross`` takes."""
+    return [[np.ascontiguousarray(triangles[:, i, k], dtype=np.float64) for k in range(3)] for i in range(3)]
+
+
+def _cross(a, b):
+    return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
+
+
+def _dot(a, b):
+    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+
+
+def _edges_cross(edges_of: list, tri: list, eps: float = 1e-9) -> np.ndarray:
+    """Does any edge of each triangle in ``edges_of`` pass through the matching triangle in
+    ``tri``? Both as ``[corner][axis]`` columns (a column is three multiply-adds away from a
+    dot product, where ``np.cross`` on rows of three is several times slower)."""
+    v0 = tri[0]
+    e1 = [tri[1][k] - v0[k] for k in range(3)]
+    e2 = [tri[2][k] - v0[k] for k in range(3)]
+    e1_length = np.sqrt(_dot(e1, e1))
+    out = np.zeros(len(v0[0]), dtype=bool)
     for i, j in ((0, 1), (1, 2), (2, 0)):
-        origin, direction = edges_of[:, i], edges_of[:, j] - edges_of[:, i]
-        p = np.cross(direction, e2)
-        det = np.einsum("ij,ij->i", e1, p)
-        ok = np.abs(det) > eps * np.linalg.norm(e1, axis=1) * np.linalg.norm(direction, axis=1) + 1e-300
+        origin = edges_of[i]
+        direction = [edges_of[j][k] - origin[k] for k in range(3)]
+        p = _cross(direction, e2)
+        det = _dot(e1, p)
+        ok = np.abs(det) > eps * e1_length * np.sqrt(_dot(direction, direction)) + 1e-300
         inv = np.where(ok, 1.0 / np.where(ok, det, 1.0), 0.0)
-        t_vec = origin - v0
-        u = np.einsum("ij,ij->i", t_vec, p) * inv
-        q = np.cross(t_vec, e1)
-        v = np.einsum("ij,ij->i", direction, q) * inv
-        t = np.einsum("ij,ij->i", e2, q) * inv
+        t_vec = [origin[k] - v0[k] for k in range(3)]
+        u = _dot(t_vec, p) * inv
+        q = _cross(t_vec, e1)
+        v = _dot(direction, q) * inv
+        t = _dot(e2, q) * inv
         out |= ok & (u > 1e-7) & (v > 1e-7) & (u + v < 1 - 1e-7) & (t > 1e-7) & (t < 1 - 1e-7)
     return out
 

@@ -129,7 +129,7 @@ def test_a_part_stands_on_its_flat_sides_that_lie_on_its_extreme_planes() -> Non
 def test_self_intersections_count_each_crossing_pair_once() -> None:
     """The grid's candidate pairs, each kept in one cell, against every pair of a small soup
     tested directly: a pair sharing several cells must not count twice, nor a pair be missed."""
-    from dstudio_desktop.printing.printability import _edges_cross, self_intersections
+    from dstudio_desktop.printing.printability import _edges_cross, self_intersections, triangle_columns
 
     rng = np.random.default_rng(7)
     # small triangles (some sharing corners) crowded in a box: each spans a cell or a few
@@ -138,7 +138,7 @@ def test_self_intersections_count_each_crossing_pair_once() -> None:
     faces[::7, 0] = faces[1::7, 1][:len(faces[::7])]
     a, b = np.triu_indices(len(faces), 1)
     apart = ~(faces[a][:, :, None] == faces[b][:, None, :]).any(axis=(1, 2))
-    ta, tb = vertices[faces[a[apart]]], vertices[faces[b[apart]]]
+    ta, tb = triangle_columns(vertices[faces[a[apart]]]), triangle_columns(vertices[faces[b[apart]]])
     expected = int((_edges_cross(ta, tb) | _edges_cross(tb, ta)).sum())
     assert expected > 500
     assert self_intersections(vertices, faces) == expected
