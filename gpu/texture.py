@@ -48,12 +48,27 @@ class Baked:
         return buf.getvalue()
 
 
+ATLAS_PIECE_FACES = 500   # faces per piece the surface is cut into before it is unwrapped (see atlas)
+
+
 def atlas(vertices: np.ndarray, faces: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(vertex map, faces, uvs in 0..1) of a UV atlas of ``size`` texels on the side."""
+    """(vertex map, faces in ``faces``' order, uvs in 0..1) of a UV atlas of ``size`` texels
+    on the side.
+
+    xatlas's chart building grows faster than the face count (a 106k-face scan: 22 s whole,
+    8.9 s for half of it), while a scan's charts are small anyway (~17 faces each). So the
+    surface is first cut into compact pieces of at most ATLAS_PIECE_FACES faces (halving
+    along the longest side of their centres), each unwrapped as a mesh of its own and all
+    packed into one atlas: 2.3 s for the same scan, with 14% more charts."""
     import xatlas
 
+    centres = vertices[faces].mean(1)
     packer = xatlas.Atlas()
-    packer.add_mesh(np.ascontiguousarray(vertices, np.float32), np.ascontiguousarray(faces, np.uint32))
+    pieces = _pieces(centres, np.arange(len(faces)), ATLAS_PIECE_FACES)
+    for piece in pieces:
+        used, local = np.unique(faces[piece], return_inverse=True)
+        packer.add_mesh(np.ascontiguousarray(vertices[used], np.float32),
+                        np.ascontiguousarray(local.reshape(-1, 3), np.uint32))
     pack = xatlas.PackOptions()
     pack.resolution = size
     pack.padding = 2          # texels between charts: room for the bilinear filter and the dilation
@@ -61,8 +76,29 @@ def atlas(vertices: np.ndarray, faces: np.ndarray, size: int) -> tuple[np.ndarra
     charts = xatlas.ChartOptions()
     charts.max_iterations = 1   # the default 4 refines chart shapes for 3x the time; a scan's charts need not be pretty
     packer.generate(charts, pack)
-    vmap, new_faces, uvs = packer[0]
-    return vmap.astype(np.int64), new_faces.astype(np.int64), uvs.astype(np.float64)
+    vertex_map, uvs = [], []
+    out_faces = np.empty((len(faces), 3), np.int64)
+    count = 0
+    for i, piece in enumerate(pieces):
+        vmap, piece_faces, piece_uvs = packer[i]
+        used = np.unique(faces[piece])
+        vertex_map.append(used[vmap])
+        uvs.append(piece_uvs)
+        out_faces[piece] = piece_faces.astype(np.int64) + count
+        count += len(vmap)
+    return (np.concatenate(vertex_map).astype(np.int64), out_faces,
+            np.concatenate(uvs).astype(np.float64))
+
+
+def _pieces(centres: np.ndarray, index: np.ndarray, most: int) -> list[np.ndarray]:
+    """``index`` (faces by their ``centres``) cut in halves along the longest side until each
+    piece has at most ``most``."""
+    if len(index) <= most:
+        return [index]
+    c = centres[index]
+    half = len(index) // 2
+    order = np.argpartition(c[:, np.argmax(np.ptp(c, 0))], half)
+    return _pieces(centres, index[order[:half]], most) + _pieces(centres, index[order[half:]], most)
 
 
 def rasterise(uv_faces: np.ndarray, size: int, chunk: int = 60_000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
