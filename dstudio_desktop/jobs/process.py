@@ -1,9 +1,13 @@
 """The one subprocess runner: long work in a child process (the reconstruction worker,
 CuraEngine) as a ``Job``.
 
-- The child runs in its own process group (session), so Cancel stops it and everything it
-  started: SIGTERM to the group, SIGKILL after a grace period. Whatever the child leaves
-  running when it ends is killed too.
+- The child runs in its own process group, so Cancel stops it and everything it started:
+  SIGTERM to the group, SIGKILL after a grace period. Whatever the child leaves running when
+  it ends is killed too. The group stays in our session: a terminal's Ctrl-C goes to the
+  foreground group only (ours), and Linux's autogroup scheduler (on where the kernel has it,
+  as on this machine) shares the CPU fairly between sessions, not threads, so a child in a
+  session of its own would take CPU time from us whatever niceness our threads have (the
+  printability checks beside a slicer, at nice 19, kept 2/3 of a core).
 - Each output line goes through a line parser that turns it into an event dict in the
   vocabulary of ``gpu.worker``'s JSON lines: ``{"event": "progress", "fraction", "message"}``
   is relayed as progress, anything else is kept in ``ProcessRun.events`` for ``finish``.
@@ -45,7 +49,7 @@ STDERR_TAIL = 40      # lines of stderr kept for the error message
 
 
 def terminate_group(proc: subprocess.Popen, grace: float = DEFAULT_GRACE) -> None:
-    """SIGTERM the process group of ``proc`` (started with ``start_new_session=True``), wait up to
+    """SIGTERM the process group of ``proc`` (led by ``proc``: ``process_group=0``), wait up to
     ``grace`` seconds for ``proc`` to end, then SIGKILL whatever is left of the group: members
     that ignored SIGTERM, or outlived the leader, do not survive it."""
     try:
@@ -170,7 +174,7 @@ class ProcessJob(Job):
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                     stdout=subprocess.PIPE if self.stdout_parser else subprocess.DEVNULL,
                                     stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace",
-                                    env=env, cwd=self.cwd, start_new_session=True)
+                                    env=env, cwd=self.cwd, process_group=0)
         except OSError as err:
             what = self.cannot_start or f"cannot start {argv[0]}"
             raise DStudioError(f"{what} ({err.strerror})") from None

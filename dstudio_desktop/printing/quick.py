@@ -79,7 +79,8 @@ def _cached(key: str) -> Optional[list[Finding]]:
 
 def _yield_to_the_slicer() -> None:
     """This thread runs at a lower priority than the slicer (Linux schedules threads one by
-    one): on two cores the checks use what the slicer leaves, instead of taking its share."""
+    one within a session, and jobs.process keeps the slicer in ours): on two cores the checks
+    use what the slicer leaves, instead of taking its share."""
     import threading
 
     try:

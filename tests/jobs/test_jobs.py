@@ -58,6 +58,21 @@ def test_progress_lines_are_relayed_in_order_and_other_events_kept():
     assert result.events == [{"event": "done", "answer": 42}]
 
 
+def test_the_child_leads_its_own_process_group_inside_our_session():
+    """Its own group: a cancel takes it and what it started, a terminal's Ctrl-C does not reach
+    it. Our session: Linux's autogroups share CPU between sessions, so a slicer in a session of
+    its own would take time from our checks thread whatever its niceness."""
+    import os
+
+    child = python("""
+        import json, os
+        print(json.dumps({"event": "ids", "pid": os.getpid(), "pgid": os.getpgid(0), "sid": os.getsid(0)}))
+    """)
+    (ids,) = run(ProcessJob("ids", child)).events
+    assert ids["pgid"] == ids["pid"] != os.getpgid(0)
+    assert ids["sid"] == os.getsid(0)
+
+
 def test_a_stderr_line_parser_turns_curaengine_lines_into_progress_and_facts():
     from dstudio_desktop.printing.slicers import cura_line
 
