@@ -54,6 +54,8 @@ def test_every_view_is_placed_and_the_report_says_so(run):
     assert set(report["timings"]) == {"validate", "structure", "dense", "fusion", "surface", "cleanup", "colour",
                                       "export"}
     assert "wrote" in run["stdout"] and "24 of 24 photos" in run["stdout"]
+    (camera,) = report["cameras"]   # one camera took them all: one model, its focal length found
+    assert camera["photos"] == 24 and camera["focal"] == pytest.approx(synthetic.FOCAL, rel=0.03)
 
 
 def test_the_mesh_matches_the_true_surface(run):
@@ -159,22 +161,27 @@ def test_bad_photo_sets_get_a_report_and_a_non_zero_exit(synthetic_photos, tmp_p
 
 def test_photos_from_two_cameras_get_a_camera_model_each(synthetic_photos, tmp_path):
     """Half the photos scaled down (as from a second camera): each camera gets its own
-    intrinsics and every view is still placed."""
+    intrinsics and every view is still placed. Structure from motion alone, at draft's
+    settings: the cameras are its work (the whole CLI's report carries them: see the first
+    test)."""
     from PIL import Image
+
+    from dstudio_desktop.core.progress import no_progress
+    from gpu import sfm
+    from gpu.pipeline import QUALITIES
 
     folder = tmp_path / "mixed"
     folder.mkdir()
     for i, path in enumerate(sorted(synthetic_photos.iterdir())):
         with Image.open(path) as im:
             (im.resize((560, 420), Image.LANCZOS) if i % 2 else im.copy()).save(folder / path.name)
-    report_path = tmp_path / "report.json"
-    proc = dstudio(tmp_path / "home", "reconstruct", str(folder), "-o", str(tmp_path / "mixed.glb"), "--report",
-                   str(report_path), "--quality", "draft")
-    assert proc.returncode == 0, proc.stderr
-    report = json.loads(report_path.read_text())
-    assert report["num_registered"] == 24 and report["faces"] > 1000
+    names = sorted(p.name for p in folder.iterdir())
+    draft = QUALITIES["draft"]
+    model = sfm.run(folder, names, tmp_path / "work", max_image_size=draft.max_image_size,
+                    max_features=draft.max_features, use_cuda=False, progress=no_progress, cancel=None)
+    assert len(model.views) == 24 and not model.unregistered
     # a camera model per camera (by image size here), each with its own focal length in pixels
-    cameras = sorted(report["cameras"], key=lambda c: c["size"])
+    cameras = sorted(model.cameras, key=lambda c: c["size"])
     assert [(c["photos"], c["size"]) for c in cameras] == [(12, [560, 420]), (12, [640, 480])]
     assert cameras[0]["focal"] == pytest.approx(560 * 560 / 640, rel=0.03)
     assert cameras[1]["focal"] == pytest.approx(synthetic.FOCAL, rel=0.03)
