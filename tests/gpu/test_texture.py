@@ -87,6 +87,21 @@ def test_each_face_takes_a_photo_that_sees_it(baked):
     assert (result.labels[pairs[:, 0]] == result.labels[pairs[:, 1]]).mean() > 0.75   # 1 in 12 by chance
 
 
+def test_the_atlas_pieces_share_one_texture_without_overlapping():
+    """The surface is unwrapped in pieces (gpu.texture.atlas): each keeps its faces and
+    vertices, and their charts lie side by side in the one texture. Texels on an edge shared
+    by two faces count twice; stacked pieces would make it most of them."""
+    mesh = scene_mesh()
+    vertices, faces = np.asarray(mesh.vertices), np.asarray(mesh.faces)
+    assert len(texture._pieces(vertices[faces].mean(1), np.arange(len(faces)), texture.ATLAS_PIECE_FACES)) > 2
+    vertex_map, atlas_faces, uvs = texture.atlas(vertices, faces, 512)
+    assert (vertex_map[atlas_faces] == faces).all()
+    assert uvs.min() >= 0 and uvs.max() <= 1
+    texels, _, _ = texture.rasterise(uvs[atlas_faces], 512)
+    _, claims = np.unique(texels, return_counts=True)
+    assert (claims > 1).mean() < 0.02
+
+
 def test_the_textured_glb_imports_with_its_texture(baked, tmp_path):
     from dstudio_desktop.meshio import read_scene
     from gpu.pipeline import _glb
