@@ -295,11 +295,11 @@ def run(image_dir: Path, names: list[str], work: Path, *, max_image_size: int, m
     # path-traced set at draft: 36 of 36 placed and 1,979 points with it, 32 and 435 without,
     # for 1.5x the structure stage's time
     extraction.sift.domain_size_pooling = domain_size_pooling and not use_cuda
-    # COLMAP starts SIFT's scale space at octave -1 (the photo upsampled twice): four times the
+    # COLMAP starts SIFT's scale space at octave -1 (the photo at twice its width and height): 4x the
     # pixels, and with pooling most of the time goes there. From the photo itself, on the
     # path-traced set at normal: extraction 75 -> 17 s, exhaustive matching 42 -> 7 s (fewer
-    # features, of a scale the other photos share), and the first mapping pass placed 36 of 36
-    # photos (2,425 points) where it had placed 29 (1,944)
+    # features), and the first mapping pass placed 36 of 36 photos (2,425 points) where it had
+    # placed 29 (1,944)
     extraction.sift.first_octave = 0
     reader = pycolmap.ImageReaderOptions()
     reader.camera_model = "SIMPLE_RADIAL"
