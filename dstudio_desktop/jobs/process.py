@@ -4,7 +4,7 @@ CuraEngine) as a ``Job``.
 - The child runs in its own process group, so Cancel stops it and everything it started:
   SIGTERM to the group, SIGKILL after a grace period. Whatever the child leaves running when
   it ends is killed too. The group stays in our session: a terminal's Ctrl-C goes to the
-  foreground group only (ours), and Linux's autogroup scheduler (on where the kernel has it,
+  foreground group only (ours), and Linux's autogroup scheduler (where the kernel has it on,
   as on this machine) shares the CPU fairly between sessions, not threads, so a child in a
   session of its own would take CPU time from us whatever niceness our threads have (the
   printability checks beside a slicer, at nice 19, kept 2/3 of a core).

@@ -5,6 +5,7 @@ messages from stderr, and the in-process ThreadJob."""
 
 from __future__ import annotations
 
+import os
 import sys
 import textwrap
 import threading
@@ -62,8 +63,6 @@ def test_the_child_leads_its_own_process_group_inside_our_session():
     """Its own group: a cancel takes it and what it started, a terminal's Ctrl-C does not reach
     it. Our session: Linux's autogroups share CPU between sessions, so a slicer in a session of
     its own would take time from our checks thread whatever its niceness."""
-    import os
-
     child = python("""
         import json, os
         print(json.dumps({"event": "ids", "pid": os.getpid(), "pgid": os.getpgid(0), "sid": os.getsid(0)}))
