@@ -29,7 +29,10 @@ from .view_types import make_view
 # orbiting stays fluid; the full mesh is drawn again when the camera rests. Made in the
 # background after the mesh first appears, so it never delays opening.
 LOD_TRIANGLES = settings.lod_triangles()
-LOD_TARGET = 150_000
+# On llvmpipe a moving frame's cost is mostly the stand-in's triangles (~0.26 us each: 150k took
+# 39 of a 54 ms frame); a moving frame is drawn at 1/2 to 1/4 of the window's resolution, where
+# a part rarely covers more than 50k pixels, so more triangles than that add time, not detail.
+LOD_TARGET = 50_000
 # A moving frame draws about this many triangles at most: in a larger scene (an assembly of
 # many mid-sized parts) every part worth it stands in at its share of the budget.
 SCENE_BUDGET = 1_500_000
