@@ -35,8 +35,8 @@ LOD_TRIANGLES = settings.lod_triangles()
 LOD_TARGET = 50_000
 # A moving frame draws about this many triangles at most: in a larger scene (an assembly of
 # many mid-sized parts) every part worth it stands in at its share of the budget.
-SCENE_BUDGET = 1_500_000
-MIN_STAND_IN = 2_000
+SCENE_BUDGET = 300_000
+MIN_STAND_IN = 1_000
 HIGHLIGHT = (1.0, 0.62, 0.1, 0.6)
 # Decimation and BVH builds are CPU-bound numpy/C work; more threads than cores only slow the GUI.
 BACKGROUND_WORKERS = max(1, min(4, os.cpu_count() or 1))
