@@ -108,7 +108,7 @@ def vertex_colours(mesh, views: list[View]) -> np.ndarray:
         if view.source is not None and view.source.exists():
             with Image.open(view.source) as im:
                 image = np.asarray(im.convert("RGB"), np.float32) / 255
-            scale = image.shape[1] / view.image.shape[1]
+            scale = view.scale_to(image.shape[:2])
         wgt = facing[keep] ** 2
         total[idx] += _sample(image, xy[idx] * scale) * wgt[:, None]
         weight[idx] += wgt

@@ -31,6 +31,13 @@ class View:
     def centre(self) -> np.ndarray:
         return -self.R.T @ self.t
 
+    def scale_to(self, shape: tuple[int, ...]) -> np.ndarray:
+        """(x, y) factors from pixel coordinates in ``image`` to those in a photo of ``shape``
+        (corner origin). Per axis: the working image's sides are rounded separately (798 x 598
+        became 400 x 300), and the width's factor for both put the photo's bottom rows half a
+        pixel off."""
+        return np.array([shape[1] / self.image.shape[1], shape[0] / self.image.shape[0]])
+
     def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(pixel coordinates with the corner origin, depth) of world ``points`` in this view."""
         cam = points @ self.R.T + self.t
