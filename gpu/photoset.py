@@ -174,6 +174,6 @@ def check_photos(folder: Path) -> PhotoReport:
                           f"images (the rest are near-duplicates); a reconstruction needs at least {MIN_IMAGES} "
                           "photos from different viewpoints: walk round the object between shots")
     elif len(report.images) < FEW_IMAGES:
-        report.findings.append(Finding(".", f"only {len(report.images)} usable images; {FEW_IMAGES} or more give "
-                                            "a more complete model"))
+        report.findings.append(Finding(folder.name, f"only {len(report.images)} usable images; {FEW_IMAGES} or "
+                                                    "more give a more complete model"))
     return report
