@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Optional
 
 import numpy as np
@@ -43,10 +44,18 @@ def orientation_finding(mesh) -> Optional[Finding]:
 
 def findings_of(part: Part, build_volume_mm: Optional[tuple[float, float, float]],
                 printer_name: str) -> list[Finding]:
-    """``printability.check`` plus the orientation advice, every figure worked out once."""
-    findings = check(part, build_volume_mm, printer_name)
-    advice = orientation_finding(part)
-    return findings + ([advice] if advice is not None else [])
+    """``printability.check`` plus the orientation advice, every figure worked out once. The
+    advice (face figures, orientations scored) is worked out in a second thread while this one
+    counts the edges: numpy lets go of the GIL in its sorts and array passes, so a part's checks
+    end sooner once the slicer beside them has left a core free."""
+    advice = ThreadPoolExecutor(1, thread_name_prefix="orientation advice")
+    try:
+        pending = advice.submit(orientation_finding, part)
+        findings = check(part, build_volume_mm, printer_name)
+        found = pending.result()
+    finally:
+        advice.shutdown(wait=True)
+    return findings + ([found] if found is not None else [])
 
 
 def cached_findings(mesh, build_volume_mm: Optional[tuple[float, float, float]],

@@ -11,7 +11,9 @@ winding is consistent when every such pair runs its edge in opposite directions.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
+from typing import Any, Callable
 
 import numpy as np
 
@@ -173,6 +175,19 @@ class Part:
         self._face: FaceFigures | None = None
         self._columns: np.ndarray | None = None
         self._extents: np.ndarray | None = None
+        # one lock per figure: two threads may work out different figures at once (the edges
+        # and the orientation advice's face figures), never the same one twice
+        self._locks = {name: threading.Lock() for name in ("_edges", "_face", "_columns", "_extents")}
+
+    def _once(self, name: str, make: Callable[[], Any]) -> Any:
+        value = getattr(self, name)
+        if value is None:
+            with self._locks[name]:
+                value = getattr(self, name)
+                if value is None:
+                    value = make()
+                    setattr(self, name, value)
+        return value
 
     @classmethod
     def of(cls, mesh) -> Part:
@@ -181,32 +196,26 @@ class Part:
 
     @property
     def edges(self) -> EdgeFigures:
-        if self._edges is None:
-            self._edges = edge_figures(self.faces, len(self.vertices))
-        return self._edges
+        return self._once("_edges", lambda: edge_figures(self.faces, len(self.vertices)))
 
     @property
     def face(self) -> FaceFigures:
-        if self._face is None:
-            self._face = face_figures(self.vertices, self.faces)
-        return self._face
+        return self._once("_face", lambda: face_figures(self.vertices, self.faces))
 
     @property
     def vertex_columns(self) -> np.ndarray:
         """``(3, V)``: the vertices one axis per row."""
-        if self._columns is None:
-            self._columns = np.ascontiguousarray(self.vertices.T)
-        return self._columns
+        return self._once("_columns", lambda: np.ascontiguousarray(self.vertices.T))
 
     @property
     def extents(self) -> np.ndarray:
         """The axis-aligned box's sides, of the vertices the faces use (as trimesh's ``extents``)."""
-        if self._extents is None:
-            if not len(self.faces):
-                self._extents = np.zeros(3)
-            else:
-                used = np.zeros(len(self.vertices), dtype=bool)
-                used[self.faces.ravel()] = True
-                cols = self.vertex_columns if used.all() else self.vertex_columns[:, used]
-                self._extents = np.array([c.max() - c.min() for c in cols])
-        return self._extents
+        return self._once("_extents", self._used_extents)
+
+    def _used_extents(self) -> np.ndarray:
+        if not len(self.faces):
+            return np.zeros(3)
+        used = np.zeros(len(self.vertices), dtype=bool)
+        used[self.faces.ravel()] = True
+        cols = self.vertex_columns if used.all() else self.vertex_columns[:, used]
+        return np.array([c.max() - c.min() for c in cols])
