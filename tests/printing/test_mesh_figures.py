@@ -143,3 +143,39 @@ def test_self_intersections_count_each_crossing_pair_once() -> None:
     assert expected > 500
     assert self_intersections(vertices, faces) == expected
     assert self_intersections(vertices, faces, max_candidates=2_000) == expected   # coarser cells, same pairs
+
+
+def test_two_threads_asking_for_a_figure_work_it_out_once(monkeypatch) -> None:
+    """The checks count the edges while a second thread scores orientations: a figure both ask
+    for at once is made by one of them and waited for by the other, and the findings are those
+    of one thread alone."""
+    import threading
+    import time
+
+    from dstudio_desktop.printing.check_cache import findings_of
+
+    made = []
+    real = mesh_figures.face_figures
+
+    def slow_face_figures(vertices, faces):
+        made.append(threading.get_ident())
+        time.sleep(0.2)   # long enough that the other thread asks while this one works
+        return real(vertices, faces)
+
+    monkeypatch.setattr(mesh_figures, "face_figures", slow_face_figures)
+    box = trimesh.creation.box((30.0, 20.0, 10.0))
+    part = Part(box.vertices, box.faces)
+    both = [threading.Thread(target=lambda: part.face) for _ in range(2)]
+    for t in both:
+        t.start()
+    for t in both:
+        t.join()
+    assert len(made) == 1
+
+    made.clear()
+    laid_flat = box.copy()
+    laid_flat.apply_transform(trimesh.transformations.rotation_matrix(np.radians(35), [1, 0, 0]))
+    found = findings_of(Part(laid_flat.vertices, laid_flat.faces), (220.0, 220.0, 250.0), "Ender 3")
+    assert len(made) == 1
+    assert sorted(f.code for f in found) == sorted(f.code for f in check(laid_flat, (220.0, 220.0, 250.0))) + [
+        "orientation"]
