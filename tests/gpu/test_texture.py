@@ -118,3 +118,20 @@ def test_the_textured_glb_imports_with_its_texture(baked, tmp_path):
     data = scene.meshes[node.asset_id]
     assert data.uvs is not None and data.colors is None and data.triangle_count == len(mesh.faces)
     assert 0 <= data.uvs.min() and data.uvs.max() <= 1
+
+
+def test_photo_coordinates_follow_each_side_of_the_working_image(tmp_path):
+    """A photo of 798 x 598 has a working image of 400 x 300 (each side rounded on its own): a
+    point's pixel in the photo, from the working image's camera, is where the photo's own camera
+    puts it, in the bottom rows too (the width's factor for both axes put them half a pixel off)."""
+    K_photo = np.array([[700.0, 0.0, 399.0], [0.0, 700.0, 299.0], [0.0, 0.0, 1.0]])
+    K_work = K_photo.copy()
+    K_work[0] *= 400 / 798
+    K_work[1] *= 300 / 598
+    view = View("v", K_work, np.eye(3), np.zeros(3), np.zeros((300, 400, 3), np.float32), 0.1, 10.0)
+    points = np.array([[0.0, 0.0, 2.0], [0.5, 0.8, 2.0], [-0.5, 0.84, 2.0]])   # the centre and two near the bottom
+    xy, _ = texture._project(view, points, (598, 798))
+    uv = points @ K_photo.T
+    expected = uv[:, :2] / uv[:, 2:]
+    assert expected[1:, 1].min() > 570
+    assert np.abs(xy - expected).max() < 1e-6
