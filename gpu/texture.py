@@ -9,14 +9,14 @@ near) and sharpest, among those where a depth test says it is not hidden; neighb
 faces are nudged towards one label so charts of one photo are large and seams few. Seams
 left between photos of different exposure or shading are levelled by adding to each photo
 a smooth correction that brings it, at every vertex, to the all-view average there: both
-sides of a seam then meet the same colour. Each texel then averages (levelled) the face's
-photo and the others that score at least BLEND_SHARE of its best, weighted by score: a
-single photo's own noise (a phone's, or a path tracer's) is otherwise copied into the
-texture, and on the path-traced set that cost more than the blur of a few well-aligned
-photos (held-out error 0.0470 from one photo, 0.0456 blended). Every photo that sees the face
-takes part (BLEND_SHARE 0), weighted by the square root of its score: on one path-traced
-mesh the held-out error was 0.04421 with the photos scoring half the best or more, weighted
-by score, and 0.04400 so.
+sides of a seam then meet the same colour. Each texel then averages (levelled) every photo
+that sees its face (BLEND_SHARE 0: none left out for scoring low), weighted by the square
+root of the photo's score: a single photo's own noise (a phone's, or a path tracer's) and its
+highlights are otherwise copied into the texture. On the path-traced set one photo per face
+gave a held-out error of 0.0470 and the photos scoring at least half the best, weighted by
+score, 0.0456; on a later mesh of the same set those gave 0.04421 and all the photos so
+weighted 0.04400 (the best 8, 5 or 3 photos of each face: 0.04382, 0.04395, 0.04419 after the
+JPEG change below).
 
 The texture is stored as JPEG at quality 98 without chroma subsampling: an atlas packs
 unrelated charts side by side, and 4:2:0's half-resolution colour bleeds across their edges
