@@ -32,6 +32,9 @@ from dstudio_desktop.printing.slicers import cura_command, cura_settings, find_s
 
 OUT = Path(__file__).resolve().parent / "out"
 PARTS = {"100k": (500, 100), "1M": (1000, 500)}
+# runs of each kind per row: on this 2-core machine medians of 3 moved by 0.05-0.1x between runs
+# of the same code an hour apart, as much as the 1.15x floor leaves
+REPEATS = 5
 
 
 def _timed(cmd: list[str], env: dict[str, str]) -> float:
@@ -51,7 +54,7 @@ def _raw_command(kind: str, info, printer, material, placed: Path, tmp: Path) ->
     return prusa_command(info.executable, config, tmp / "prusa-datadir", placed, tmp / "raw.gcode"), dict(os.environ)
 
 
-def main(repeats: int = 3, parts: tuple[str, ...] = tuple(PARTS), kinds: tuple[str, ...] = ("cura", "prusa")) -> dict:
+def main(repeats: int = REPEATS, parts: tuple[str, ...] = tuple(PARTS), kinds: tuple[str, ...] = ("cura", "prusa")) -> dict:
     OUT.mkdir(exist_ok=True)
     slicers = {s.kind: s for s in find_slicers() if s.usable and s.kind in kinds}
     printer, material = printers()["ender3"], materials()["PLA"]
@@ -102,6 +105,6 @@ def main(repeats: int = 3, parts: tuple[str, ...] = tuple(PARTS), kinds: tuple[s
 
 if __name__ == "__main__":
     # slice_bench.py [REPEATS [PARTS [SLICERS]]], e.g. slice_bench.py 3 100k,1M cura,prusa
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3,
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else REPEATS,
          tuple(sys.argv[2].split(",")) if len(sys.argv) > 2 else tuple(PARTS),
          tuple(sys.argv[3].split(",")) if len(sys.argv) > 3 else ("cura", "prusa"))
