@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from dstudio_desktop.store import Workspace
+from dstudio_desktop.store.blobs import STALE_PART_S
 
 from ..conftest import REPO
 
@@ -80,5 +81,10 @@ def test_kill_during_large_import_leaves_before_or_after(home: Path, big_file, f
         assert outbox == before[2] + 2  # the asset insert and the project update, together
         assert versions == before[3]
     with Workspace(home) as ws:
+        # a temp blob the killed writer was still writing stays while it is fresh (opening a
+        # workspace leaves a live writer's alone, and they look the same), and goes once stale
+        left = list((home / "blobs" / "tmp").iterdir())
+        assert all(p.name.endswith(".part") for p in left)
+        assert ws.blobs.clean_partial(now=time.time() + STALE_PART_S + 1) == len(left)
         assert not list((home / "blobs" / "tmp").iterdir())
         ws.save_version("p", "after the crash")  # the workspace still takes new work
