@@ -160,7 +160,7 @@ def reconstruct(images: Path, output: Path, quality: str = "normal", device: str
                 return source, None, photoset.check_photos(source)
             # a video: the frames chosen by sharpness and motion are the photos
             chosen = video.sample_frames(source, work / "frames", progress=report, cancel=cancel)
-            return chosen.folder, chosen, photoset.check_photos(chosen.folder)
+            return chosen.folder, chosen, photoset.check_photos(chosen.folder, label=source.name)
 
         source = images
         images, frames, checked = stages.run("validate", validate)
@@ -238,9 +238,7 @@ def reconstruct(images: Path, output: Path, quality: str = "normal", device: str
             "dropped_models": model.dropped_models,
             "unregistered_why": model.why_unregistered,     # per photo not placed: its matches, its neighbours
             "second_pass_placed": model.second_pass_placed,
-            # the frames' folder is ours: a finding about the whole set names the video
-            "findings": [{"file": source.name if frames is not None and f.file == images.name else f.file,
-                          "problem": f.problem} for f in checked.findings],
+            "findings": [{"file": f.file, "problem": f.problem} for f in checked.findings],
             "device": device,
             "feature_device": "cuda" if colmap_cuda else "cpu",
             "dense_method": "PatchMatch stereo (pycolmap, CUDA)" if use_patchmatch else f"plane sweep (torch, {device})",
