@@ -19,7 +19,7 @@ def utc_now() -> str:
 
 
 class Record(Model):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, defer_build=True)
 
 
 class Version(Record):

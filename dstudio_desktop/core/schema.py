@@ -63,6 +63,7 @@ class Model(EventedModel):
         validate_assignment=True,
         validate_default=True,
         frozen=False,
+        defer_build=True,
     )
 
     def to_json(self) -> dict[str, Any]:

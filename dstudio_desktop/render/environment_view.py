@@ -5,7 +5,6 @@ tone mapping every shader ends with."""
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
@@ -15,7 +14,7 @@ from vispy.visuals import Visual
 
 from ..core import EnvironmentConfig
 from ..core.color import linear_to_srgb
-from . import ibl
+from .environments import environment_data
 from .shading import COMMON, TONE_MAPPING, key_light
 from .shadows import ShadowMaps
 from .textures import resources_for
@@ -23,7 +22,6 @@ from .textures import resources_for
 if TYPE_CHECKING:
     from .scene_view import SceneView
 
-log = logging.getLogger(__name__)
 
 
 class _BackgroundVisual(Visual):
@@ -176,26 +174,6 @@ def cover_scale(view_size: tuple[int, int], image_aspect: float) -> tuple[float,
 
 GradientBackground = scene.visuals.create_visual_node(_BackgroundVisual)
 ShadowCatcher = scene.visuals.create_visual_node(_CatcherVisual)
-
-
-def environment_data(env: EnvironmentConfig, image_lookup) -> Optional[ibl.IblData]:
-    """The prepared environment ``env`` lights with (None when it is off or cannot be read)."""
-    from .environments import builtin_bytes, builtin_image
-    from .hdr import HdrError, read_hdr_image
-
-    light = env.lighting
-    if not light.enabled:
-        return None
-    if light.asset_id is not None:
-        data = image_lookup(light.asset_id) if image_lookup is not None else None
-        if data:
-            try:
-                return ibl.cached(ibl.content_key(data), lambda: read_hdr_image(data, "environment"))
-            except HdrError as err:
-                log.warning("environment %s cannot be read: %s", light.asset_id, err)
-        # a missing or broken image: the built-in one still lights the scene
-    raw = builtin_bytes(light.builtin)
-    return ibl.cached(ibl.content_key(raw) if raw else f"builtin:{light.builtin}", lambda: builtin_image(light.builtin))
 
 
 class EnvironmentView:

@@ -10,15 +10,22 @@ numpy only (no GL, no Qt).
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
 
 from ..resources import resource
-from .hdr import read_radiance, write_radiance
+from . import ibl
+from .hdr import HdrError, read_hdr_image, read_radiance, write_radiance
 from .ibl import texel_directions
+
+if TYPE_CHECKING:
+    from ..core import EnvironmentConfig
+
+log = logging.getLogger(__name__)
 
 SIZE = (1024, 512)
 
@@ -143,6 +150,24 @@ def write_all(folder: Path) -> list[Path]:
         path.write_bytes(write_radiance(generate(name)))
         written.append(path)
     return written
+
+
+def environment_data(env: EnvironmentConfig, image_lookup: Optional[Callable[[str], Optional[bytes]]]
+                     ) -> Optional[ibl.IblData]:
+    """The prepared environment ``env`` lights with (None when it is off or cannot be read)."""
+    light = env.lighting
+    if not light.enabled:
+        return None
+    if light.asset_id is not None:
+        data = image_lookup(light.asset_id) if image_lookup is not None else None
+        if data:
+            try:
+                return ibl.cached(ibl.content_key(data), lambda: read_hdr_image(data, "environment"))
+            except HdrError as err:
+                log.warning("environment %s cannot be read: %s", light.asset_id, err)
+        # a missing or broken image: the built-in one still lights the scene
+    raw = builtin_bytes(light.builtin)
+    return ibl.cached(ibl.content_key(raw) if raw else f"builtin:{light.builtin}", lambda: builtin_image(light.builtin))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from vispy import scene
 from ..core import CameraView
 from ..core import camera_math as cm
 from ..core import gizmo_math as gm
+from .lazy_visual import LazyVisual
 
 SIZE_PX = 110          # arrow length on screen
 TOLERANCE_PX = 8       # how near a handle the pointer must be to grab it
@@ -112,12 +113,15 @@ class _Shapes:
             mesh.visible = False
 
 
-def _overlay_visuals(parent: scene.Node, width: float) -> tuple[Any, Any]:
-    mesh = scene.visuals.Mesh(parent=parent)
-    lines = scene.visuals.Line(parent=parent, width=width, method="gl", antialias=True)
-    for order, visual in enumerate((mesh, lines)):
+def _overlay_visuals(parent: scene.Node, width: float) -> tuple[LazyVisual, LazyVisual]:
+    """Lines and filled triangles over everything, each made when first drawn."""
+    def made(visual: Any, order: int) -> Any:
         visual.set_gl_state("translucent", depth_test=False, cull_face=False)
         visual.order = order
+        return visual
+
+    mesh = LazyVisual(lambda: made(scene.visuals.Mesh(parent=parent), 0))
+    lines = LazyVisual(lambda: made(scene.visuals.Line(parent=parent, width=width, method="gl", antialias=True), 1))
     return lines, mesh
 
 

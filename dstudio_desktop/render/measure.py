@@ -14,6 +14,7 @@ from vispy import scene
 
 from ..core import gizmo_math as gm
 from .gizmo import OVERLAY_ORDER, ScreenOverlay
+from .lazy_visual import LazyVisual
 
 POINT_PX = 11
 LINE_COLOUR = (1.0, 0.86, 0.2, 1.0)
@@ -29,13 +30,16 @@ class MeasureOverlay:
         self.root = scene.Node(parent=viewport.view.scene)
         self.root.order = OVERLAY_ORDER + 1
         # the line twice: faint where a part hides it, bright where it is in sight
-        self.hidden_line = scene.visuals.Line(parent=self.root, width=2.0, method="gl", antialias=True,
-                                              color=HIDDEN_COLOUR)
-        self.line = scene.visuals.Line(parent=self.root, width=2.5, method="gl", antialias=True, color=LINE_COLOUR)
-        self.markers = scene.visuals.Markers(parent=self.root)
-        for order, visual in enumerate((self.hidden_line, self.line, self.markers)):
-            visual.set_gl_state("translucent", depth_test=visual is self.line)
+        def made(visual: Any, order: int, depth_test: bool = False) -> Any:
+            visual.set_gl_state("translucent", depth_test=depth_test)
             visual.order = order
+            return visual
+
+        self.hidden_line = LazyVisual(lambda: made(scene.visuals.Line(
+            parent=self.root, width=2.0, method="gl", antialias=True, color=HIDDEN_COLOUR), 0))
+        self.line = LazyVisual(lambda: made(scene.visuals.Line(
+            parent=self.root, width=2.5, method="gl", antialias=True, color=LINE_COLOUR), 1, depth_test=True))
+        self.markers = LazyVisual(lambda: made(scene.visuals.Markers(parent=self.root), 2))
         self.points: list[np.ndarray] = []
         self.text: Optional[str] = None
         self.enabled = True     # drawn at all (measuring is the active mode)

@@ -13,6 +13,8 @@ from typing import Callable, Optional
 import numpy as np
 from vispy import scene
 
+from .lazy_visual import LazyVisual
+
 PIN_PX = 22
 BRIGHT = np.array([1.0, 0.78, 0.1, 1.0])
 SELECTED = np.array([0.2, 0.85, 1.0, 1.0])
@@ -41,11 +43,14 @@ class PinLayer:
     def __init__(self, parent: scene.Node) -> None:
         self.root = scene.Node(parent=parent)
         self.root.order = 100  # after the scene (its background would cover pins drawn before it)
-        self.markers = scene.visuals.Markers(parent=self.root)
-        self.labels = scene.visuals.Text(parent=self.root, font_size=9, bold=True, color="black")
-        for order, visual in enumerate((self.markers, self.labels)):
+        def made(visual, order: int):
             visual.set_gl_state("translucent", depth_test=False)
             visual.order = order
+            return visual
+
+        self.markers = LazyVisual(lambda: made(scene.visuals.Markers(parent=self.root), 0))
+        self.labels = LazyVisual(lambda: made(scene.visuals.Text(parent=self.root, font_size=9, bold=True,
+                                                                   color="black"), 1))
         self.pins: list[Pin] = []
         self.selected: Optional[str] = None
         self.lift = 0.0

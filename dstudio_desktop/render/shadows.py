@@ -21,17 +21,12 @@ GROUND_SIZE = 512
 MAX_ANGLE_DEG = 9.0     # the key light's apparent radius at softness 1
 
 
-def _poisson(n: int, seed: int) -> np.ndarray:
-    """n points well spread over the unit disc (a deterministic dart throw)."""
-    rng = np.random.default_rng(seed)
-    points: list[np.ndarray] = []
-    radius = 1.6 / math.sqrt(n)
-    while len(points) < n:
-        p = rng.uniform(-1, 1, 2)
-        if p @ p <= 1 and all(np.linalg.norm(p - q) >= radius for q in points):
-            points.append(p)
-        radius *= 0.9995
-    return np.array(points)
+def _vogel(n: int, turn: float) -> np.ndarray:
+    """n points evenly spread over the unit disc: a golden-angle (Vogel) spiral, turned by
+    ``turn`` radians so two sets do not line up."""
+    i = np.arange(n) + 0.5
+    angle = i * math.pi * (3.0 - math.sqrt(5.0)) + turn
+    return np.sqrt(i / n)[:, None] * np.column_stack([np.cos(angle), np.sin(angle)])
 
 
 def _glsl_array(name: str, points: np.ndarray) -> str:
@@ -39,8 +34,8 @@ def _glsl_array(name: str, points: np.ndarray) -> str:
     return f"const vec2 {name}[{len(points)}] = vec2[{len(points)}]({body});"
 
 
-_BLOCKER = _poisson(16, 3)
-_FILTER = _poisson(32, 7)
+_BLOCKER = _vogel(16, 0.0)
+_FILTER = _vogel(32, 1.1)
 
 GROUND_VERTEX = """
 attribute vec2 a_pos;

@@ -27,7 +27,7 @@ class ModelReading:
         self.path = path
         # what the reading needs is imported here, before the thread and before Qt (see
         # models_before_qt), so the thread imports nothing while Qt is imported
-        from ..render import prepare  # noqa: F401
+        from ..render import environments, prepare  # noqa: F401
         from ..services import changes, geometry  # noqa: F401
         from ..sync import runner  # noqa: F401
 
@@ -42,6 +42,8 @@ class ModelReading:
         # numpy, the file and the workspace's own connection: no Qt, no GL, so all of it runs
         # beside Qt's start-up and the window's making
         from ..core import Project
+        from ..render.environments import environment_data
+        from ..render.ibl import brdf_lut
         from ..render.prepare import prepare_asset
         from ..services.changes import land
         from ..services.geometry import geometry_change, import_label, read_geometry
@@ -56,6 +58,10 @@ class ModelReading:
         # picking structures are built after the first frame, as when a project opens
         prepared = {asset_id: prepare_asset(mesh, picker=False, defer_normals=True)
                     for scene in scenes for asset_id, mesh in scene.meshes.items()}
+        # the light it is shown in, while the window is still being made: the first frame then
+        # only uploads it (a new project's environment is a built-in one, kept in memory)
+        environment_data(project.environment_config, None)
+        brdf_lut()
         return project.id, prepared
 
     def project(self, ws: Workspace) -> tuple[Project, dict[str, PreparedAsset]]:

@@ -45,10 +45,11 @@ class LightingDock(Panel):
         layout = self.body_layout
         row = QHBoxLayout()
         self.presets = QComboBox()
-        names = [n for n in PRESET_ORDER if n in builtin_presets()] + sorted(set(builtin_presets()) - set(PRESET_ORDER))
+        looks = builtin_presets()
+        names = [n for n in PRESET_ORDER if n in looks] + sorted(set(looks) - set(PRESET_ORDER))
         for name in names:
             self.presets.addItem(name, name)
-            self.presets.setItemData(self.presets.count() - 1, builtin_presets()[name].description, 3)  # tooltip role
+            self.presets.setItemData(self.presets.count() - 1, looks[name].description, 3)  # tooltip role
         self.presets.addItem("custom (edited)", CUSTOM)
         self.presets.setToolTip("Looks: each pairs lights with an environment and an exposure")
         apply = QPushButton("Apply preset")
