@@ -14,6 +14,8 @@ so the CLI's ``run()`` and the UI's relay work with it unchanged.
 from __future__ import annotations
 
 import enum
+import os
+import sys
 import threading
 import traceback
 from typing import Any, Callable, Optional
@@ -134,14 +136,39 @@ class Job:
 
 class ThreadJob(Job):
     """``work(progress, token)`` in a thread of its own: the in-process runner, for work that
-    checks its token between steps (imports, exports, a sync, printability checks)."""
+    checks its token between steps (imports, exports, a sync, printability checks).
 
-    def __init__(self, work: Work, name: str = "work") -> None:
+    ``yielding`` work runs at the lowest scheduling priority (its thread, and the threads it
+    starts, niced to ``YIELD_NICENESS`` where the system schedules threads one by one): work
+    beside a program the user waits for, such as the printability checks beside the slicer
+    (a child of ours, at our priority), then takes only the cores that program leaves idle
+    instead of a share of each."""
+
+    def __init__(self, work: Work, name: str = "work", yielding: bool = False) -> None:
         super().__init__(name)
         self._work = work
+        self._yielding = yielding
 
     def _execute(self, progress: ProgressCallback, token: CancelToken) -> Any:
+        if self._yielding:
+            lower_thread_priority()
         return self._work(progress, token)
+
+
+YIELD_NICENESS = 19
+
+
+def lower_thread_priority(niceness: int = YIELD_NICENESS) -> bool:
+    """Nice the calling thread (Linux: a thread id is a schedulable task of its own, and the
+    threads it starts inherit its niceness); True if it was lowered. Elsewhere ``setpriority``
+    would nice the whole process, so nothing is done."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+    except OSError:
+        return False
+    return True
 
 
 def run(job: Job, progress: ProgressCallback = no_progress, cancel: Optional[CancelToken] = None,

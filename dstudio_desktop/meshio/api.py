@@ -17,7 +17,7 @@ import numpy as np
 from ..atomic import atomic_write
 from ..core import Transform
 from ..errors import MeshFileError
-from . import gltf_read, gltf_write
+from . import gltf_read
 from .checks import check_file
 from .formats import UNITS_IN_METRES, axis_conversion, format_for
 from .scenedata import SceneData
@@ -72,6 +72,8 @@ def write_scene(scene: SceneData, path: str | Path, units: Optional[str] = None,
     if fmt.key in ("glb", "gltf"):
         if (units or "m") != "m" or (up or "y") != "y":
             raise MeshFileError(path, "glTF is always metres and Y-up; --units and --up do not apply")
+        from . import gltf_write   # pygltflib: a tenth of a second to import, for writing only
+
         if fmt.key == "glb":
             files = {path.name: gltf_write.glb_bytes(scene)}
         else:

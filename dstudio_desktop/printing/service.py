@@ -252,7 +252,7 @@ def slice_target(target: Union[str, Sequence[str]], out: str | Path, options: Sl
         raise DStudioError(f"{label}: {part.refusal.message}; {part.refusal.suggestion}{hint}")
     check(cancel, "slicing")
     bounds = (tuple(float(v) for v in part.mesh.bounds[0]), tuple(float(v) for v in part.mesh.bounds[1]))
-    checks = ThreadJob(lambda p, token: part.run_checks(token), "printability checks").start()
+    checks = ThreadJob(lambda p, token: part.run_checks(token), "printability checks", yielding=True).start()
     try:
         with tempfile.TemporaryDirectory(prefix="dstudio-slice-") as tmp:
             stl = Path(tmp) / "plate.stl"

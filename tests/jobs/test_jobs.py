@@ -283,3 +283,20 @@ def test_a_line_the_parser_cannot_read_is_skipped_and_reading_goes_on():
     """)
     events = run(ProcessJob("fussy", child, stdout=fussy)).events
     assert [e["text"] for e in events] == [f"good {i}" for i in range(0, 5000, 2)]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="threads are niced one by one on Linux only")
+def test_yielding_work_and_the_threads_it_starts_run_at_the_lowest_priority():
+    def niceness(_p, _token):
+        mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        started = []
+        helper = threading.Thread(target=lambda: started.append(
+            os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))
+        helper.start()
+        helper.join()
+        return mine, started[0]
+
+    process = os.getpriority(os.PRIO_PROCESS, 0)
+    assert run(ThreadJob(niceness, "checks", yielding=True)) == (19, 19)
+    assert run(ThreadJob(niceness, "plain")) == (process, process)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == process   # the caller's is untouched

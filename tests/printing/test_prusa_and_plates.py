@@ -145,3 +145,15 @@ def test_the_quick_path_for_an_stl_file_places_it_as_the_full_path_does(cli, cub
     trimesh.creation.box((6, 5, 2)).export(tiny)
     res = cli("slice", str(tiny), "-o", str(tmp_path / "tiny.gcode"), "--slicer", kind, "--json", timeout=120)
     assert "implausible_units" in {f["code"] for f in res.json()["findings"]}
+
+
+def test_an_stl_with_a_coordinate_that_is_not_a_number_is_refused_by_name(cli, cube: Path, tmp_path: Path):
+    data = bytearray(cube.read_bytes())
+    data[84 + 12 + 4 * 4:84 + 12 + 4 * 5] = np.float32(np.nan).tobytes()   # the first triangle's second corner's y
+    broken = tmp_path / "broken.stl"
+    broken.write_bytes(bytes(data))
+    out = tmp_path / "broken.gcode"
+    res = cli("slice", str(broken), "-o", str(out), "--slicer", "cura", timeout=120)
+    assert res.returncode != 0 and "Traceback" not in res.stderr
+    assert f"{broken}: the file has coordinates that are not finite numbers" in res.stderr
+    assert not out.exists()
