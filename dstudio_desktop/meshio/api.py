@@ -72,7 +72,7 @@ def write_scene(scene: SceneData, path: str | Path, units: Optional[str] = None,
     if fmt.key in ("glb", "gltf"):
         if (units or "m") != "m" or (up or "y") != "y":
             raise MeshFileError(path, "glTF is always metres and Y-up; --units and --up do not apply")
-        from . import gltf_write   # pygltflib: a tenth of a second to import, for writing only
+        from . import gltf_write  # pygltflib: a tenth of a second to import, for writing only
 
         if fmt.key == "glb":
             files = {path.name: gltf_write.glb_bytes(scene)}
