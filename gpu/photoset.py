@@ -110,9 +110,10 @@ def view_difference(a: np.ndarray, b: np.ndarray) -> float:
     return best
 
 
-def check_photos(folder: Path, label: str = "") -> PhotoReport:
+def check_photos(folder: Path, label: str = "", what: str = "images") -> PhotoReport:
     """``label``: what a note about the whole set names (the folder's name when empty; a video's
-    frames are checked in a folder of ours, and their notes name the video)."""
+    frames are checked in a folder of ours, and their notes name the video); ``what`` the set's
+    pictures are called in those notes (a video's are its frames)."""
     from PIL import Image, UnidentifiedImageError
 
     folder = Path(folder)
@@ -176,6 +177,6 @@ def check_photos(folder: Path, label: str = "") -> PhotoReport:
                           f"images (the rest are near-duplicates); a reconstruction needs at least {MIN_IMAGES} "
                           "photos from different viewpoints: walk round the object between shots")
     elif len(report.images) < FEW_IMAGES:
-        report.findings.append(Finding(label or folder.name, f"only {len(report.images)} usable images; {FEW_IMAGES} "
+        report.findings.append(Finding(label or folder.name, f"only {len(report.images)} usable {what}; {FEW_IMAGES} "
                                                             "or more give a more complete model"))
     return report

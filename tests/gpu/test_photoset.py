@@ -28,6 +28,10 @@ def test_a_good_set_passes_with_a_note_that_more_would_help(photos):
     assert [f.problem for f in report.findings if f.file != photos.name] == []
     # the whole set's note names the folder (a warning line reads "photos: only 10 ...")
     assert any("only 10 usable images" in f.problem for f in report.findings if f.file == photos.name)
+    # a video's frames, checked in a folder of ours: the note names the video and says frames
+    framed = check_photos(photos, label="turn.mp4", what="frames")
+    assert [f.problem for f in framed.findings if f.file == "turn.mp4"] == \
+        ["only 10 usable frames; 20 or more give a more complete model"]
 
 
 def test_three_images_are_refused(photos, tmp_path):
