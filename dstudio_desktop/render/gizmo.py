@@ -115,13 +115,9 @@ class _Shapes:
 
 def _overlay_visuals(parent: scene.Node, width: float) -> tuple[LazyVisual, LazyVisual]:
     """Lines and filled triangles over everything, each made when first drawn."""
-    def made(visual: Any, order: int) -> Any:
-        visual.set_gl_state("translucent", depth_test=False, cull_face=False)
-        visual.order = order
-        return visual
-
-    mesh = LazyVisual(lambda: made(scene.visuals.Mesh(parent=parent), 0))
-    lines = LazyVisual(lambda: made(scene.visuals.Line(parent=parent, width=width, method="gl", antialias=True), 1))
+    mesh = LazyVisual(lambda: scene.visuals.Mesh(parent=parent), 0, depth_test=False, cull_face=False)
+    lines = LazyVisual(lambda: scene.visuals.Line(parent=parent, width=width, method="gl", antialias=True), 1,
+                       depth_test=False, cull_face=False)
     return lines, mesh
 
 

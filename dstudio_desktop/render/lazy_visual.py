@@ -3,7 +3,8 @@
 A window opens with a dozen overlay visuals (gizmo, light handle, selection box, measurement,
 pins) that most sessions never show, and each costs about 10 ms to make (its transform system
 and shader functions): 0.1 s before a large part's first frame. A hidden one that was never
-made stays unmade; anything else asked of it makes it.
+made stays unmade; anything else asked of it makes it, drawn translucent over the scene with
+the GL state and order it was given.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from typing import Any, Callable
 
 
 class LazyVisual:
-    def __init__(self, make: Callable[[], Any]) -> None:
+    def __init__(self, make: Callable[[], Any], order: int = 0, **gl_state: Any) -> None:
         self._make = make
+        self._order = order
+        self._gl_state = gl_state
         self._visual: Any = None
 
     @property
@@ -23,7 +26,10 @@ class LazyVisual:
     @property
     def visual(self) -> Any:
         if self._visual is None:
-            self._visual = self._make()
+            visual = self._make()
+            visual.set_gl_state("translucent", **self._gl_state)
+            visual.order = self._order
+            self._visual = visual
         return self._visual
 
     @property

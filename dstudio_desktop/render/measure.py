@@ -30,16 +30,11 @@ class MeasureOverlay:
         self.root = scene.Node(parent=viewport.view.scene)
         self.root.order = OVERLAY_ORDER + 1
         # the line twice: faint where a part hides it, bright where it is in sight
-        def made(visual: Any, order: int, depth_test: bool = False) -> Any:
-            visual.set_gl_state("translucent", depth_test=depth_test)
-            visual.order = order
-            return visual
-
-        self.hidden_line = LazyVisual(lambda: made(scene.visuals.Line(
-            parent=self.root, width=2.0, method="gl", antialias=True, color=HIDDEN_COLOUR), 0))
-        self.line = LazyVisual(lambda: made(scene.visuals.Line(
-            parent=self.root, width=2.5, method="gl", antialias=True, color=LINE_COLOUR), 1, depth_test=True))
-        self.markers = LazyVisual(lambda: made(scene.visuals.Markers(parent=self.root), 2))
+        self.hidden_line = LazyVisual(lambda: scene.visuals.Line(
+            parent=self.root, width=2.0, method="gl", antialias=True, color=HIDDEN_COLOUR), 0, depth_test=False)
+        self.line = LazyVisual(lambda: scene.visuals.Line(
+            parent=self.root, width=2.5, method="gl", antialias=True, color=LINE_COLOUR), 1, depth_test=True)
+        self.markers = LazyVisual(lambda: scene.visuals.Markers(parent=self.root), 2, depth_test=False)
         self.points: list[np.ndarray] = []
         self.text: Optional[str] = None
         self.enabled = True     # drawn at all (measuring is the active mode)

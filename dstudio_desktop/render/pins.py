@@ -43,14 +43,9 @@ class PinLayer:
     def __init__(self, parent: scene.Node) -> None:
         self.root = scene.Node(parent=parent)
         self.root.order = 100  # after the scene (its background would cover pins drawn before it)
-        def made(visual, order: int):
-            visual.set_gl_state("translucent", depth_test=False)
-            visual.order = order
-            return visual
-
-        self.markers = LazyVisual(lambda: made(scene.visuals.Markers(parent=self.root), 0))
-        self.labels = LazyVisual(lambda: made(scene.visuals.Text(parent=self.root, font_size=9, bold=True,
-                                                                   color="black"), 1))
+        self.markers = LazyVisual(lambda: scene.visuals.Markers(parent=self.root), 0, depth_test=False)
+        self.labels = LazyVisual(lambda: scene.visuals.Text(parent=self.root, font_size=9, bold=True, color="black"),
+                                 1, depth_test=False)
         self.pins: list[Pin] = []
         self.selected: Optional[str] = None
         self.lift = 0.0

@@ -177,8 +177,9 @@ class LightingDock(Panel):
         self.ambient.blockSignals(False)
         index = self.presets.findData(config.active_preset or CUSTOM)
         self.presets.setCurrentIndex(index if index >= 0 else self.presets.findData(CUSTOM))
-        if config.active_preset in builtin_presets():
-            self.preset_note.setText(builtin_presets()[config.active_preset].description)
+        look = builtin_presets().get(config.active_preset or "")
+        if look is not None:
+            self.preset_note.setText(look.description)
         else:
             self.preset_note.setText("Edited lights: apply a preset to start again from one "
                                      f"(a new project starts from {DEFAULT_PRESET}).")
