@@ -62,6 +62,16 @@ class DraftCanvas(scene.SceneCanvas):
         elif frame_ms < TARGET_MS / 4 and self.draft_scale > 1:
             self.draft_scale -= 1
 
+    def draft_size(self) -> tuple[int, int]:
+        """A draft frame's size in pixels at the current scale."""
+        pw, ph = self.physical_size
+        scale = max(1, self.draft_scale)
+        return max(1, pw // scale), max(1, ph // scale)
+
+    def draft_pixels(self) -> int:
+        width, height = self.draft_size()
+        return width * height
+
     def _framebuffer(self, size: tuple[int, int]):
         # kept between frames, and a little larger than asked so a resize rarely remakes it
         if self._target is None or self._target[0][0] < size[0] or self._target[0][1] < size[1]:
@@ -79,7 +89,7 @@ class DraftCanvas(scene.SceneCanvas):
         if self.before_draft is not None:
             self.before_draft()   # off-screen passes (shadow maps) now, while no draft is bound
         pw, ph = self.physical_size
-        size = (max(1, pw // self.draft_scale), max(1, ph // self.draft_scale))
+        size = self.draft_size()
         alloc, texture, fbo = self._framebuffer(size)
         # Only GL's viewport shrinks: vispy's transforms stay those of the whole window, so every
         # visual computes the same clip coordinates and GL rasterises them into the draft's

@@ -80,8 +80,9 @@ class NodeView:
         mesh = context.mesh_source(node.asset_id)
         self.triangles = mesh.triangle_count
         self.full: Optional[_Drawn] = None
-        self.coarse_drawn: Optional[_Drawn] = None   # the stand-in, made when first used
+        self.stand_ins: dict[int, _Drawn] = {}   # by level (SceneView.coarse_display), made when first used
         self.coarse_on = False
+        self.coarse_level = 0
         self.shown = True
         self._world = np.eye(4)
         self._highlight: Optional[tuple] = None
@@ -103,15 +104,16 @@ class NodeView:
 
     @property
     def coarse(self) -> Optional[tuple[Any, PbrShading]]:
-        """(visual, shading) of the stand-in once it exists."""
-        return None if self.coarse_drawn is None else (self.coarse_drawn.visual, self.coarse_drawn.shading)
+        """(visual, shading) of the stand-in last drawn (or made) once one exists."""
+        drawn = self.stand_ins.get(self.coarse_level)
+        return None if drawn is None else (drawn.visual, drawn.shading)
 
     @property
     def filters(self) -> list[PbrShading]:
-        return [d.shading for d in (self.full, self.coarse_drawn) if d is not None]
+        return [d.shading for d in self._drawn()]
 
     def _drawn(self) -> list[_Drawn]:
-        return [d for d in (self.full, self.coarse_drawn) if d is not None]
+        return ([] if self.full is None else [self.full]) + list(self.stand_ins.values())
 
     def update(self) -> None:
         for d in self._drawn():
@@ -143,8 +145,8 @@ class NodeView:
             self.visual.visible = self.shown
             return
         self.full.visual.visible = self.shown and not self.coarse_on
-        if self.coarse_drawn is not None:
-            self.coarse_drawn.visual.visible = self.shown and self.coarse_on
+        for level, drawn in self.stand_ins.items():
+            drawn.visual.visible = self.shown and self.coarse_on and level == self.coarse_level
         self._show_outline()
 
     def _show_outline(self) -> None:
@@ -182,28 +184,34 @@ class NodeView:
         self._show_outline()
         self.update()
 
-    def use_coarse(self, on: bool) -> bool:
-        """Draw the stand-in (when it is ready) or the full mesh; True if that changed anything."""
-        if on and self.coarse_drawn is None and self.full is not None:
-            display = self.context.coarse_display(self.node.asset_id)
-            if display is None:
-                return False
-            drawn = _Drawn(display, self.context)
-            self.coarse_drawn = drawn
-            # the stand-in is made late: bring its shading up to what the full mesh's already shows
-            drawn.shading.set_lighting(self.context.project.lighting_config)
-            drawn.shading.set_environment(self.context.project.environment_config)
-            if self.context.camera_view is not None:
-                drawn.shading.set_camera(self.context.camera_view)
-            drawn.shading.set_material(self._material, has_tangents=drawn.buffers.has_tangents)
-            drawn.visual.apply_material_state()
-            drawn.place(self._world)
-        on = on and self.coarse_drawn is not None
-        if on == self.coarse_on:
+    def use_coarse(self, on: bool, level: int = 0) -> bool:
+        """Draw the stand-in at ``level`` (the coarsest made when there is none that coarse; when
+        none is ready, the full mesh) or the full mesh; True if that changed anything."""
+        if on and self.full is not None:
+            levels = self.context.stand_ins(self.node.asset_id)
+            level = min(level, len(levels) - 1)
+            if levels and level not in self.stand_ins:
+                self.stand_ins[level] = self._stand_in(levels[level])
+        on = on and level in self.stand_ins
+        if on == self.coarse_on and (not on or level == self.coarse_level):
             return False
         self.coarse_on = on
+        if on:
+            self.coarse_level = level
         self._visible()
         return True
+
+    def _stand_in(self, display: DisplayData) -> _Drawn:
+        drawn = _Drawn(display, self.context)
+        # the stand-in is made late: bring its shading up to what the full mesh's already shows
+        drawn.shading.set_lighting(self.context.project.lighting_config)
+        drawn.shading.set_environment(self.context.project.environment_config)
+        if self.context.camera_view is not None:
+            drawn.shading.set_camera(self.context.camera_view)
+        drawn.shading.set_material(self._material, has_tangents=drawn.buffers.has_tangents)
+        drawn.visual.apply_material_state()
+        drawn.place(self._world)
+        return drawn
 
     def close(self) -> None:
         self.node.events.material_id.disconnect(self._bind_material)

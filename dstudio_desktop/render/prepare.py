@@ -190,29 +190,41 @@ def outline_normals(display: DisplayData) -> np.ndarray:
     return out.astype(np.float32)
 
 
-def coarse_display(mesh: MeshData, triangles: int) -> Optional[DisplayData]:
-    """Drawing data for a quadric-decimated stand-in of ``mesh`` (about ``triangles``), with
-    each kept vertex's colour and UV taken from the nearest original vertex; None when
-    decimation cannot make it much lighter (then the mesh is always drawn in full)."""
+def coarse_displays(mesh: MeshData, targets: tuple[int, ...]) -> tuple[DisplayData, ...]:
+    """Drawing data for quadric-decimated stand-ins of ``mesh``, one per target (finest first,
+    each decimated from the one before), with each kept vertex's colour and UV taken from the
+    nearest original vertex. A stand-in not much lighter than the mesh it comes from is left
+    out (and what would come after it): empty when the mesh is always drawn in full."""
     from .decimate import DecimationFailed, simplify
 
-    if triangles >= mesh.triangle_count:
-        return None
-    try:
-        positions, faces = simplify(mesh.positions, mesh.faces, triangles)
-    except DecimationFailed:
-        return None  # drawn in full while the camera moves: slower, never wrong
-    if len(faces) > 0.7 * mesh.triangle_count:
-        return None
-    colors = uvs = None
-    if mesh.colors is not None or mesh.uvs is not None:
-        from scipy.spatial import cKDTree
+    made = []
+    positions, faces, count = mesh.positions, mesh.faces, mesh.triangle_count
+    for target in targets:
+        if target >= count:
+            break
+        try:
+            positions, faces = simplify(positions, faces, target)
+        except DecimationFailed:
+            break  # drawn at the finer level while the camera moves: slower, never wrong
+        if len(faces) > 0.7 * count:
+            break
+        count = len(faces)
+        made.append((np.asarray(positions, np.float32), np.asarray(faces, np.uint32)))
+    displays = []
+    tree = None
+    for positions, faces in made:
+        colors = uvs = None
+        if mesh.colors is not None or mesh.uvs is not None:
+            from scipy.spatial import cKDTree
 
-        nearest = cKDTree(mesh.positions).query(positions)[1]
-        colors = None if mesh.colors is None else mesh.colors[nearest]
-        uvs = None if mesh.uvs is None else mesh.uvs[nearest]
-    return prepare_display(MeshData(positions=np.asarray(positions, np.float32), faces=np.asarray(faces, np.uint32),
-                                    colors=colors, uvs=uvs, name=mesh.name))
+            if tree is None:
+                tree = cKDTree(mesh.positions)
+            nearest = tree.query(positions)[1]
+            colors = None if mesh.colors is None else mesh.colors[nearest]
+            uvs = None if mesh.uvs is None else mesh.uvs[nearest]
+        displays.append(prepare_display(MeshData(positions=positions, faces=faces, colors=colors, uvs=uvs,
+                                                 name=mesh.name)))
+    return tuple(displays)
 
 
 def prepare_asset(mesh: MeshData, picker: bool = True, defer_normals: bool = False) -> PreparedAsset:
@@ -274,5 +286,5 @@ def split_at_creases(vertices: np.ndarray, faces: np.ndarray, angle_deg: float =
 
 
 __all__ = ["AssetSource", "DEFER_NORMALS_ABOVE", "DisplayData", "ImageSource", "MeshSource", "PreparedAsset",
-           "coarse_display", "defers_normals", "display_arrays", "image_source", "split_at_creases", "outline_normals",
+           "coarse_displays", "defers_normals", "display_arrays", "image_source", "split_at_creases", "outline_normals",
            "prepare_asset", "prepare_display", "tangents", "vertex_normals", "with_normals"]

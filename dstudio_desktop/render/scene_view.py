@@ -37,6 +37,13 @@ LOD_TARGET = 50_000
 # many mid-sized parts) every part worth it stands in at its share of the budget.
 SCENE_BUDGET = 300_000
 MIN_STAND_IN = 1_000
+# Each stand-in has a coarser one beside it, COARSER times lighter, for draft frames drawn at so
+# few pixels (a quarter of the window's side: 64k at 1280x800) that the finer one's triangles
+# are mostly under a pixel: llvmpipe pays per triangle (0.43 us each on two slow cores: the 50k
+# stand-in took 30 of a 1/4-resolution frame's 38 ms, the 12.5k one 15). A moving frame draws
+# the coarser ones when the finer would give fewer than DRAFT_PIXELS_PER_TRIANGLE pixels each.
+COARSER = 4
+DRAFT_PIXELS_PER_TRIANGLE = 4
 HIGHLIGHT = (1.0, 0.62, 0.1, 0.6)
 # Decimation and BVH builds are CPU-bound numpy/C work; more threads than cores only slow the GUI.
 BACKGROUND_WORKERS = max(1, min(4, os.cpu_count() or 1))
@@ -61,7 +68,7 @@ class SceneView:
         self._display: dict[str, DisplayData] = {}
         # Background results land in these dicts (one assignment each, atomic under the GIL);
         # the GUI thread looks them up on its next draw or click.
-        self._coarse: dict[str, Optional[DisplayData]] = {}   # made stand-ins; None: none worth having
+        self._coarse: dict[str, tuple[DisplayData, ...]] = {}   # made stand-ins, finest first; (): none wanted
         self._coarse_pending: set[str] = set()
         self._pickers: dict[str, MeshPicker] = {}
         self._pickers_wanted: set[str] = set()   # built in the background after the first frame
@@ -103,20 +110,28 @@ class SceneView:
             self._display[asset_id] = prepare.prepare_display(mesh, defer_normals=True)
         return self._display[asset_id]
 
-    def coarse_display(self, asset_id: str) -> Optional[DisplayData]:
-        """The asset's decimated stand-in: None until the background pool has made it, or
-        when the asset is too small to want one."""
+    def coarse_display(self, asset_id: str, level: int = 0) -> Optional[DisplayData]:
+        """The asset's decimated stand-in at ``level`` (0 the finest; past the coarsest made, the
+        coarsest): None until the background pool has made them, or when the asset is too
+        small to want one."""
+        levels = self.stand_ins(asset_id)
+        return levels[min(level, len(levels) - 1)] if levels else None
+
+    def stand_ins(self, asset_id: str) -> tuple[DisplayData, ...]:
+        """The asset's stand-ins, finest first; asking starts making them in the background,
+        and until they are made (or when none is wanted) there are none."""
         if asset_id in self._coarse or asset_id in self._coarse_pending:
-            return self._coarse.get(asset_id)
+            return self._coarse.get(asset_id, ())
         mesh = self._mesh(asset_id)
         target = None if mesh.is_pointcloud else self.stand_in_target(mesh.triangle_count)
         if target is None:
-            self._coarse[asset_id] = None
-            return None
+            self._coarse[asset_id] = ()
+            return ()
+        targets = (target,) + ((target // COARSER,) if target // COARSER >= MIN_STAND_IN else ())
         self._coarse_pending.add(asset_id)
-        if not self._submit(self._make_coarse, asset_id, mesh, target):
+        if not self._submit(self._make_coarse, asset_id, mesh, targets):
             self._coarse_pending.discard(asset_id)
-        return None
+        return ()
 
     def stand_in_target(self, triangles: int) -> Optional[int]:
         """How many triangles a part of ``triangles`` is drawn with while the camera moves, or
@@ -130,9 +145,9 @@ class SceneView:
                 target = share if target is None else min(target, share)
         return target
 
-    def _make_coarse(self, asset_id: str, mesh: MeshData, target: int) -> None:
+    def _make_coarse(self, asset_id: str, mesh: MeshData, targets: tuple[int, ...]) -> None:
         # stored before the pending mark goes, so a reader never sees neither
-        self._coarse[asset_id] = prepare.coarse_display(mesh, target)
+        self._coarse[asset_id] = prepare.coarse_displays(mesh, targets)
         self._coarse_pending.discard(asset_id)
 
     def start_background_work(self) -> None:
@@ -151,12 +166,20 @@ class SceneView:
             if view.filter is not None and self.stand_in_target(view.triangles) is not None:
                 self.coarse_display(view.node.asset_id)
 
-    def set_coarse(self, on: bool) -> bool:
+    def set_coarse(self, on: bool, pixels: Optional[int] = None) -> bool:
         """Draw large meshes' stand-ins (while the camera moves) or the full meshes; True if
-        anything changed, so the caller knows to redraw."""
+        anything changed, so the caller knows to redraw. ``pixels``: how many the frame is
+        drawn at, which picks the stand-ins' level (see COARSER)."""
+        level = 0
+        if on and pixels is not None:
+            drawn = 0
+            for view in self.node_views.values():
+                finest = self._coarse.get(view.node.asset_id)
+                drawn += len(finest[0].faces) if finest else view.triangles
+            level = 1 if drawn * DRAFT_PIXELS_PER_TRIANGLE > pixels else 0
         changed = False
         for view in self.node_views.values():
-            changed |= view.use_coarse(on)
+            changed |= view.use_coarse(on, level)
         return changed
 
     def preload(self, asset_id: str, prepared: PreparedAsset) -> None:
@@ -369,4 +392,4 @@ class SceneView:
         self.root.parent = None
 
 
-__all__ = ["HIGHLIGHT", "LOD_TARGET", "LOD_TRIANGLES", "SCENE_BUDGET", "SceneView"]
+__all__ = ["COARSER", "HIGHLIGHT", "LOD_TARGET", "LOD_TRIANGLES", "SCENE_BUDGET", "SceneView"]

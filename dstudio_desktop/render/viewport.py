@@ -126,7 +126,7 @@ class Viewport:
         back once the camera has rested for SETTLE_S."""
         if self.scene_view is None:
             return
-        self.scene_view.set_coarse(True)
+        self.scene_view.set_coarse(True, self.canvas.draft_pixels())
         self.canvas.drafting = True
         if self._settle_timer is None:
             from vispy import app

@@ -46,13 +46,13 @@ def test_close_waits_for_running_work_and_cancels_queued(ball, monkeypatch) -> N
     monkeypatch.setattr(scene_view, "BACKGROUND_WORKERS", 1)   # so the picker build has to queue
     started, release, finished = threading.Event(), threading.Event(), threading.Event()
 
-    def slow_coarse(mesh, triangles):
+    def slow_coarse(mesh, targets):
         started.set()
         release.wait(5)
         finished.set()
 
     picker_built = threading.Event()
-    monkeypatch.setattr(prepare, "coarse_display", slow_coarse)
+    monkeypatch.setattr(prepare, "coarse_displays", slow_coarse)
     monkeypatch.setattr(scene_view, "MeshPicker", lambda *a: picker_built.set())
 
     view = scene_view.SceneView(project, lambda _: mesh, scene.Node())

@@ -30,7 +30,7 @@ def test_stand_ins_while_moving_full_meshes_at_rest(window, qtbot, monkeypatch):
     small = [v for v in scene_view.node_views.values() if v.triangles <= 150]
     assert len(large) == 3 and small
     qtbot.waitUntil(lambda: all(v.node.asset_id in scene_view._coarse for v in large), timeout=20000)
-    assert all(len(scene_view._coarse[v.node.asset_id].faces) < v.triangles for v in large)
+    assert all(len(scene_view.coarse_display(v.node.asset_id).faces) < v.triangles for v in large)
 
     eye = window.viewport.camera.view.eye
     _wheel(window.viewport.canvas.native)
@@ -63,10 +63,41 @@ def test_an_assembly_over_the_budget_stands_in_part_by_part(window, qtbot, monke
                                                                                          strict=True)), targets
     window.viewport.render()   # a frame drawn: the stand-ins are made in the background now
     qtbot.waitUntil(lambda: all(v.node.asset_id in scene_view._coarse for v in views), timeout=20000)
-    standing = [v for v in views if scene_view._coarse[v.node.asset_id] is not None]
+    standing = [v for v in views if scene_view.coarse_display(v.node.asset_id) is not None]
     assert len(standing) >= 2
     _wheel(window.viewport.canvas.native)
     assert all(v.coarse_on for v in standing)
-    drawn = sum(len(scene_view._coarse[v.node.asset_id].faces) if v.coarse_on else v.triangles for v in views)
+    drawn = sum(len(scene_view.coarse_display(v.node.asset_id).faces) if v.coarse_on else v.triangles for v in views)
     assert drawn < 0.8 * total
     qtbot.waitUntil(lambda: not any(v.coarse_on for v in views), timeout=5000)
+
+
+def test_a_draft_with_few_pixels_for_its_triangles_draws_the_coarser_stand_ins(window, qtbot, monkeypatch):
+    """Each stand-in has a coarser one beside it; a moving frame draws the coarser ones when
+    its draft has too few pixels for the finer ones' triangles, and the finer ones otherwise."""
+    monkeypatch.setattr(scene_module, "LOD_TRIANGLES", 150)
+    monkeypatch.setattr(scene_module, "LOD_TARGET", 60)
+    monkeypatch.setattr(scene_module, "MIN_STAND_IN", 8)
+    scene_view = window.viewport.scene_view
+    scene_view.reset()
+    large = [v for v in scene_view.node_views.values() if v.triangles > 150]
+    qtbot.waitUntil(lambda: all(v.node.asset_id in scene_view._coarse for v in large), timeout=20000)
+    for view in large:
+        fine, coarser = scene_view.stand_ins(view.node.asset_id)
+        assert len(coarser.faces) < len(fine.faces) < view.triangles
+
+    monkeypatch.setattr(scene_module, "DRAFT_PIXELS_PER_TRIANGLE", 1)   # pixels to spare
+    _wheel(window.viewport.canvas.native)
+    for view in large:
+        assert view.coarse_on and view.coarse_level == 0
+        assert view.stand_ins[0].visual.visible and not view.visual.visible
+    qtbot.waitUntil(lambda: not any(v.coarse_on for v in large), timeout=5000)
+
+    monkeypatch.setattr(scene_module, "DRAFT_PIXELS_PER_TRIANGLE", 10**6)   # too few pixels
+    _wheel(window.viewport.canvas.native)
+    for view in large:
+        assert view.coarse_on and view.coarse_level == 1
+        assert view.stand_ins[1].visual.visible and not view.stand_ins[0].visual.visible
+        assert not view.visual.visible
+    qtbot.waitUntil(lambda: not any(v.coarse_on for v in large), timeout=5000)
+    assert all(v.visual.visible and not any(d.visual.visible for d in v.stand_ins.values()) for v in large)
