@@ -23,7 +23,6 @@ import math
 import os
 import threading
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -251,8 +250,15 @@ def smith_ggx_correlated(n_dot_v, n_dot_l, alpha):
     return np.where(gv + gl > 0, 0.5 / np.maximum(gv + gl, 1e-12), 0.0)
 
 
-@lru_cache(maxsize=1)
-def brdf_lut(size: int = LUT_SIZE, samples: int = 512) -> np.ndarray:
+def brdf_lut() -> np.ndarray:
+    """The BRDF table the shaders use (``make_brdf_lut``), made once per process (or adopted)."""
+    global _BRDF_LUT
+    if _BRDF_LUT is None:
+        _BRDF_LUT = make_brdf_lut()
+    return _BRDF_LUT
+
+
+def make_brdf_lut(size: int = LUT_SIZE, samples: int = 512) -> np.ndarray:
     """(size, size, 2) float32: [roughness row, N.V column] -> (A, B), with the specular
     reflectance under a uniform white environment = F0 * A + B (texel centres at (i + 0.5) / size)."""
     n_dot_v = (np.arange(size) + 0.5) / size
@@ -303,6 +309,7 @@ def _lut_bilinear(lut: np.ndarray, x: float, y: float, size: int) -> tuple[float
 # -- caches of prepared environments -------------------------------------------------------
 
 _CACHE: dict[str, IblData] = {}
+_BRDF_LUT: Optional[np.ndarray] = None
 _LOCK = threading.Lock()
 _CACHE_LIMIT = 6
 IBL_VERSION = 2   # part of the disk cache's file names: bump when prepare() changes its output
@@ -331,11 +338,21 @@ def cached(key: str, make: Callable[[], np.ndarray]) -> IblData:
     if data is None:
         data = prepare(make(), key)
         _save(data)
-    with _LOCK:
-        if len(_CACHE) >= _CACHE_LIMIT:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = data
+    adopt(data)
     return data
+
+
+def adopt(environment: Optional[IblData] = None, brdf: Optional[np.ndarray] = None) -> None:
+    """Hold a prepared environment and the BRDF table in memory as if made here: for what
+    another process (the reader of a model being opened) prepared."""
+    global _BRDF_LUT
+    with _LOCK:
+        if environment is not None:
+            if len(_CACHE) >= _CACHE_LIMIT and environment.key not in _CACHE:
+                _CACHE.pop(next(iter(_CACHE)))
+            _CACHE[environment.key] = environment
+        if brdf is not None and _BRDF_LUT is None:
+            _BRDF_LUT = brdf
 
 
 def _cache_file(key: str) -> Optional[Path]:
@@ -386,5 +403,5 @@ def peek(key: str) -> Optional[IblData]:
         return _CACHE.get(key)
 
 
-__all__ = ["ATLAS_SIZE", "IblData", "LEVEL_ROUGHNESS", "brdf_lut", "cached", "content_key", "direction_uv",
-           "ggx_fresnel_ibl", "irradiance", "prepare", "texel_directions", "uniform"]
+__all__ = ["ATLAS_SIZE", "IblData", "LEVEL_ROUGHNESS", "adopt", "brdf_lut", "cached", "content_key", "direction_uv",
+           "ggx_fresnel_ibl", "irradiance", "make_brdf_lut", "prepare", "texel_directions", "uniform"]

@@ -22,7 +22,6 @@ from ..core.gizmo_math import translated
 from ..core.progress import CancelToken, ProgressCallback, check, no_progress
 from ..errors import DStudioError
 from ..meshio import MeshData, SceneData, Texture, read_scene
-from ..meshio.gltf_write import mesh_glb
 from ..store import Workspace, sha256_bytes
 from .changes import OpenEditor, ProjectChange, land
 
@@ -48,6 +47,8 @@ class ImportResult:
 
 
 def mesh_asset(project_id: str, asset_id: str, mesh: MeshData, source: str, units: str, up: str) -> tuple[Asset, bytes]:
+    from ..meshio.gltf_write import mesh_glb  # pygltflib: a tenth of a second to import, only to store
+
     data = mesh_glb(mesh)
     bounds = mesh.bounds()
     asset = Asset(

@@ -1,16 +1,16 @@
 """Starting the desktop app.
 
 A model file named on the command line (``dstudio open part.glb``, as a file manager's
-"Open with" runs it) is read, stored as a new project and prepared for drawing on a thread
-started before Qt is even imported, while the window is made; then it is shown. Nothing is
-written for a file that cannot be read."""
+"Open with" runs it) is read, stored as a new project and prepared for drawing in a forked
+process (a thread where forking is not safe) started before Qt is even imported, while the
+window is made; then it is shown. Nothing is written for a file that cannot be read."""
 
 from __future__ import annotations
 
 import sys
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 if TYPE_CHECKING:
     from ..core import Project
@@ -25,6 +25,13 @@ class ModelReading:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        from ..jobs.forked import ForkedCall
+
+        if ForkedCall.possible() and not _qt_running():
+            # a process of its own, which imports what it needs itself: a thread would share
+            # the interpreter's lock with Qt's start-up and the window's making
+            self.future = ForkedCall(self._read)
+            return
         # what the reading needs is imported here, before the thread and before Qt (see
         # models_before_qt), so the thread imports nothing while Qt is imported
         from ..render import environments, prepare  # noqa: F401
@@ -33,12 +40,11 @@ class ModelReading:
 
         if path.suffix.lower() not in (".glb", ".gltf"):
             from ..meshio import trimesh_io  # noqa: F401 - trimesh for every other format
-
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="open-file")
-        self.future: Future = pool.submit(self._read)
+        self.future = pool.submit(self._read)
         pool.shutdown(wait=False)
 
-    def _read(self) -> tuple[str, dict[str, PreparedAsset]]:
+    def _read(self) -> tuple[str, dict[str, PreparedAsset], Any, Any]:
         # numpy, the file and the workspace's own connection: no Qt, no GL, so all of it runs
         # beside Qt's start-up and the window's making
         from ..core import Project
@@ -58,17 +64,29 @@ class ModelReading:
         # picking structures are built after the first frame, as when a project opens
         prepared = {asset_id: prepare_asset(mesh, picker=False, defer_normals=True)
                     for scene in scenes for asset_id, mesh in scene.meshes.items()}
-        # the light it is shown in, while the window is still being made: the first frame then
-        # only uploads it (a new project's environment is a built-in one, kept in memory)
-        environment_data(project.environment_config, None)
-        brdf_lut()
-        return project.id, prepared
+        # the light it is shown in, made while the window is still being made: the first frame
+        # then only uploads it (a new project's environment is a built-in one)
+        return project.id, prepared, environment_data(project.environment_config, None), brdf_lut()
 
     def project(self, ws: Workspace) -> tuple[Project, dict[str, PreparedAsset]]:
         """The new project as stored, with its drawing data; raises the file's ``DStudioError``
         (nothing stored) when it could not be read."""
-        project_id, prepared = self.future.result()
+        from ..errors import DStudioError
+        from ..jobs.forked import ChildLost
+        from ..render import ibl
+
+        try:
+            project_id, prepared, environment, brdf = self.future.result()
+        except ChildLost as err:
+            raise DStudioError(f"{self.path}: the reading stopped before it ended ({err})") from None
+        ibl.adopt(environment, brdf)
         return ws.load_project(project_id), prepared
+
+
+def _qt_running() -> bool:
+    """A Qt application exists: its native threads (the X connection's reader) rule out forking."""
+    core = sys.modules.get("PySide6.QtCore")
+    return core is not None and core.QCoreApplication.instance() is not None
 
 
 def models_before_qt() -> None:

@@ -10,7 +10,7 @@ seconds instead of at their next sync cycle."""
 from __future__ import annotations
 
 from html import escape
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from pydantic import ValidationError
 from PySide6.QtCore import QEvent, Qt, Signal
@@ -19,8 +19,10 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
 
 from .. import settings
 from ..core import CameraView
-from ..sync.presence import Peer, PresenceClient
 from .panel import Panel
+
+if TYPE_CHECKING:  # the network side is imported when a session joins: the window opens without asyncio
+    from ..sync.presence import Peer, PresenceClient
 
 KEY = Qt.UserRole + 1
 CHANGES = "changes"   # the broadcast that tells the others to pull now
@@ -110,6 +112,8 @@ class PresencePanel(Panel):
         if session is None or project is None or self.client is not None:
             self._show_status()
             return
+        from ..sync.presence import PresenceClient
+
         client = PresenceClient(session.url, session.anon_key, session.access_token, project.id, session.user_id,
                                 session.email, heartbeat_s=settings.presence_heartbeat_s())
         client.peers_changed.connect(self._peers_arrived.emit)
