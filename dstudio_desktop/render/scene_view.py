@@ -39,9 +39,9 @@ SCENE_BUDGET = 300_000
 MIN_STAND_IN = 1_000
 # Each stand-in has a coarser one beside it, COARSER times lighter, for draft frames drawn at so
 # few pixels (a quarter of the window's side: 64k at 1280x800) that the finer one's triangles
-# are mostly under a pixel: llvmpipe pays per triangle (0.43 us each on two slow cores: the 50k
-# stand-in took 30 of a 1/4-resolution frame's 38 ms, the 12.5k one 15). A moving frame draws
-# the coarser ones when the finer would give fewer than DRAFT_PIXELS_PER_TRIANGLE pixels each.
+# are mostly under a pixel: llvmpipe pays per triangle (on two slow cores, timed with glFinish,
+# the 50k stand-in took 30 ms of a quarter-resolution frame's 38, a 10k one 13). A moving frame
+# draws the coarser ones when the finer would give fewer than DRAFT_PIXELS_PER_TRIANGLE pixels each.
 COARSER = 4
 DRAFT_PIXELS_PER_TRIANGLE = 4
 HIGHLIGHT = (1.0, 0.62, 0.1, 0.6)
