@@ -34,6 +34,9 @@ STANDARD_VIEWS = ["front", "back", "left", "right", "top", "bottom", "iso"]
 INLINE_OPEN_BYTES = 16 * 1024 * 1024
 SIDE_PANEL_WIDTHS = (290, 380)  # pixels, left and right: the panels start this wide, the viewport takes the rest
 SESSION_READ_MS = 2000  # the keyring's sign-in is read after the first frame with a project, or after this
+# The status bar's ms/frame follows the frames at most this often: a label changed every frame
+# repaints the status bar, and Qt then composes the window's widgets anew with the viewport's frame.
+FRAME_READOUT_MS = 250
 LAYOUT_DELAY_MS = 50  # dock sizes take only once the shown window has been laid out by the platform
 
 
@@ -573,6 +576,9 @@ class MainWindow(QMainWindow):
         bar = self.statusBar()
         self.triangles_label = QLabel()
         self.frame_label = QLabel()
+        self._frame_ms = 0.0
+        self._frame_readout = QTimer(self, singleShot=True, interval=FRAME_READOUT_MS)
+        self._frame_readout.timeout.connect(lambda: self.frame_label.setText(f"{self._frame_ms:.1f} ms/frame"))
         self.selection_label = QLabel("Nothing selected")
         self.sync_label = QLabel("Offline · local workspace")
         for widget in (self.selection_label, self.triangles_label, self.frame_label, self.sync_label):
@@ -583,7 +589,9 @@ class MainWindow(QMainWindow):
         self.triangles_label.setText(f"{tris:,} triangles")
 
     def _frame_drawn(self, ms: float) -> None:
-        self.frame_label.setText(f"{ms:.1f} ms/frame")
+        self._frame_ms = ms
+        if not self._frame_readout.isActive():
+            self._frame_readout.start()
         if self.project is not None:  # once the part is on screen (a 0-timer: after this paint is shown)
             QTimer.singleShot(0, self.sync_status.read_session)
 

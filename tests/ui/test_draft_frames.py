@@ -50,3 +50,26 @@ def test_moving_frames_are_drafts_and_the_rest_is_full_resolution(window, qtbot)
           rested_difference.mean())
     # on screen the edges are multisampled, in an image not: compare away from them
     assert np.median(rested_difference) <= 1 and rested_difference.mean() < difference.mean() / 2
+
+
+def test_the_frame_time_readout_follows_the_frames_a_few_times_a_second(window, qtbot):
+    """The status bar's ms/frame shows the last frame's time, changed at most every
+    FRAME_READOUT_MS, not at every frame (each change repaints the status bar)."""
+    import time
+
+    from dstudio_desktop.ui.main_window import FRAME_READOUT_MS
+
+    label = window.frame_label
+    shown = []
+    set_text = label.setText
+    label.setText = lambda text: (shown.append(text), set_text(text))   # counts the readout's changes
+    canvas = window.viewport.canvas
+    started = time.perf_counter()
+    for _ in range(12):
+        _wheel(canvas.native)                   # the user zooms: a frame each time
+        canvas.native.repaint()
+    elapsed = time.perf_counter() - started
+    qtbot.wait(FRAME_READOUT_MS + 100)
+    assert 1 <= len(shown) <= 2 + elapsed * 1000 / FRAME_READOUT_MS < 12
+    # the camera rests (a full frame more): the readout catches up with the last frame
+    qtbot.waitUntil(lambda: label.text() == f"{window.viewport.frame_ms:.1f} ms/frame", timeout=3000)
