@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Optional
 
+from .. import keychain
 from ..atomic import atomic_write
 from ..core.progress import CancelToken, ProgressCallback, no_progress
 from ..core.records import PrintJob, utc_now
@@ -52,13 +53,6 @@ def _save(servers: list[ServerEntry]) -> None:
     atomic_write(_servers_file(), json.dumps({"servers": [asdict(s) for s in servers]}, indent=2).encode())
 
 
-def _keyring():
-    import keyring
-    from keyring.errors import KeyringError
-
-    return keyring, KeyringError
-
-
 def add_server(name: str, url: str, api_key: str, kind: str = "octoprint", verify: bool = True) -> str:
     """Add (or replace) a server; with ``verify``, only once it answers and accepts the key.
     Returns what the server says it is."""
@@ -72,11 +66,7 @@ def add_server(name: str, url: str, api_key: str, kind: str = "octoprint", verif
     if verify:
         with OctoPrint(name, url, api_key.strip()) as server:
             about = server.check()
-    keyring, KeyringError = _keyring()
-    try:
-        keyring.set_password(KEYRING_SERVICE, name, api_key.strip())
-    except KeyringError as err:
-        raise DStudioError(f"no secure place to keep the API key: {err} (install and unlock a keyring)") from None
+    keychain.keep(KEYRING_SERVICE, name, api_key.strip(), f"the API key of {name!r}")
     _save([s for s in list_servers() if s.name != name] + [ServerEntry(name, url.rstrip("/"), kind)])
     return about
 
@@ -86,20 +76,12 @@ def remove_server(name: str) -> None:
     if not any(s.name == name for s in servers):
         raise DStudioError(f"no print server {name!r}")
     _save([s for s in servers if s.name != name])
-    keyring, KeyringError = _keyring()
-    try:
-        keyring.delete_password(KEYRING_SERVICE, name)
-    except KeyringError:
-        pass
+    keychain.forget(KEYRING_SERVICE, name)
 
 
 def stored_key(name: str) -> str:
     """The API key of print server ``name`` from the keyring (a clear error when it is not there)."""
-    keyring, KeyringError = _keyring()
-    try:
-        key = keyring.get_password(KEYRING_SERVICE, name)
-    except KeyringError as err:
-        raise DStudioError(f"cannot read the API key of {name!r} from the keyring: {err}") from None
+    key = keychain.read(KEYRING_SERVICE, name, f"the API key of {name!r}")
     if not key:
         raise DStudioError(f"the API key of print server {name!r} is not in the keyring; add the printer again")
     return key

@@ -8,7 +8,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Optional
 
-from ..errors import DStudioError
+from .. import keychain
 
 SERVICE = "dstudio-desktop"
 ACCOUNT = "session"
@@ -29,19 +29,8 @@ class Session:
         return (now if now is not None else time.time()) >= self.expires_at - REFRESH_MARGIN_S
 
 
-def _keyring():
-    import keyring
-    from keyring.errors import KeyringError
-
-    return keyring, KeyringError
-
-
 def load_session() -> Optional[Session]:
-    keyring, KeyringError = _keyring()
-    try:
-        raw = keyring.get_password(SERVICE, ACCOUNT)
-    except KeyringError as err:
-        raise DStudioError(f"cannot read the sign-in from the system keyring: {err}") from None
+    raw = keychain.read(SERVICE, ACCOUNT, "the sign-in")
     if not raw:
         return None
     try:
@@ -51,17 +40,8 @@ def load_session() -> Optional[Session]:
 
 
 def save_session(session: Session) -> None:
-    keyring, KeyringError = _keyring()
-    try:
-        keyring.set_password(SERVICE, ACCOUNT, json.dumps(asdict(session)))
-    except KeyringError as err:
-        raise DStudioError(f"no secure place to keep the sign-in: {err} (install and unlock a keyring such as "
-                           "GNOME Keyring or KWallet)") from None
+    keychain.keep(SERVICE, ACCOUNT, json.dumps(asdict(session)), "the sign-in")
 
 
 def clear_session() -> None:
-    keyring, KeyringError = _keyring()
-    try:
-        keyring.delete_password(SERVICE, ACCOUNT)
-    except KeyringError:
-        pass
+    keychain.forget(SERVICE, ACCOUNT)
