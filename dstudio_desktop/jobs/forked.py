@@ -90,7 +90,13 @@ def _serve(sock: socket.socket, work: Callable[[], Any]) -> None:
     except BaseException:  # noqa: BLE001 - the parent is gone, or the result would not pickle
         code = 1
     finally:
-        os._exit(code)   # no atexit handlers, no flushing of what the parent owns
+        for stream in (sys.stdout, sys.stderr):   # what the child itself wrote (nothing of the parent's)
+            try:
+                if stream is not None:
+                    stream.flush()
+            except BaseException:  # noqa: BLE001, S110 - a closed terminal must not keep the child alive
+                pass
+        os._exit(code)   # no atexit handlers
 
 
 def _portable(exc: BaseException) -> BaseException:

@@ -53,3 +53,15 @@ def test_a_child_that_died_is_started_again() -> None:
     decimate._child.wait()
     kept, triangles = decimate.simplify(positions, faces, 1000)
     assert 500 <= len(triangles) <= 1100
+
+
+def test_a_stand_in_not_much_lighter_than_what_it_is_made_from_is_left_out() -> None:
+    from dstudio_desktop.meshio import MeshData
+    from dstudio_desktop.render.prepare import coarse_displays
+
+    positions, faces = _torus(400)   # 80,000 triangles
+    mesh = MeshData(positions, faces)
+    fine, coarser = coarse_displays(mesh, (8000, 2000))
+    assert len(coarser.faces) < 0.7 * len(fine.faces) and len(fine.faces) < 0.7 * len(faces)
+    assert coarse_displays(mesh, (int(0.9 * len(faces)),)) == ()      # drawn in full instead
+    assert len(coarse_displays(mesh, (8000, 7600))) == 1               # the finer level only
