@@ -110,10 +110,10 @@ def view_difference(a: np.ndarray, b: np.ndarray) -> float:
     return best
 
 
-def check_photos(folder: Path, label: str = "", what: str = "images") -> PhotoReport:
+def check_photos(folder: Path, label: str = "", what: str = "image") -> PhotoReport:
     """``label``: what a note about the whole set names (the folder's name when empty; a video's
-    frames are checked in a folder of ours, and their notes name the video); ``what`` the set's
-    pictures are called in those notes (a video's are its frames)."""
+    frames are checked in a folder of ours, and their notes name the video); ``what`` one of the
+    set's pictures is called in those notes and in a refusal (a video's are its frames)."""
     from PIL import Image, UnidentifiedImageError
 
     folder = Path(folder)
@@ -170,13 +170,13 @@ def check_photos(folder: Path, label: str = "", what: str = "images") -> PhotoRe
     if not files:
         report.refused = "the folder is empty"
     elif len(report.images) < MIN_IMAGES:
-        report.refused = (f"{len(report.images)} usable image(s); a reconstruction needs at least {MIN_IMAGES} "
+        report.refused = (f"{len(report.images)} usable {what}(s); a reconstruction needs at least {MIN_IMAGES} "
                           "sharp photos from different viewpoints")
     elif len(report.images) - duplicates < MIN_IMAGES:
         report.refused = (f"{len(report.images) - duplicates} distinct view(s) among {len(report.images)} usable "
-                          f"images (the rest are near-duplicates); a reconstruction needs at least {MIN_IMAGES} "
+                          f"{what}s (the rest are near-duplicates); a reconstruction needs at least {MIN_IMAGES} "
                           "photos from different viewpoints: walk round the object between shots")
     elif len(report.images) < FEW_IMAGES:
-        report.findings.append(Finding(label or folder.name, f"only {len(report.images)} usable {what}; {FEW_IMAGES} "
+        report.findings.append(Finding(label or folder.name, f"only {len(report.images)} usable {what}s; {FEW_IMAGES} "
                                                             "or more give a more complete model"))
     return report

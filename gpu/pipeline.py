@@ -160,7 +160,7 @@ def reconstruct(images: Path, output: Path, quality: str = "normal", device: str
                 return source, None, photoset.check_photos(source)
             # a video: the frames chosen by sharpness and motion are the photos
             chosen = video.sample_frames(source, work / "frames", progress=report, cancel=cancel)
-            return chosen.folder, chosen, photoset.check_photos(chosen.folder, label=source.name, what="frames")
+            return chosen.folder, chosen, photoset.check_photos(chosen.folder, label=source.name, what="frame")
 
         source = images
         images, frames, checked = stages.run("validate", validate)

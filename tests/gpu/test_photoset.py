@@ -29,7 +29,7 @@ def test_a_good_set_passes_with_a_note_that_more_would_help(photos):
     # the whole set's note names the folder (a warning line reads "photos: only 10 ...")
     assert any("only 10 usable images" in f.problem for f in report.findings if f.file == photos.name)
     # a video's frames, checked in a folder of ours: the note names the video and says frames
-    framed = check_photos(photos, label="turn.mp4", what="frames")
+    framed = check_photos(photos, label="turn.mp4", what="frame")
     assert [f.problem for f in framed.findings if f.file == "turn.mp4"] == \
         ["only 10 usable frames; 20 or more give a more complete model"]
 
@@ -39,6 +39,7 @@ def test_three_images_are_refused(photos, tmp_path):
         shutil.copy(photos / name, tmp_path / name)
     report = check_photos(tmp_path)
     assert not report.ok and "3 usable image(s)" in report.refused
+    assert check_photos(tmp_path, what="frame").refused.startswith("3 usable frame(s)")   # a video's frames
 
 
 def test_blurred_copies_duplicates_and_bad_exposure_are_named(photos, tmp_path):
